@@ -1,0 +1,333 @@
+//! The command line: clap definitions, their validation into configs, and the commands' front ends
+//! (printing, exit codes). The work itself is done by the library.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::input::{DecodeError, Discovery, Shape};
+use crate::report::{self, Destination, OutputError};
+use crate::scan::{self, BackendChoice, ScanObserver, ScanOptions};
+use crate::stats::gpu;
+
+/// Exit status: the run completed.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the run completed, but some files failed to decode.
+pub const EXIT_SOME_FAILED: u8 = 1;
+/// Exit status: nothing could be done (bad arguments, no input, no usable frame).
+pub const EXIT_FATAL: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hotpixels",
+    version,
+    about = "Find a camera sensor's hot, warm, stuck and dead pixels from many photos or dark frames"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan photos (files, folders or glob patterns) and rank the subpixels that never change.
+    Scan(ScanArgs),
+    /// List the GPU adapters this machine offers.
+    Devices,
+    /// Scan a synthetic set with planted defects and check that they are found.
+    Demo(DemoArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BackendArg {
+    /// A hardware GPU if there is one, else the CPU.
+    Auto,
+    /// Any GPU adapter, software ones included.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Gpu => BackendChoice::Gpu,
+            BackendArg::Cpu => BackendChoice::Cpu,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// Image files, folders (searched recursively) or glob patterns such as 'photos/**/*.JPG'.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Statistics backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendArg,
+    /// How many lowest-variance subpixels to list.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    top: usize,
+    /// Write the JSON report to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write the lowest-variance list as CSV to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<String>,
+    /// Replace report files that already exist.
+    #[arg(long)]
+    force: bool,
+    /// Decoder threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Print only errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct DemoArgs {
+    /// Statistics backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendArg,
+    /// Frames in the synthetic set.
+    #[arg(long, default_value_t = 40)]
+    frames: usize,
+    /// Frame width.
+    #[arg(long, default_value_t = 480)]
+    width: u32,
+    /// Frame height.
+    #[arg(long, default_value_t = 320)]
+    height: u32,
+    /// Seed of the synthetic set.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// A scan's validated configuration.
+#[derive(Debug)]
+pub struct ScanConfig {
+    /// The inputs.
+    pub inputs: Vec<String>,
+    /// Options passed to the library.
+    pub options: ScanOptions,
+    /// Where the JSON report goes.
+    pub json: Option<Destination>,
+    /// Where the CSV goes.
+    pub csv: Option<Destination>,
+    /// Replace existing report files.
+    pub force: bool,
+    /// Print only errors.
+    pub quiet: bool,
+}
+
+impl ScanConfig {
+    fn from_args(a: ScanArgs) -> Result<Self, String> {
+        if a.top == 0 {
+            return Err("--top must be at least 1".into());
+        }
+        if a.jobs == Some(0) {
+            return Err("--jobs must be at least 1".into());
+        }
+        let json = a.json.as_deref().map(Destination::parse);
+        let csv = a.csv.as_deref().map(Destination::parse);
+        if json == Some(Destination::Stdout) && csv == Some(Destination::Stdout) {
+            return Err("--json and --csv cannot both go to standard output".into());
+        }
+        if let (Some(Destination::File(j)), Some(Destination::File(c))) = (&json, &csv) {
+            if j == c {
+                return Err(format!(
+                    "--json and --csv name the same file {}",
+                    j.display()
+                ));
+            }
+        }
+        for dest in [&json, &csv].into_iter().flatten() {
+            if let Destination::File(p) = dest {
+                report::check_writable(p, a.force).map_err(|e| e.to_string())?;
+                if a.inputs.iter().any(|i| std::path::Path::new(i) == p) {
+                    return Err(format!(
+                        "{}: is also an input; refusing to write over it",
+                        p.display()
+                    ));
+                }
+            }
+        }
+        Ok(ScanConfig {
+            inputs: a.inputs,
+            options: ScanOptions {
+                backend: a.backend.into(),
+                top: a.top,
+                jobs: a.jobs.unwrap_or_else(scan::default_jobs),
+                ..Default::default()
+            },
+            json,
+            csv,
+            force: a.force,
+            quiet: a.quiet,
+        })
+    }
+}
+
+fn error(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");
+}
+
+/// Prints per-file errors as they happen and warnings after discovery.
+struct Console {
+    quiet: bool,
+}
+
+impl ScanObserver for Console {
+    fn discovered(&mut self, d: &Discovery) {
+        if !self.quiet {
+            for u in &d.unmatched {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "hotpixels: warning: '{u}' matched no image file"
+                );
+            }
+        }
+    }
+    fn decode_failed(&mut self, e: &DecodeError) {
+        error(e);
+    }
+}
+
+fn run_scan(cfg: ScanConfig) -> u8 {
+    let mut console = Console { quiet: cfg.quiet };
+    let report = match scan::scan(&cfg.inputs, &cfg.options, &mut console) {
+        Ok(r) => r,
+        Err(e) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+    };
+    let table = report::text::render(&report);
+    if !cfg.quiet {
+        if cfg.json == Some(Destination::Stdout) || cfg.csv == Some(Destination::Stdout) {
+            let _ = std::io::stderr().write_all(table.as_bytes());
+        } else {
+            let _ = std::io::stdout().write_all(table.as_bytes());
+        }
+    }
+    let mut status = if report.failed > 0 {
+        EXIT_SOME_FAILED
+    } else {
+        EXIT_OK
+    };
+    let write = |dest: &Option<Destination>, text: String| -> Result<(), OutputError> {
+        match dest {
+            Some(d) => report::write_to(d, text.as_bytes(), cfg.force),
+            None => Ok(()),
+        }
+    };
+    if let Err(e) = write(&cfg.json, report::json::render(&report)) {
+        error(e);
+        status = EXIT_FATAL;
+    }
+    if let Err(e) = write(&cfg.csv, report::csv::render(&report.shape, &report.lowest)) {
+        error(e);
+        status = EXIT_FATAL;
+    }
+    status
+}
+
+fn run_devices() -> u8 {
+    let list = gpu::adapters();
+    if list.is_empty() {
+        println!(
+            "no GPU adapters found (backends searched: {:?})",
+            gpu::backends()
+        );
+        println!("scans will run on the CPU backend");
+        return EXIT_OK;
+    }
+    let auto = list.iter().position(|i| !gpu::is_software(i));
+    println!(
+        "{:>3}  {:<40} {:<14} {:<8} driver",
+        "#", "adapter", "type", "backend"
+    );
+    for (n, info) in list.iter().enumerate() {
+        println!(
+            "{:>3}  {:<40} {:<14} {:<8} {}",
+            n,
+            info.name,
+            format!("{:?}", info.device_type),
+            format!("{:?}", info.backend),
+            gpu::driver_string(info)
+        );
+    }
+    match auto {
+        Some(i) => println!("--backend auto uses #{i}; --backend gpu uses #0"),
+        None => {
+            println!("--backend auto uses the CPU (only software adapters); --backend gpu uses #0")
+        }
+    }
+    EXIT_OK
+}
+
+fn run_demo(a: DemoArgs) -> u8 {
+    let shape = match Shape::new(a.width, a.height, 3, 8) {
+        Ok(s) if a.width >= 8 && a.height >= 8 => s,
+        _ => {
+            error("--width and --height must be at least 8");
+            return EXIT_FATAL;
+        }
+    };
+    if a.frames < 2 {
+        error("--frames must be at least 2");
+        return EXIT_FATAL;
+    }
+    let options = ScanOptions {
+        backend: a.backend.into(),
+        ..Default::default()
+    };
+    println!(
+        "demo: {} synthetic {} frames with planted defects, written to a temporary folder",
+        a.frames,
+        shape.describe()
+    );
+    let mut console = Console { quiet: false };
+    match crate::demo::run_demo(shape, a.frames, 6, a.seed, options, &mut console) {
+        Ok(outcome) => {
+            print!("{}", report::text::render(&outcome.report));
+            print!("{}", outcome.render());
+            if outcome.all_found() {
+                EXIT_OK
+            } else {
+                EXIT_SOME_FAILED
+            }
+        }
+        Err(e) => {
+            error(e);
+            EXIT_FATAL
+        }
+    }
+}
+
+/// Parses `args`, runs the command and returns its exit code.
+pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_FATAL } else { EXIT_OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Scan(a) => match ScanConfig::from_args(a) {
+            Ok(cfg) => run_scan(cfg),
+            Err(e) => {
+                error(e);
+                EXIT_FATAL
+            }
+        },
+        Command::Devices => run_devices(),
+        Command::Demo(a) => run_demo(a),
+    };
+    ExitCode::from(code)
+}

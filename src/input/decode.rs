@@ -1,0 +1,193 @@
+//! Decoding one file into a [`Frame`], and reading a file's header to learn its shape.
+
+use std::path::{Path, PathBuf};
+
+use image::{ColorType, DynamicImage, ImageDecoder, ImageReader};
+
+use super::{Frame, Shape};
+
+/// Why a file could not be read as a frame. Its message is one line that names the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The file is not an image in a supported format, or is damaged.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file decoded, but not to the shape the scan uses.
+    #[error("{path}: {found}, expected {expected}")]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// The file's shape.
+        found: String,
+        /// The scan's shape.
+        expected: String,
+    },
+}
+
+impl DecodeError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            DecodeError::Io { path, .. }
+            | DecodeError::Format { path, .. }
+            | DecodeError::Shape { path, .. } => path,
+        }
+    }
+
+    /// The reason alone, without the path (for the report's `skipped` list).
+    pub fn reason(&self) -> String {
+        match self {
+            DecodeError::Io { reason, .. } => format!("cannot read: {reason}"),
+            DecodeError::Format { reason, .. } => reason.clone(),
+            DecodeError::Shape {
+                found, expected, ..
+            } => format!("{found}, expected {expected}"),
+        }
+    }
+}
+
+/// What a header says about a file, before any pixel is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The shape the frame will have (alpha dropped).
+    pub shape: Shape,
+    /// The file has an alpha channel, which the statistics ignore.
+    pub has_alpha: bool,
+}
+
+fn one_line(text: impl std::fmt::Display) -> String {
+    let s = text.to_string();
+    let line = s.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        "unknown error".to_string()
+    } else {
+        line.to_string()
+    }
+}
+
+fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, DecodeError> {
+    let reader = ImageReader::open(path).map_err(|e| DecodeError::Io {
+        path: path.to_path_buf(),
+        reason: one_line(e),
+    })?;
+    let reader = reader.with_guessed_format().map_err(|e| DecodeError::Io {
+        path: path.to_path_buf(),
+        reason: one_line(e),
+    })?;
+    if reader.format().is_none() {
+        return Err(DecodeError::Format {
+            path: path.to_path_buf(),
+            reason: "not an image in a supported format (JPEG, PNG, TIFF, WebP)".into(),
+        });
+    }
+    Ok(reader)
+}
+
+fn format_error(path: &Path, e: image::ImageError) -> DecodeError {
+    let reason = match &e {
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "truncated file (unexpected end of data)".to_string()
+        }
+        image::ImageError::Unsupported(_) => format!("unsupported image: {}", one_line(&e)),
+        _ => format!("not a valid image: {}", one_line(&e)),
+    };
+    DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// The frame shape of a colour type: channels kept (alpha dropped), bit depth, and whether alpha was there.
+fn layout(color: ColorType) -> Result<(u32, u32, bool), String> {
+    Ok(match color {
+        ColorType::L8 => (1, 8, false),
+        ColorType::La8 => (1, 8, true),
+        ColorType::Rgb8 => (3, 8, false),
+        ColorType::Rgba8 => (3, 8, true),
+        ColorType::L16 => (1, 16, false),
+        ColorType::La16 => (1, 16, true),
+        ColorType::Rgb16 => (3, 16, false),
+        ColorType::Rgba16 => (3, 16, true),
+        other => {
+            return Err(format!(
+                "unsupported sample type {other:?} (8- or 16-bit integer images only)"
+            ))
+        }
+    })
+}
+
+/// Reads only the header of `path` and returns the shape its frame would have.
+pub fn probe(path: &Path) -> Result<Header, DecodeError> {
+    let decoder = open(path)?
+        .into_decoder()
+        .map_err(|e| format_error(path, e))?;
+    let (w, h) = decoder.dimensions();
+    let (channels, depth, has_alpha) =
+        layout(decoder.color_type()).map_err(|reason| DecodeError::Format {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+    let shape = Shape::new(w, h, channels, depth).map_err(|reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok(Header { shape, has_alpha })
+}
+
+/// Drops every `stride`-th sample group's last element (the alpha channel), keeping the rest packed.
+fn drop_alpha<T: Copy>(data: Vec<T>, stride: usize) -> Vec<T> {
+    let keep = stride - 1;
+    let mut out = Vec::with_capacity(data.len() / stride * keep);
+    for px in data.chunks_exact(stride) {
+        out.extend_from_slice(&px[..keep]);
+    }
+    out
+}
+
+/// Converts a decoded image into a frame without widening its samples.
+pub fn frame_from_image(image: DynamicImage) -> Result<Frame, String> {
+    let (w, h) = (image.width(), image.height());
+    let (channels, depth, _) = layout(image.color())?;
+    let shape = Shape::new(w, h, channels, depth)?;
+    match image {
+        DynamicImage::ImageLuma8(b) => Frame::from_u8(shape, b.into_raw()),
+        DynamicImage::ImageRgb8(b) => Frame::from_u8(shape, b.into_raw()),
+        DynamicImage::ImageLumaA8(b) => Frame::from_u8(shape, drop_alpha(b.into_raw(), 2)),
+        DynamicImage::ImageRgba8(b) => Frame::from_u8(shape, drop_alpha(b.into_raw(), 4)),
+        DynamicImage::ImageLuma16(b) => Frame::from_u16(shape, b.into_raw()),
+        DynamicImage::ImageRgb16(b) => Frame::from_u16(shape, b.into_raw()),
+        DynamicImage::ImageLumaA16(b) => Frame::from_u16(shape, drop_alpha(b.into_raw(), 2)),
+        DynamicImage::ImageRgba16(b) => Frame::from_u16(shape, drop_alpha(b.into_raw(), 4)),
+        other => Err(format!("unsupported sample type {:?}", other.color())),
+    }
+}
+
+/// Decodes `path` into a frame, checking that it has the `expected` shape.
+pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
+    let image = open(path)?.decode().map_err(|e| format_error(path, e))?;
+    let frame = frame_from_image(image).map_err(|reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    if frame.shape() != expected {
+        return Err(DecodeError::Shape {
+            path: path.to_path_buf(),
+            found: frame.shape().describe(),
+            expected: expected.describe(),
+        });
+    }
+    Ok(frame)
+}

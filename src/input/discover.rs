@@ -1,0 +1,242 @@
+//! Discovery: expands the inputs (files, directories, glob patterns) into a stable list of files,
+//! reads their headers, picks the frame shape most of them share, and lists every file it skips.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::decode::{probe, DecodeError};
+use super::Shape;
+
+/// Extensions (lower case) of the files a directory walk picks up.
+pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "tif", "tiff", "webp"];
+
+/// A file left out of the scan, with the reason in one line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The file, as found.
+    pub path: PathBuf,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+/// Errors that stop discovery as a whole (a single bad file never does).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// No input was given.
+    #[error("no input given: name files, directories or glob patterns")]
+    NoInputs,
+    /// A glob pattern is malformed.
+    #[error("bad glob pattern '{pattern}': {reason}")]
+    BadPattern {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing matched any input.
+    #[error("no files matched {0}")]
+    NothingMatched(String),
+}
+
+/// The result of discovery: the files to decode, the shape they share, and what was skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    /// The chosen frame shape; `None` when no file had a readable header.
+    pub shape: Option<Shape>,
+    /// Files with that shape, in stable (sorted) order.
+    pub files: Vec<PathBuf>,
+    /// Files left out, with reasons, in stable order.
+    pub skipped: Vec<Skipped>,
+    /// Some of the chosen files have an alpha channel, which is ignored.
+    pub alpha_ignored: bool,
+    /// Inputs that matched nothing (each worth a warning).
+    pub unmatched: Vec<String>,
+}
+
+/// True when `path` has one of [`IMAGE_EXTENSIONS`], compared case-insensitively.
+pub fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .unwrap_or(false)
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+fn walk(dir: &Path, files: &mut BTreeSet<PathBuf>, skipped: &mut Vec<Skipped>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            skipped.push(Skipped {
+                path: dir.to_path_buf(),
+                reason: format!("cannot read directory: {e}"),
+            });
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                skipped.push(Skipped {
+                    path: dir.to_path_buf(),
+                    reason: format!("cannot read directory entry: {e}"),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, files, skipped);
+        } else if has_image_extension(&path) {
+            files.insert(path);
+        }
+    }
+}
+
+/// Files found by [`expand_inputs`], the entries it could not read, and the inputs that matched nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Expanded {
+    /// Files, sorted and de-duplicated.
+    pub files: Vec<PathBuf>,
+    /// Paths that could not be read, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Inputs that matched no file.
+    pub unmatched: Vec<String>,
+}
+
+/// Expands inputs into a sorted, de-duplicated list of files.
+///
+/// An existing file is taken as it is; a directory is walked recursively for image files
+/// ([`IMAGE_EXTENSIONS`], any case); anything else containing `*`, `?` or `[` is a glob pattern,
+/// expanded here (so quoted patterns work) and matched case-insensitively. Directories a
+/// pattern matches are walked too.
+pub fn expand_inputs(
+    inputs: &[String],
+) -> Result<Expanded, InputError> {
+    if inputs.is_empty() {
+        return Err(InputError::NoInputs);
+    }
+    let mut files = BTreeSet::new();
+    let mut skipped = Vec::new();
+    let mut unmatched = Vec::new();
+    let options = glob::MatchOptions {
+        case_sensitive: false,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    for input in inputs {
+        let before = files.len();
+        let path = Path::new(input);
+        if path.is_dir() {
+            walk(path, &mut files, &mut skipped);
+        } else if path.exists() {
+            files.insert(path.to_path_buf());
+        } else if is_glob(input) {
+            let paths = glob::glob_with(input, options).map_err(|e| InputError::BadPattern {
+                pattern: input.clone(),
+                reason: e.msg.to_string(),
+            })?;
+            for entry in paths {
+                match entry {
+                    Ok(p) if p.is_dir() => walk(&p, &mut files, &mut skipped),
+                    Ok(p) => {
+                        files.insert(p);
+                    }
+                    Err(e) => skipped.push(Skipped {
+                        path: e.path().to_path_buf(),
+                        reason: format!("cannot read: {}", e.error()),
+                    }),
+                }
+            }
+        } else {
+            skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: "no such file or directory".into(),
+            });
+        }
+        if files.len() == before {
+            unmatched.push(input.clone());
+        }
+    }
+    Ok(Expanded {
+        files: files.into_iter().collect(),
+        skipped,
+        unmatched,
+    })
+}
+
+/// Expands the inputs, reads every header (in parallel) and picks the shape most files share.
+///
+/// Ties between shapes go to the one whose first file comes first. Every other file is
+/// listed in [`Discovery::skipped`] with its reason; an error is returned only when the
+/// inputs are malformed or match no file at all.
+pub fn discover(inputs: &[String]) -> Result<Discovery, InputError> {
+    let Expanded {
+        files,
+        mut skipped,
+        unmatched,
+    } = expand_inputs(inputs)?;
+    if files.is_empty() {
+        return Err(InputError::NothingMatched(
+            inputs
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    let headers: Vec<(PathBuf, Result<_, DecodeError>)> = files
+        .into_par_iter()
+        .map(|p| {
+            let h = probe(&p);
+            (p, h)
+        })
+        .collect();
+
+    // Count shapes; remember where each first appeared so ties are stable.
+    let mut counts: HashMap<Shape, (usize, usize)> = HashMap::new();
+    for (i, (_, h)) in headers.iter().enumerate() {
+        if let Ok(h) = h {
+            counts.entry(h.shape).or_insert((0, i)).0 += 1;
+        }
+    }
+    let shape = counts
+        .iter()
+        .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
+        .map(|(s, _)| *s);
+
+    let mut out = Discovery {
+        shape,
+        unmatched,
+        ..Default::default()
+    };
+    for (path, header) in headers {
+        match header {
+            Ok(h) if Some(h.shape) == shape => {
+                out.alpha_ignored |= h.has_alpha;
+                out.files.push(path);
+            }
+            Ok(h) => skipped.push(Skipped {
+                path,
+                reason: format!(
+                    "{}, expected {}",
+                    h.shape.describe(),
+                    shape.map(|s| s.describe()).unwrap_or_default()
+                ),
+            }),
+            Err(e) => skipped.push(Skipped {
+                path,
+                reason: e.reason(),
+            }),
+        }
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    out.skipped = skipped;
+    Ok(out)
+}

@@ -1,0 +1,172 @@
+//! Input: finding the image files a scan reads, probing their headers, and decoding them into frames.
+
+pub mod decode;
+pub mod discover;
+
+pub use decode::{decode_file, DecodeError};
+pub use discover::{discover, Discovery, InputError, Skipped};
+
+use serde::Serialize;
+
+/// The layout every frame of a scan shares: size, interleaved channels and sample depth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Shape {
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+    /// Interleaved channels kept for statistics: 1 (grey) or 3 (RGB). Alpha is never kept.
+    pub channels: u32,
+    /// Bits per sample: 8 or 16.
+    pub bit_depth: u32,
+}
+
+impl Shape {
+    /// A shape, checked: non-zero size, 1 or 3 channels, 8 or 16 bits.
+    pub fn new(width: u32, height: u32, channels: u32, bit_depth: u32) -> Result<Self, String> {
+        if width == 0 || height == 0 {
+            return Err(format!("empty image ({width}x{height})"));
+        }
+        if channels != 1 && channels != 3 {
+            return Err(format!("{channels} channels are not supported (1 or 3)"));
+        }
+        if bit_depth != 8 && bit_depth != 16 {
+            return Err(format!(
+                "{bit_depth}-bit samples are not supported (8 or 16)"
+            ));
+        }
+        Ok(Shape {
+            width,
+            height,
+            channels,
+            bit_depth,
+        })
+    }
+
+    /// Number of subpixels (pixels × channels): the length of every statistics array.
+    pub fn subpixels(&self) -> usize {
+        self.width as usize * self.height as usize * self.channels as usize
+    }
+
+    /// Bytes per sample: 1 or 2.
+    pub fn bytes_per_sample(&self) -> usize {
+        (self.bit_depth / 8) as usize
+    }
+
+    /// Bytes of one decoded frame.
+    pub fn frame_bytes(&self) -> usize {
+        self.subpixels() * self.bytes_per_sample()
+    }
+
+    /// The largest sample value (255 or 65535).
+    pub fn max_value(&self) -> u32 {
+        (1u32 << self.bit_depth) - 1
+    }
+
+    /// `(x, y, channel)` of a subpixel index.
+    pub fn position(&self, index: usize) -> (u32, u32, u32) {
+        let c = self.channels as usize;
+        let pixel = index / c;
+        let w = self.width as usize;
+        ((pixel % w) as u32, (pixel / w) as u32, (index % c) as u32)
+    }
+
+    /// Subpixel index of `(x, y, channel)`.
+    pub fn index(&self, x: u32, y: u32, channel: u32) -> usize {
+        (y as usize * self.width as usize + x as usize) * self.channels as usize + channel as usize
+    }
+
+    /// Short human description, e.g. `6000x4000 RGB 8-bit`.
+    pub fn describe(&self) -> String {
+        let kind = if self.channels == 1 { "grey" } else { "RGB" };
+        format!(
+            "{}x{} {} {}-bit",
+            self.width, self.height, kind, self.bit_depth
+        )
+    }
+}
+
+/// Name of a channel for display: `R`, `G`, `B`, or `L` for grey.
+pub fn channel_name(shape: &Shape, channel: u32) -> &'static str {
+    if shape.channels == 1 {
+        "L"
+    } else {
+        ["R", "G", "B"][channel as usize % 3]
+    }
+}
+
+/// Packed samples of one frame, interleaved by channel, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Samples {
+    /// 8-bit samples.
+    U8(Vec<u8>),
+    /// 16-bit samples, kept at full depth.
+    U16(Vec<u16>),
+}
+
+/// One decoded image: its shape and its packed samples. Frames are dropped as soon as they are accumulated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    shape: Shape,
+    samples: Samples,
+}
+
+impl Frame {
+    /// A frame from 8-bit samples; fails when the length or depth does not match the shape.
+    pub fn from_u8(shape: Shape, data: Vec<u8>) -> Result<Self, String> {
+        Self::new(shape, Samples::U8(data))
+    }
+
+    /// A frame from 16-bit samples; fails when the length or depth does not match the shape.
+    pub fn from_u16(shape: Shape, data: Vec<u16>) -> Result<Self, String> {
+        Self::new(shape, Samples::U16(data))
+    }
+
+    /// A frame from samples; fails when the length or depth does not match the shape.
+    pub fn new(shape: Shape, samples: Samples) -> Result<Self, String> {
+        let (len, depth) = match &samples {
+            Samples::U8(v) => (v.len(), 8),
+            Samples::U16(v) => (v.len(), 16),
+        };
+        if depth != shape.bit_depth {
+            return Err(format!(
+                "{depth}-bit samples for a {}-bit shape",
+                shape.bit_depth
+            ));
+        }
+        if len != shape.subpixels() {
+            return Err(format!(
+                "{len} samples for a {} shape ({} expected)",
+                shape.describe(),
+                shape.subpixels()
+            ));
+        }
+        Ok(Frame { shape, samples })
+    }
+
+    /// The frame's shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The packed samples.
+    pub fn samples(&self) -> &Samples {
+        &self.samples
+    }
+
+    /// The samples as little-endian bytes, as they are uploaded to the GPU.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.samples {
+            Samples::U8(v) => v,
+            Samples::U16(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    /// One sample as `f64` (for tests and references; the hot paths work on the packed slices).
+    pub fn value(&self, index: usize) -> f64 {
+        match &self.samples {
+            Samples::U8(v) => v[index] as f64,
+            Samples::U16(v) => v[index] as f64,
+        }
+    }
+}

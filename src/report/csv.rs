@@ -1,0 +1,23 @@
+//! The CSV report: the lowest-`M2` list, one subpixel a row.
+
+use crate::detect::Candidate;
+use crate::input::{channel_name, Shape};
+
+/// Header and one row per candidate: `rank,x,y,channel,channel_name,m2,variance,mean`.
+pub fn render(shape: &Shape, lowest: &[Candidate]) -> String {
+    let mut s = String::from("rank,x,y,channel,channel_name,m2,variance,mean\n");
+    for (i, c) in lowest.iter().enumerate() {
+        s += &format!(
+            "{},{},{},{},{},{},{},{}\n",
+            i + 1,
+            c.x,
+            c.y,
+            c.channel,
+            channel_name(shape, c.channel),
+            c.m2,
+            c.variance,
+            c.mean
+        );
+    }
+    s
+}

@@ -1,0 +1,77 @@
+//! The human report: a summary and the lowest-`M2` table, for a terminal.
+
+use std::fmt::Write;
+
+use crate::input::channel_name;
+use crate::scan::ScanReport;
+
+/// The report as text: frames, backend, skipped files, the argmin and the top-k table.
+pub fn render(report: &ScanReport) -> String {
+    let mut s = String::new();
+    let r = report;
+    let _ = writeln!(
+        s,
+        "frames: {} used, {} skipped ({} failed to decode)  shape: {}",
+        r.frames_used,
+        r.skipped.len(),
+        r.failed,
+        r.shape.describe()
+    );
+    let driver = if r.backend.driver.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", r.backend.driver)
+    };
+    let _ = writeln!(
+        s,
+        "backend: {} on {}{}  time: {:.2} s",
+        match r.backend.kind {
+            crate::stats::BackendKind::Cpu => "cpu",
+            crate::stats::BackendKind::Gpu => "gpu",
+        },
+        r.backend.adapter,
+        driver,
+        r.elapsed.as_secs_f64()
+    );
+    if r.alpha_ignored {
+        let _ = writeln!(s, "note: alpha channels are ignored");
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(s, "skipped:");
+        for k in &r.skipped {
+            let _ = writeln!(s, "  {}: {}", k.path.display(), k.reason);
+        }
+    }
+    if let Some(c) = r.lowest.first() {
+        let _ = writeln!(
+            s,
+            "argmin: x={} y={} channel={} ({})  M2={}  mean={:.3}",
+            c.x,
+            c.y,
+            c.channel,
+            channel_name(&r.shape, c.channel),
+            c.m2,
+            c.mean
+        );
+    }
+    let _ = writeln!(s, "lowest M2 (top {}):", r.lowest.len());
+    let _ = writeln!(
+        s,
+        "{:>5} {:>6} {:>6} {:>3} {:>14} {:>14} {:>10}",
+        "rank", "x", "y", "ch", "M2", "variance", "mean"
+    );
+    for (i, c) in r.lowest.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "{:>5} {:>6} {:>6} {:>3} {:>14.4} {:>14.6} {:>10.3}",
+            i + 1,
+            c.x,
+            c.y,
+            channel_name(&r.shape, c.channel),
+            c.m2,
+            c.variance,
+            c.mean
+        );
+    }
+    s
+}

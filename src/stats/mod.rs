@@ -1,0 +1,139 @@
+//! Statistics: Welford's running moments per subpixel, the [`Accumulator`] trait, and its CPU and
+//! GPU backends.
+
+pub mod cpu;
+pub mod gpu;
+
+pub use cpu::CpuAccumulator;
+pub use gpu::{GpuAccumulator, GpuContext, GpuError, GpuOptions};
+
+use serde::Serialize;
+
+use crate::input::{Frame, Shape};
+
+/// Per-subpixel running statistics: count, mean and sum of squared deviations (`M2`).
+///
+/// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moments {
+    /// The frame shape the statistics describe.
+    pub shape: Shape,
+    /// Frames seen by each subpixel.
+    pub n: Vec<u32>,
+    /// Running mean of each subpixel.
+    pub mean: Vec<f32>,
+    /// Running sum of squared deviations from the mean (`M2`); variance is `M2 / (n - 1)`.
+    pub m2: Vec<f32>,
+}
+
+impl Moments {
+    /// Empty statistics (no frame seen) for `shape`.
+    pub fn new(shape: Shape) -> Self {
+        let len = shape.subpixels();
+        Moments {
+            shape,
+            n: vec![0; len],
+            mean: vec![0.0; len],
+            m2: vec![0.0; len],
+        }
+    }
+
+    /// Sample variance `M2 / (n - 1)` of subpixel `i` (0 when fewer than two frames).
+    pub fn variance(&self, i: usize) -> f32 {
+        if self.n[i] < 2 {
+            0.0
+        } else {
+            self.m2[i] / (self.n[i] - 1) as f32
+        }
+    }
+
+    /// Frames seen (the largest per-subpixel count).
+    pub fn frames(&self) -> u32 {
+        self.n.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Adds `other`'s statistics to these with Chan et al.'s parallel formula, as if every frame
+    /// of both had been accumulated here. Shapes must match.
+    pub fn merge(&mut self, other: &Moments) -> Result<(), StatsError> {
+        if self.shape != other.shape {
+            return Err(StatsError::ShapeMismatch {
+                expected: self.shape.describe(),
+                found: other.shape.describe(),
+            });
+        }
+        for i in 0..self.n.len() {
+            let (na, nb) = (self.n[i] as f64, other.n[i] as f64);
+            if nb == 0.0 {
+                continue;
+            }
+            let n = na + nb;
+            let delta = other.mean[i] as f64 - self.mean[i] as f64;
+            self.mean[i] = (self.mean[i] as f64 + delta * nb / n) as f32;
+            self.m2[i] =
+                (self.m2[i] as f64 + other.m2[i] as f64 + delta * delta * na * nb / n) as f32;
+            self.n[i] += other.n[i];
+        }
+        Ok(())
+    }
+}
+
+/// Which statistics backend a scan runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Multi-threaded CPU.
+    Cpu,
+    /// WGSL compute shader through wgpu.
+    Gpu,
+}
+
+/// The backend a scan ran on, as the report names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    /// CPU or GPU.
+    pub kind: BackendKind,
+    /// Adapter name (GPU) or a description of the CPU path.
+    pub adapter: String,
+    /// Driver name and version (GPU) or empty.
+    pub driver: String,
+}
+
+/// Errors of the statistics backends.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// A frame or state of another shape was given.
+    #[error("shape mismatch: expected {expected}, got {found}")]
+    ShapeMismatch {
+        /// The accumulator's shape.
+        expected: String,
+        /// The shape given.
+        found: String,
+    },
+    /// The GPU backend failed.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// Streams frames into per-subpixel Welford statistics. Implemented by the CPU and GPU backends,
+/// which give the same results (within f32 rounding).
+pub trait Accumulator: Send {
+    /// The frame shape this accumulator takes.
+    fn shape(&self) -> Shape;
+    /// Adds one frame. The backend may batch frames internally; the frame is dropped as soon as
+    /// its samples are consumed.
+    fn add(&mut self, frame: Frame) -> Result<(), StatsError>;
+    /// Flushes pending frames and returns the statistics.
+    fn finish(self: Box<Self>) -> Result<Moments, StatsError>;
+    /// What this backend is, for reports.
+    fn info(&self) -> BackendInfo;
+}
+
+pub(crate) fn check_shape(expected: Shape, frame: &Frame) -> Result<(), StatsError> {
+    if frame.shape() != expected {
+        return Err(StatsError::ShapeMismatch {
+            expected: expected.describe(),
+            found: frame.shape().describe(),
+        });
+    }
+    Ok(())
+}
