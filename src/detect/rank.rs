@@ -92,3 +92,56 @@ pub fn lowest_m2(moments: &Moments, k: usize) -> Vec<Candidate> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Shape;
+
+    fn moments(m2: Vec<f32>) -> Moments {
+        let shape = Shape::new(m2.len() as u32, 1, 1, 8).unwrap();
+        let mut m = Moments::new(shape);
+        m.n.fill(5);
+        m.mean = (0..m2.len()).map(|i| i as f32).collect();
+        m.m2 = m2;
+        m
+    }
+
+    #[test]
+    fn lowest_first_ties_by_position_nan_last() {
+        let m = moments(vec![5.0, 0.0, f32::NAN, 3.0, 0.0, 3.0, 9.0]);
+        let got: Vec<usize> = lowest_m2(&m, 6).iter().map(|c| c.index).collect();
+        assert_eq!(got, [1, 4, 3, 5, 0, 6]);
+        let all = lowest_m2(&m, 100);
+        assert_eq!(all.len(), 7);
+        assert_eq!(all[6].index, 2);
+        assert_eq!(all[0].variance, 0.0);
+        assert_eq!(all[2].variance, 3.0 / 4.0);
+        assert!(lowest_m2(&m, 0).is_empty());
+    }
+
+    #[test]
+    fn matches_a_full_sort_across_blocks() {
+        let len = 3 * BLOCK + 123;
+        let m2: Vec<f32> = (0..len)
+            .map(|i| ((i as u64 * 2_654_435_761) % 1000) as f32)
+            .collect();
+        let m = moments(m2.clone());
+        let mut idx: Vec<usize> = (0..len).collect();
+        idx.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
+        let got: Vec<usize> = lowest_m2(&m, 50).iter().map(|c| c.index).collect();
+        assert_eq!(got, idx[..50]);
+    }
+
+    #[test]
+    fn positions_follow_the_interleaved_layout() {
+        let shape = Shape::new(5, 4, 3, 8).unwrap();
+        let mut m = Moments::new(shape);
+        m.n.fill(3);
+        m.m2.fill(10.0);
+        let i = shape.index(3, 2, 1);
+        m.m2[i] = 0.5;
+        let c = &lowest_m2(&m, 1)[0];
+        assert_eq!((c.x, c.y, c.channel, c.index), (3, 2, 1, i));
+    }
+}

@@ -116,9 +116,7 @@ pub struct Expanded {
 /// ([`IMAGE_EXTENSIONS`], any case); anything else containing `*`, `?` or `[` is a glob pattern,
 /// expanded here (so quoted patterns work) and matched case-insensitively. Directories a
 /// pattern matches are walked too.
-pub fn expand_inputs(
-    inputs: &[String],
-) -> Result<Expanded, InputError> {
+pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
     if inputs.is_empty() {
         return Err(InputError::NoInputs);
     }

@@ -137,3 +137,52 @@ pub(crate) fn check_shape(expected: Shape, frame: &Frame) -> Result<(), StatsErr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accumulate(shape: Shape, frames: &[Vec<u8>]) -> Moments {
+        let mut acc = CpuAccumulator::with_options(shape, 3, Some(2));
+        for f in frames {
+            acc.add(Frame::from_u8(shape, f.clone()).unwrap()).unwrap();
+        }
+        Box::new(acc).finish().unwrap()
+    }
+
+    #[test]
+    fn welford_matches_two_pass_and_merge_matches_one_pass() {
+        let shape = Shape::new(3, 2, 1, 8).unwrap();
+        let frames: Vec<Vec<u8>> = (0..11u32)
+            .map(|f| (0..6u32).map(|i| ((f * 37 + i * 11) % 251) as u8).collect())
+            .collect();
+        let whole = accumulate(shape, &frames);
+        for i in 0..6 {
+            let xs: Vec<f64> = frames.iter().map(|f| f[i] as f64).collect();
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let m2: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+            assert!((whole.mean[i] as f64 - mean).abs() < 1e-4);
+            assert!((whole.m2[i] as f64 - m2).abs() < 1e-3 * m2.max(1.0));
+        }
+        let mut a = accumulate(shape, &frames[..4]);
+        let b = accumulate(shape, &frames[4..]);
+        a.merge(&b).unwrap();
+        assert_eq!(a.n, whole.n);
+        for i in 0..6 {
+            assert!((a.mean[i] - whole.mean[i]).abs() < 1e-4);
+            assert!((a.m2[i] - whole.m2[i]).abs() < 1e-3 * whole.m2[i].max(1.0));
+        }
+        let other = Moments::new(Shape::new(2, 3, 1, 8).unwrap());
+        assert!(a.merge(&other).is_err());
+    }
+
+    #[test]
+    fn frames_of_another_shape_are_refused() {
+        let mut acc = CpuAccumulator::new(Shape::new(2, 2, 1, 8).unwrap());
+        let other = Frame::from_u8(Shape::new(4, 1, 1, 8).unwrap(), vec![0; 4]).unwrap();
+        assert!(matches!(
+            acc.add(other),
+            Err(StatsError::ShapeMismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,231 @@
+//! The CPU and GPU backends against an exact reference, on the same frames: 8- and 16-bit, grey
+//! and RGB, odd widths, one tile and many, thousands of frames, and a 24 MP frame.
+
+mod common;
+
+use common::{assert_close, gpu, test_frame, Reference};
+use hotpixels::detect::lowest_m2;
+use hotpixels::stats::{Accumulator, CpuAccumulator, GpuOptions};
+use hotpixels::Shape;
+
+/// Runs `frames` test frames through the CPU backend and (when there is an adapter) the GPU
+/// backend with `gpu_options`, and checks both against the reference and the known ranking.
+fn check(label: &str, shape: Shape, frames: usize, gpu_options: GpuOptions, expect_tiles: usize) {
+    let len = shape.subpixels();
+    let planted: Vec<usize> = (0..4).map(|k| (k * 7919 + 3) % len).collect();
+    let quiet: Vec<usize> = (0..6)
+        .map(|k| (k * 104_729 + 11) % len)
+        .filter(|q| !planted.contains(q))
+        .collect();
+    let mut reference = Reference::new(len);
+    let mut cpu: Box<dyn Accumulator> = Box::new(CpuAccumulator::new(shape));
+    let mut gpu_acc = gpu(label).map(|ctx| {
+        let acc = ctx.accumulator(shape, gpu_options);
+        assert_eq!(acc.tiles(), expect_tiles, "{label}: tiles");
+        acc
+    });
+    for f in 0..frames {
+        let frame = test_frame(shape, f, &planted, &quiet);
+        reference.add(&frame);
+        if let Some(g) = gpu_acc.as_mut() {
+            g.add(frame.clone()).unwrap();
+        }
+        cpu.add(frame).unwrap();
+    }
+    let expected = reference.lowest(planted.len() + quiet.len());
+    let cpu = cpu.finish().unwrap();
+    assert_close(&format!("{label} cpu"), &cpu, &reference);
+    let got: Vec<usize> = lowest_m2(&cpu, expected.len())
+        .iter()
+        .map(|c| c.index)
+        .collect();
+    assert_eq!(got, expected, "{label} cpu: ranking");
+    if let Some(g) = gpu_acc {
+        let gpu = Box::new(g).finish().unwrap();
+        assert_close(&format!("{label} gpu"), &gpu, &reference);
+        let got: Vec<usize> = lowest_m2(&gpu, expected.len())
+            .iter()
+            .map(|c| c.index)
+            .collect();
+        assert_eq!(got, expected, "{label} gpu: ranking");
+    }
+}
+
+fn small_tiles() -> GpuOptions {
+    GpuOptions {
+        max_tile_subpixels: Some(1024),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn grey_8bit_odd_width_one_tile() {
+    check(
+        "grey8",
+        Shape::new(37, 11, 1, 8).unwrap(),
+        25,
+        GpuOptions::default(),
+        1,
+    );
+}
+
+#[test]
+fn rgb_8bit_odd_width_one_tile() {
+    check(
+        "rgb8",
+        Shape::new(29, 13, 3, 8).unwrap(),
+        25,
+        GpuOptions::default(),
+        1,
+    );
+}
+
+#[test]
+fn grey_16bit_odd_width() {
+    check(
+        "grey16",
+        Shape::new(31, 9, 1, 16).unwrap(),
+        25,
+        GpuOptions::default(),
+        1,
+    );
+}
+
+#[test]
+fn rgb_16bit_odd_width() {
+    check(
+        "rgb16",
+        Shape::new(23, 17, 3, 16).unwrap(),
+        25,
+        GpuOptions::default(),
+        1,
+    );
+}
+
+#[test]
+fn rgb_8bit_several_tiles() {
+    // 61 × 23 × 3 = 4209 subpixels in tiles of 1024: five tiles, the last one partial.
+    check(
+        "rgb8 tiles",
+        Shape::new(61, 23, 3, 8).unwrap(),
+        21,
+        small_tiles(),
+        5,
+    );
+}
+
+#[test]
+fn rgb_16bit_several_tiles_batches_of_three() {
+    let options = GpuOptions {
+        batch_frames: Some(3),
+        ..small_tiles()
+    };
+    check(
+        "rgb16 tiles",
+        Shape::new(45, 19, 3, 16).unwrap(),
+        20,
+        options,
+        3,
+    );
+}
+
+#[test]
+fn grey_8bit_odd_tiles_single_frame_batches() {
+    let options = GpuOptions {
+        batch_frames: Some(1),
+        ..small_tiles()
+    };
+    check(
+        "grey8 batch1",
+        Shape::new(41, 53, 1, 8).unwrap(),
+        9,
+        options,
+        3,
+    );
+}
+
+#[test]
+fn three_thousand_frames() {
+    check(
+        "3000 frames",
+        Shape::new(19, 7, 3, 8).unwrap(),
+        3000,
+        GpuOptions::default(),
+        1,
+    );
+}
+
+#[test]
+fn three_thousand_frames_16bit() {
+    check(
+        "3000 frames 16-bit",
+        Shape::new(11, 5, 3, 16).unwrap(),
+        3000,
+        small_tiles(),
+        1,
+    );
+}
+
+/// A 24 MP RGB frame set on the GPU with the device's own limits (under lavapipe's 128 MiB
+/// binding limit the 288 MB state arrays need tiles) against the CPU backend, subpixel by subpixel.
+#[test]
+fn gpu_24mp_rgb_agrees_with_cpu() {
+    let Some(ctx) = gpu("gpu_24mp_rgb_agrees_with_cpu") else {
+        return;
+    };
+    let shape = Shape::new(6000, 4000, 3, 8).unwrap();
+    let len = shape.subpixels();
+    let mut g = ctx.accumulator(shape, GpuOptions::default());
+    let limit = ctx.device.limits().max_storage_buffer_binding_size as usize;
+    if len * 4 > limit {
+        assert!(
+            g.tiles() >= (len * 4).div_ceil(limit),
+            "state must be tiled"
+        );
+    }
+    let mut cpu = CpuAccumulator::new(shape);
+    let planted = [12_345usize, 40_000_000, len - 1];
+    for f in 0..4u64 {
+        let data: Vec<u8> = (0..len)
+            .map(|i| {
+                if planted.contains(&i) {
+                    200
+                } else {
+                    (common::hash(f << 40 | i as u64) & 0xff) as u8
+                }
+            })
+            .collect();
+        let frame = hotpixels::Frame::from_u8(shape, data).unwrap();
+        g.add(frame.clone()).unwrap();
+        cpu.add(frame).unwrap();
+    }
+    let gm = Box::new(g).finish().unwrap();
+    let cm = Box::new(cpu).finish().unwrap();
+    assert!(gm.n.iter().all(|&n| n == 4));
+    let worst_mean = gm
+        .mean
+        .iter()
+        .zip(&cm.mean)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    let worst_m2 = gm
+        .m2
+        .iter()
+        .zip(&cm.m2)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+        .fold(0f32, f32::max);
+    assert!(worst_mean <= 1e-3, "mean differs by {worst_mean}");
+    assert!(worst_m2 <= 1e-4, "M2 differs by {worst_m2} (relative)");
+    // With 4 random frames some ordinary subpixels repeat by chance; the planted ones must be
+    // among the zero-M2 subpixels, and both backends must rank the same subpixels lowest.
+    for &p in &planted {
+        assert_eq!(gm.m2[p], 0.0, "planted subpixel {p}");
+    }
+    let g20: Vec<usize> = lowest_m2(&gm, 20).iter().map(|c| c.index).collect();
+    let c20: Vec<usize> = lowest_m2(&cm, 20).iter().map(|c| c.index).collect();
+    assert_eq!(g20, c20);
+    let zeros = gm.m2.iter().filter(|&&v| v == 0.0).count();
+    if zeros <= 20 {
+        assert!(planted.iter().all(|p| g20.contains(p)));
+    }
+}

@@ -1,0 +1,226 @@
+//! The `hotpixels` binary end to end: the table, the JSON and CSV reports, exit codes, and that
+//! existing files are never overwritten without `--force`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use hotpixels::synth::{write_frame_png, SyntheticSet};
+use hotpixels::Shape;
+use predicates::prelude::*;
+
+fn bin() -> Command {
+    Command::cargo_bin("hotpixels").unwrap()
+}
+
+fn photos(dir: &Path, frames: usize) -> SyntheticSet {
+    let set = SyntheticSet::new(Shape::new(64, 48, 3, 8).unwrap(), frames, 5, 11);
+    for i in 0..frames {
+        write_frame_png(&set.frame(i), &dir.join(format!("IMG_{i:04}.PNG"))).unwrap();
+    }
+    set
+}
+
+#[test]
+fn scan_prints_table_and_writes_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = photos(dir.path(), 8);
+    fs::write(dir.path().join("IMG_9999.PNG"), "broken").unwrap();
+    let json = dir.path().join("report.json");
+    let csv = dir.path().join("top.csv");
+    let pattern = format!("{}/*.png", dir.path().display());
+    bin()
+        .args(["scan", "--backend", "cpu", "--top", "7", "--json"])
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg(&pattern)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("frames: 8 used, 1 skipped"))
+        .stdout(predicate::str::contains("lowest M2 (top 7)"))
+        .stdout(predicate::str::contains("argmin:"))
+        .stdout(predicate::str::contains("IMG_9999.PNG"));
+
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert!(doc["tool"].as_str().unwrap().starts_with("hotpixels "));
+    assert_eq!(doc["shape"]["width"], 64);
+    assert_eq!(doc["shape"]["height"], 48);
+    assert_eq!(doc["shape"]["channels"], 3);
+    assert_eq!(doc["shape"]["bit_depth"], 8);
+    assert_eq!(doc["frames"]["used"], 8);
+    let skipped = doc["frames"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("IMG_9999.PNG"));
+    assert!(!skipped[0]["reason"].as_str().unwrap().is_empty());
+    assert_eq!(doc["backend"]["kind"], "cpu");
+    assert!(doc["backend"]["adapter"].is_string());
+    assert!(doc["backend"]["driver"].is_string());
+    assert!(doc["defects"].as_array().unwrap().is_empty());
+    let lowest = doc["lowest_variance"].as_array().unwrap();
+    assert_eq!(lowest.len(), 7);
+    for key in ["x", "y", "channel", "m2", "variance", "mean"] {
+        assert!(lowest[0][key].is_number(), "{key}");
+    }
+    for p in &set.planted {
+        assert!(
+            lowest
+                .iter()
+                .any(|c| c["x"] == p.x && c["y"] == p.y && c["channel"] == p.channel),
+            "{p:?}"
+        );
+    }
+    let csv = fs::read_to_string(&csv).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rank,x,y,channel,channel_name,m2,variance,mean")
+    );
+    assert_eq!(lines.count(), 7);
+}
+
+#[test]
+fn json_to_stdout_is_valid_json_and_table_goes_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 4);
+    let out = bin()
+        .args(["scan", "--backend", "cpu", "--json", "-"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["frames"]["used"], 4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lowest M2"));
+}
+
+#[test]
+fn decode_failure_exits_1_with_one_line_error_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = photos(dir.path(), 5);
+    let mut bytes = Vec::new();
+    let tmp = dir.path().join("x.png");
+    write_frame_png(&set.frame(0), &tmp).unwrap();
+    bytes.extend_from_slice(&fs::read(&tmp).unwrap());
+    fs::remove_file(&tmp).unwrap();
+    fs::write(
+        dir.path().join("IMG_0002b.png"),
+        &bytes[..bytes.len() * 2 / 3],
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    bin()
+        .args(["scan", "--backend", "cpu", "--quiet", "--json"])
+        .arg(&json)
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("IMG_0002b.png: truncated"));
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["frames"]["used"], 5);
+    assert_eq!(doc["frames"]["failed"], 1);
+}
+
+#[test]
+fn nothing_to_scan_exits_2_naming_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args(["scan", "--backend", "cpu"])
+        .arg(format!("{}/*.jpg", dir.path().display()))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no files matched"));
+    photos(dir.path(), 1);
+    bin()
+        .args(["scan", "--backend", "cpu"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least two frames"));
+    bin().args(["scan"]).assert().code(2);
+    bin()
+        .args(["scan", "--top", "0", "x.png"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--top"));
+}
+
+#[test]
+fn existing_report_is_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 3);
+    let json = dir.path().join("mine.json");
+    fs::write(&json, "precious").unwrap();
+    bin()
+        .args(["scan", "--backend", "cpu", "--json"])
+        .arg(&json)
+        .arg(format!("{}/*.PNG", dir.path().display()))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(fs::read_to_string(&json).unwrap(), "precious");
+    bin()
+        .args(["scan", "--backend", "cpu", "--force", "--json"])
+        .arg(&json)
+        .arg(format!("{}/*.PNG", dir.path().display()))
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&json)
+        .unwrap()
+        .contains("\"version\": 1"));
+}
+
+#[test]
+fn gpu_backend_end_to_end() {
+    let Some(_) = common::gpu("gpu_backend_end_to_end") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 4);
+    let out = bin()
+        .args(["scan", "--backend", "gpu", "--json", "-"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["backend"]["kind"], "gpu");
+    assert!(!doc["backend"]["adapter"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn demo_finds_every_planted_defect() {
+    bin()
+        .args([
+            "demo",
+            "--backend",
+            "cpu",
+            "--frames",
+            "12",
+            "--width",
+            "96",
+            "--height",
+            "64",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("6 of 6 planted defects found"));
+}
+
+#[test]
+fn devices_lists_or_says_none() {
+    bin().arg("devices").assert().success().stdout(
+        predicate::str::contains("adapter").or(predicate::str::contains("no GPU adapters")),
+    );
+}

@@ -1,0 +1,200 @@
+//! Discovery and the library scan on files: globs, folders, mixed shapes, damaged and fake files,
+//! empty patterns, a single frame, RGBA and grey+alpha input, and 16-bit TIFF.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hotpixels::input::discover;
+use hotpixels::scan::{scan, BackendChoice, ScanError, ScanOptions, Silent};
+use hotpixels::synth::{write_frame_png, SyntheticSet};
+use hotpixels::Shape;
+
+fn write_set(dir: &Path, shape: Shape, frames: usize, seed: u64, prefix: &str) -> SyntheticSet {
+    let set = SyntheticSet::new(shape, frames, 4, seed);
+    for i in 0..frames {
+        write_frame_png(&set.frame(i), &dir.join(format!("{prefix}{i:03}.png"))).unwrap();
+    }
+    set
+}
+
+fn cpu() -> ScanOptions {
+    ScanOptions {
+        backend: BackendChoice::Cpu,
+        jobs: 2,
+        ..Default::default()
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn folder_is_walked_recursively_and_extensions_are_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(40, 30, 3, 8).unwrap();
+    write_set(dir.path(), shape, 3, 1, "a");
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let set = SyntheticSet::new(shape, 1, 0, 9);
+    write_frame_png(&set.frame(0), &dir.path().join("sub/UPPER.PNG")).unwrap();
+    fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+    let d = discover(&[s(dir.path())]).unwrap();
+    assert_eq!(d.shape, Some(shape));
+    assert_eq!(d.files.len(), 4, "{:?}", d.files);
+    assert!(d.files.iter().any(|f| f.ends_with("sub/UPPER.PNG")));
+    // A folder walk only picks image extensions: the .txt file is not even listed.
+    assert!(d.skipped.is_empty(), "{:?}", d.skipped);
+    let mut sorted = d.files.clone();
+    sorted.sort();
+    assert_eq!(d.files, sorted, "stable order");
+}
+
+#[test]
+fn quoted_glob_is_expanded_by_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(20, 10, 1, 8).unwrap();
+    fs::create_dir_all(dir.path().join("day1/raw")).unwrap();
+    fs::create_dir_all(dir.path().join("day2")).unwrap();
+    let set = SyntheticSet::new(shape, 3, 0, 2);
+    write_frame_png(&set.frame(0), &dir.path().join("day1/raw/IMG_1.PNG")).unwrap();
+    write_frame_png(&set.frame(1), &dir.path().join("day2/img_2.png")).unwrap();
+    write_frame_png(&set.frame(2), &dir.path().join("top.png")).unwrap();
+    let pattern = format!("{}/**/*.PNG", dir.path().display());
+    let d = discover(&[pattern]).unwrap();
+    let names: Vec<String> = d
+        .files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["IMG_1.PNG", "img_2.png", "top.png"]);
+}
+
+#[test]
+fn empty_glob_is_an_error_naming_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = format!("{}/*.jpg", dir.path().display());
+    let err = discover(std::slice::from_ref(&pattern)).unwrap_err();
+    assert!(err.to_string().contains(&pattern), "{err}");
+}
+
+#[test]
+fn mixed_shapes_truncated_and_fake_files_are_listed_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(48, 32, 3, 8).unwrap();
+    let set = write_set(dir.path(), shape, 5, 3, "f");
+    // A portrait frame: other shape.
+    let portrait = SyntheticSet::new(Shape::new(32, 48, 3, 8).unwrap(), 1, 0, 4);
+    write_frame_png(&portrait.frame(0), &dir.path().join("portrait.png")).unwrap();
+    // A text file named .jpg: not an image.
+    fs::write(dir.path().join("fake.jpg"), "this is text, not a JPEG\n").unwrap();
+    // A truncated PNG: its header is fine, its pixels are cut off.
+    let whole = dir.path().join("whole.png");
+    write_frame_png(&set.frame(0), &whole).unwrap();
+    let bytes = fs::read(&whole).unwrap();
+    fs::remove_file(&whole).unwrap();
+    fs::write(dir.path().join("truncated.png"), &bytes[..bytes.len() / 2]).unwrap();
+
+    let report = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap();
+    assert_eq!(report.shape, shape);
+    assert_eq!(report.frames_used, 5);
+    assert_eq!(report.failed, 1, "the truncated file fails while decoding");
+    let reason = |name: &str| -> String {
+        report
+            .skipped
+            .iter()
+            .find(|k| k.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not listed: {:?}", report.skipped))
+            .reason
+            .clone()
+    };
+    assert_eq!(
+        reason("portrait.png"),
+        "32x48 RGB 8-bit, expected 48x32 RGB 8-bit"
+    );
+    assert!(reason("fake.jpg").contains("not"), "{}", reason("fake.jpg"));
+    assert!(
+        reason("truncated.png").contains("truncated"),
+        "{}",
+        reason("truncated.png")
+    );
+    for k in &report.skipped {
+        assert!(!k.reason.contains('\n'), "one line: {:?}", k.reason);
+    }
+    // The planted subpixels are still the lowest.
+    for p in &set.planted {
+        assert!(report
+            .lowest
+            .iter()
+            .any(|c| (c.x, c.y, c.channel) == (p.x, p.y, p.channel)));
+    }
+}
+
+#[test]
+fn one_frame_is_not_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), Shape::new(16, 16, 1, 8).unwrap(), 1, 5, "only");
+    let err = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap_err();
+    assert!(matches!(err, ScanError::TooFewFrames(1, _)), "{err}");
+    assert!(err.to_string().contains("at least two frames"));
+}
+
+#[test]
+fn only_unreadable_files_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.jpg"), "text").unwrap();
+    fs::write(dir.path().join("b.png"), "text").unwrap();
+    let err = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap_err();
+    assert!(matches!(err, ScanError::NoImages(2)), "{err}");
+}
+
+fn planted_rgba(dir: &Path, frames: usize, grey: bool) -> Vec<PathBuf> {
+    // RGBA / grey+alpha frames whose alpha varies wildly: it must not count.
+    (0..frames)
+        .map(|f| {
+            let (w, h) = (13u32, 7u32);
+            let path = dir.join(format!("a{f}.png"));
+            let v = |x: u32, y: u32, c: u32| -> u8 {
+                if (x, y) == (5, 3) {
+                    99
+                } else {
+                    (common::hash((f as u64) << 32 | (y * 64 + x * 4 + c) as u64) % 256) as u8
+                }
+            };
+            if grey {
+                image::GrayAlphaImage::from_fn(w, h, |x, y| image::LumaA([v(x, y, 0), v(x, y, 3)]))
+                    .save(&path)
+                    .unwrap();
+            } else {
+                image::RgbaImage::from_fn(w, h, |x, y| {
+                    image::Rgba([v(x, y, 0), v(x, y, 1), v(x, y, 2), (f * 60 % 256) as u8])
+                })
+                .save(&path)
+                .unwrap();
+            }
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn rgba_drops_alpha_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    planted_rgba(dir.path(), 6, false);
+    let report = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap();
+    assert_eq!(report.shape, Shape::new(13, 7, 3, 8).unwrap());
+    assert!(report.alpha_ignored);
+    let c = &report.lowest[0];
+    assert_eq!((c.x, c.y, c.m2, c.mean), (5, 3, 0.0, 99.0));
+}
+
+#[test]
+fn grey_alpha_drops_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    planted_rgba(dir.path(), 6, true);
+    let report = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap();
+    assert_eq!(report.shape, Shape::new(13, 7, 1, 8).unwrap());
+    assert!(report.alpha_ignored);
+    assert_eq!((report.lowest[0].x, report.lowest[0].y), (5, 3));
+}
