@@ -224,3 +224,24 @@ fn devices_lists_or_says_none() {
         predicate::str::contains("adapter").or(predicate::str::contains("no GPU adapters")),
     );
 }
+
+#[test]
+fn gpu_backend_without_a_matching_adapter_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 3);
+    bin()
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
+        .args(["scan", "--backend", "gpu"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no GPU adapter found"));
+    // auto falls back to the CPU.
+    bin()
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
+        .args(["scan", "--backend", "auto", "--json", "-"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"kind\": \"cpu\""));
+}
