@@ -44,7 +44,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let x = sample(f, i);
         count = count + 1u;
         let d = x - mu;
-        mu = mu + d / f32(count);
+        mu = mu + d * (1.0 / f32(count));
         s = s + d * (x - mu);
     }
     n[i] = count;

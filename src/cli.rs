@@ -38,6 +38,39 @@ enum Command {
     Devices,
     /// Scan a synthetic set with planted defects and check that they are found.
     Demo(DemoArgs),
+    /// Measure decode, accumulate and whole-scan throughput per backend.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Files, folders or glob patterns to measure on (default: synthetic JPEGs of each --sizes).
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Synthetic frame sizes in megapixels.
+    #[arg(long, value_delimiter = ',', default_value = "12,24,45")]
+    sizes: Vec<u32>,
+    /// Synthetic JPEG files per size.
+    #[arg(long, default_value_t = 16)]
+    frames: usize,
+    /// Frames held in memory for the accumulate-only rows.
+    #[arg(long, default_value_t = 8)]
+    accumulate_frames: usize,
+    /// JPEG quality of the synthetic files.
+    #[arg(long, default_value_t = 92, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Decoder threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Leave the GPU backend out.
+    #[arg(long)]
+    no_gpu: bool,
+    /// Write the measurements as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Replace the JSON file if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,30 +209,80 @@ fn error(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");
 }
 
-/// Prints per-file errors as they happen and warnings after discovery.
+/// Prints per-file errors as they happen, warnings after discovery, and a progress bar on stderr
+/// (only when stderr is a terminal and not `--quiet`).
 struct Console {
     quiet: bool,
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+}
+
+impl Console {
+    fn new(quiet: bool) -> Self {
+        Console {
+            quiet,
+            bar: None,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl ScanObserver for Console {
     fn discovered(&mut self, d: &Discovery) {
-        if !self.quiet {
-            for u in &d.unmatched {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "hotpixels: warning: '{u}' matched no image file"
-                );
-            }
+        if self.quiet {
+            return;
+        }
+        for u in &d.unmatched {
+            let _ = writeln!(
+                std::io::stderr(),
+                "hotpixels: warning: '{u}' matched no image file"
+            );
+        }
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) && d.files.len() > 1 {
+            let bar = indicatif::ProgressBar::new(d.files.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} frames  {msg}  ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            self.started = std::time::Instant::now();
+            self.bar = Some(bar);
         }
     }
+
     fn decode_failed(&mut self, e: &DecodeError) {
-        error(e);
+        match &self.bar {
+            Some(bar) => bar.suspend(|| error(e)),
+            None => error(e),
+        }
+    }
+
+    fn progress(&mut self, done: usize, _total: usize, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{:.1} frames/s  {:.0} MB/s",
+                done as f64 / secs,
+                bytes as f64 / 1e6 / secs
+            ));
+        }
     }
 }
 
 fn run_scan(cfg: ScanConfig) -> u8 {
-    let mut console = Console { quiet: cfg.quiet };
-    let report = match scan::scan(&cfg.inputs, &cfg.options, &mut console) {
+    let mut console = Console::new(cfg.quiet);
+    let result = scan::scan(&cfg.inputs, &cfg.options, &mut console);
+    console.finish();
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             error(e);
@@ -291,8 +374,10 @@ fn run_demo(a: DemoArgs) -> u8 {
         a.frames,
         shape.describe()
     );
-    let mut console = Console { quiet: false };
-    match crate::demo::run_demo(shape, a.frames, 6, a.seed, options, &mut console) {
+    let mut console = Console::new(false);
+    let result = crate::demo::run_demo(shape, a.frames, 6, a.seed, options, &mut console);
+    console.finish();
+    match result {
         Ok(outcome) => {
             print!("{}", report::text::render(&outcome.report));
             print!("{}", outcome.render());
@@ -307,6 +392,54 @@ fn run_demo(a: DemoArgs) -> u8 {
             EXIT_FATAL
         }
     }
+}
+
+fn run_bench(a: BenchArgs) -> u8 {
+    if a.jobs == Some(0) || a.frames < 2 || a.sizes.iter().any(|&s| s == 0 || s > 200) {
+        error("--jobs must be at least 1, --frames at least 2, --sizes between 1 and 200 MP");
+        return EXIT_FATAL;
+    }
+    let json = a.json.as_deref().map(Destination::parse);
+    if let Some(Destination::File(p)) = &json {
+        if let Err(e) = report::check_writable(p, a.force) {
+            error(e);
+            return EXIT_FATAL;
+        }
+    }
+    let options = crate::bench::BenchOptions {
+        inputs: a.inputs,
+        sizes_mp: a.sizes,
+        frames: a.frames,
+        accumulate_frames: a.accumulate_frames.max(2),
+        quality: a.quality,
+        jobs: a.jobs.unwrap_or_else(scan::default_jobs),
+        gpu: !a.no_gpu,
+    };
+    let mut say = |what: &str| {
+        let _ = writeln!(std::io::stderr(), "bench: {what}");
+    };
+    let report = match crate::bench::run(&options, &mut say) {
+        Ok(r) => r,
+        Err(e) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+    };
+    let table = crate::bench::render(&report);
+    if json == Some(Destination::Stdout) {
+        let _ = std::io::stderr().write_all(table.as_bytes());
+    } else {
+        print!("{table}");
+    }
+    if let Some(dest) = &json {
+        let mut text = serde_json::to_string_pretty(&report).expect("bench report serialises");
+        text.push('\n');
+        if let Err(e) = report::write_to(dest, text.as_bytes(), a.force) {
+            error(e);
+            return EXIT_FATAL;
+        }
+    }
+    EXIT_OK
 }
 
 /// Parses `args`, runs the command and returns its exit code.
@@ -328,6 +461,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         },
         Command::Devices => run_devices(),
         Command::Demo(a) => run_demo(a),
+        Command::Bench(a) => run_bench(a),
     };
     ExitCode::from(code)
 }

@@ -10,6 +10,7 @@
 //! - [`scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: synthetic sets.
 //! - [`cli`]: the command line, used by the `hotpixels` binary.
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod detect;

@@ -8,7 +8,9 @@ use std::sync::{mpsc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::detect::{lowest_m2, Candidate};
-use crate::input::{decode_file, discover, DecodeError, Discovery, InputError, Shape, Skipped};
+use crate::input::{
+    decode_file_pooled, discover, DecodeError, Discovery, FramePool, InputError, Shape, Skipped,
+};
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
 };
@@ -149,11 +151,13 @@ pub fn accumulate_files(
     let moved = Condvar::new();
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window);
+    // Enough idle buffers for every frame that can be alive at once (window and a batch).
+    let pool = FramePool::new(window + 16);
 
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, consumed, moved, abort) = (&next, &consumed, &moved, &abort);
+            let (next, consumed, moved, abort, pool) = (&next, &consumed, &moved, &abort, &pool);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= files.len() {
@@ -168,7 +172,7 @@ pub fn accumulate_files(
                 if abort.load(Ordering::Relaxed) {
                     break;
                 }
-                let result = decode_file(&files[i], shape);
+                let result = decode_file_pooled(&files[i], shape, pool);
                 if tx.send((i, result)).is_err() {
                     break;
                 }

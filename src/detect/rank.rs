@@ -49,15 +49,21 @@ const BLOCK: usize = 1 << 16;
 
 fn block_lowest(m2: &[f32], offset: usize, k: usize) -> Vec<Key> {
     let mut heap: BinaryHeap<Key> = BinaryHeap::with_capacity(k + 1);
+    // The largest kept value: anything above it is rejected with one comparison.
+    let mut worst = f32::NAN;
     for (i, &v) in m2.iter().enumerate() {
+        if heap.len() == k && v.total_cmp(&worst) == Ordering::Greater {
+            continue;
+        }
         let key = Key(v, offset + i);
         if heap.len() < k {
             heap.push(key);
-        } else if let Some(top) = heap.peek() {
-            if key < *top {
-                heap.pop();
-                heap.push(key);
-            }
+        } else if key < *heap.peek().expect("heap is full") {
+            heap.pop();
+            heap.push(key);
+        }
+        if heap.len() == k {
+            worst = heap.peek().expect("heap is full").0;
         }
     }
     heap.into_vec()

@@ -1,10 +1,11 @@
 //! Decoding one file into a [`Frame`], and reading a file's header to learn its shape.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::{ColorType, DynamicImage, ImageDecoder, ImageReader};
 
-use super::{Frame, Shape};
+use super::{Frame, FramePool, Samples, Shape};
 
 /// Why a file could not be read as a frame. Its message is one line that names the reason.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +174,66 @@ pub fn frame_from_image(image: DynamicImage) -> Result<Frame, String> {
         DynamicImage::ImageRgba16(b) => Frame::from_u16(shape, drop_alpha(b.into_raw(), 4)),
         other => Err(format!("unsupported sample type {:?}", other.color())),
     }
+}
+
+/// Removes the alpha sample of every `stride`-sample pixel in place, keeping the buffer.
+fn compact_alpha<T: Copy>(data: &mut Vec<T>, stride: usize) {
+    let keep = stride - 1;
+    let pixels = data.len() / stride;
+    for p in 0..pixels {
+        for c in 0..keep {
+            data[p * keep + c] = data[p * stride + c];
+        }
+    }
+    data.truncate(pixels * keep);
+}
+
+/// Decodes `path` into a buffer taken from `pool` (given back when the frame is dropped),
+/// checking that it has the `expected` shape. The samples are written once, by the decoder.
+pub fn decode_file_pooled(
+    path: &Path,
+    expected: Shape,
+    pool: &Arc<FramePool>,
+) -> Result<Frame, DecodeError> {
+    let decoder = open(path)?
+        .into_decoder()
+        .map_err(|e| format_error(path, e))?;
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    let (channels, depth, has_alpha) = layout(color).map_err(|reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    let found = Shape::new(w, h, channels, depth).map_err(|reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    if found != expected {
+        return Err(DecodeError::Shape {
+            path: path.to_path_buf(),
+            found: found.describe(),
+            expected: expected.describe(),
+        });
+    }
+    let stride = color.channel_count() as usize;
+    let len = w as usize * h as usize * stride;
+    let mut samples = pool.take(depth, len);
+    let read = match &mut samples {
+        Samples::U8(v) => decoder.read_image(v),
+        Samples::U16(v) => decoder.read_image(bytemuck::cast_slice_mut(v.as_mut_slice())),
+    };
+    read.map_err(|e| format_error(path, e))?;
+    if has_alpha {
+        match &mut samples {
+            Samples::U8(v) => compact_alpha(v, stride),
+            Samples::U16(v) => compact_alpha(v, stride),
+        }
+    }
+    let frame = Frame::new(expected, samples).map_err(|reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok(frame.recycle_into(pool))
 }
 
 /// Decodes `path` into a frame, checking that it has the `expected` shape.

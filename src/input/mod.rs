@@ -3,8 +3,10 @@
 pub mod decode;
 pub mod discover;
 
-pub use decode::{decode_file, DecodeError};
+pub use decode::{decode_file, decode_file_pooled, DecodeError};
 pub use discover::{discover, Discovery, InputError, Skipped};
+
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -104,11 +106,89 @@ pub enum Samples {
     U16(Vec<u16>),
 }
 
-/// One decoded image: its shape and its packed samples. Frames are dropped as soon as they are accumulated.
-#[derive(Clone, Debug, PartialEq)]
+/// One decoded image: its shape and its packed samples. Frames are dropped as soon as they are
+/// accumulated; a frame decoded through a [`FramePool`] gives its buffer back to the pool then.
+#[derive(Debug)]
 pub struct Frame {
     shape: Shape,
     samples: Samples,
+    pool: Option<Arc<FramePool>>,
+}
+
+impl Clone for Frame {
+    fn clone(&self) -> Self {
+        Frame {
+            shape: self.shape,
+            samples: self.samples.clone(),
+            pool: None,
+        }
+    }
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.samples == other.samples
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.put(std::mem::replace(
+                &mut self.samples,
+                Samples::U8(Vec::new()),
+            ));
+        }
+    }
+}
+
+/// Recycles frame buffers, so a long scan does not map, fault in and unmap a fresh buffer of
+/// tens of megabytes for every file. Keeps at most `capacity` idle buffers.
+#[derive(Debug)]
+pub struct FramePool {
+    idle: Mutex<Vec<Samples>>,
+    capacity: usize,
+}
+
+impl FramePool {
+    /// A pool keeping at most `capacity` idle buffers.
+    pub fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(FramePool {
+            idle: Mutex::new(Vec::new()),
+            capacity,
+        })
+    }
+
+    /// A buffer of `len` samples of `bit_depth` bits (contents unspecified), reused when possible.
+    pub fn take(&self, bit_depth: u32, len: usize) -> Samples {
+        let reused = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let pos = idle.iter().position(|s| match s {
+                Samples::U8(v) => bit_depth == 8 && v.capacity() >= len,
+                Samples::U16(v) => bit_depth == 16 && v.capacity() >= len,
+            });
+            pos.map(|p| idle.swap_remove(p))
+        };
+        match reused {
+            Some(Samples::U8(mut v)) => {
+                v.resize(len, 0);
+                Samples::U8(v)
+            }
+            Some(Samples::U16(mut v)) => {
+                v.resize(len, 0);
+                Samples::U16(v)
+            }
+            None if bit_depth == 8 => Samples::U8(vec![0; len]),
+            None => Samples::U16(vec![0; len]),
+        }
+    }
+
+    fn put(&self, samples: Samples) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.capacity {
+            idle.push(samples);
+        }
+    }
 }
 
 impl Frame {
@@ -141,7 +221,17 @@ impl Frame {
                 shape.subpixels()
             ));
         }
-        Ok(Frame { shape, samples })
+        Ok(Frame {
+            shape,
+            samples,
+            pool: None,
+        })
+    }
+
+    /// Makes the frame give its buffer back to `pool` when dropped.
+    pub fn recycle_into(mut self, pool: &Arc<FramePool>) -> Self {
+        self.pool = Some(pool.clone());
+        self
     }
 
     /// The frame's shape.

@@ -1,20 +1,26 @@
 //! The CPU backend: the same f32 Welford arithmetic as the shader, over blocks of subpixels on all
-//! cores, a small batch of frames per block so the state stays in cache.
+//! cores, a batch of frames per block so the state is read and written once per batch.
 
 use rayon::prelude::*;
 
 use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
 use crate::input::{Frame, Samples, Shape};
 
-/// Subpixels per parallel block: small enough that a block's state (12 bytes each) stays in L2.
-const BLOCK: usize = 16 * 1024;
+/// Subpixels per parallel block: a block's state (8 bytes each) stays in L2 while a batch is applied.
+const BLOCK: usize = 32 * 1024;
 
 /// Default number of frames held and applied together per block.
-pub const DEFAULT_BATCH: usize = 4;
+pub const DEFAULT_BATCH: usize = 8;
 
 /// Multi-threaded CPU accumulator; also the reference the GPU backend is tested against.
+///
+/// Every subpixel sees every frame, so the count is one number; it is expanded into
+/// [`Moments::n`] at the end.
 pub struct CpuAccumulator {
-    moments: Moments,
+    shape: Shape,
+    count: u32,
+    mean: Vec<f32>,
+    m2: Vec<f32>,
     pending: Vec<Frame>,
     batch: usize,
     pool: Option<rayon::ThreadPool>,
@@ -34,9 +40,13 @@ impl CpuAccumulator {
                 .build()
                 .expect("building a thread pool")
         });
+        let len = shape.subpixels();
         CpuAccumulator {
-            moments: Moments::new(shape),
-            pending: Vec::new(),
+            shape,
+            count: 0,
+            mean: zeroed(len),
+            m2: zeroed(len),
+            pending: Vec::with_capacity(batch.max(1)),
             batch: batch.max(1),
             pool,
         }
@@ -47,34 +57,49 @@ impl CpuAccumulator {
             return;
         }
         let frames = std::mem::take(&mut self.pending);
-        let m = &mut self.moments;
-        let mut run = || match frames[0].samples() {
+        let (mean, m2, count) = (&mut self.mean, &mut self.m2, self.count);
+        let mut run = move || match frames[0].samples() {
             Samples::U8(_) => {
                 let slices: Vec<&[u8]> = frames
                     .iter()
-                    .map(|f| match f.samples() {
-                        Samples::U8(v) => v.as_slice(),
-                        Samples::U16(_) => unreachable!("shape checked"),
+                    .filter_map(|f| match f.samples() {
+                        Samples::U8(v) => Some(v.as_slice()),
+                        Samples::U16(_) => None,
                     })
                     .collect();
-                update_blocks(&mut m.n, &mut m.mean, &mut m.m2, &slices)
+                update_blocks(mean, m2, count, &slices)
             }
             Samples::U16(_) => {
                 let slices: Vec<&[u16]> = frames
                     .iter()
-                    .map(|f| match f.samples() {
-                        Samples::U16(v) => v.as_slice(),
-                        Samples::U8(_) => unreachable!("shape checked"),
+                    .filter_map(|f| match f.samples() {
+                        Samples::U16(v) => Some(v.as_slice()),
+                        Samples::U8(_) => None,
                     })
                     .collect();
-                update_blocks(&mut m.n, &mut m.mean, &mut m.m2, &slices)
+                update_blocks(mean, m2, count, &slices)
             }
         };
-        match &self.pool {
+        let applied = match &self.pool {
             Some(pool) => pool.install(run),
             None => run(),
-        }
+        };
+        self.count += applied as u32;
+        self.pending = Vec::with_capacity(self.batch);
     }
+}
+
+/// A zeroed state array whose pages are written (not just mapped) up front, in parallel: read
+/// first, fresh pages map the shared zero page and every later first write costs a copy-on-write
+/// fault with a TLB shootdown across cores.
+fn zeroed(len: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    v.spare_capacity_mut()
+        .par_chunks_mut(BLOCK)
+        .for_each(|c| c.fill(std::mem::MaybeUninit::new(0.0)));
+    // SAFETY: every element up to `len` was initialised just above.
+    unsafe { v.set_len(len) };
+    v
 }
 
 /// A packed sample type the CPU path reads directly.
@@ -95,39 +120,97 @@ impl Sample for u16 {
     }
 }
 
-/// Applies `frames` in order to the state, block by block, in parallel.
-pub fn update_blocks<T: Sample>(n: &mut [u32], mean: &mut [f32], m2: &mut [f32], frames: &[&[T]]) {
-    n.par_chunks_mut(BLOCK)
-        .zip(mean.par_chunks_mut(BLOCK))
+/// Applies `frames` in order to the state, block by block on all threads, when `count` frames
+/// have been seen before. Returns the number of frames applied.
+pub fn update_blocks<T: Sample>(
+    mean: &mut [f32],
+    m2: &mut [f32],
+    count: u32,
+    frames: &[&[T]],
+) -> usize {
+    let inv: Vec<f32> = (0..frames.len())
+        .map(|k| 1.0 / (count + k as u32 + 1) as f32)
+        .collect();
+    mean.par_chunks_mut(BLOCK)
         .zip(m2.par_chunks_mut(BLOCK))
         .enumerate()
-        .for_each(|(b, ((n, mean), m2))| {
+        .for_each(|(b, (mean, m2))| {
             let start = b * BLOCK;
-            for f in frames {
-                update(n, mean, m2, &f[start..start + n.len()]);
-            }
+            let xs: Vec<&[T]> = frames
+                .iter()
+                .map(|f| &f[start..start + mean.len()])
+                .collect();
+            update_block(mean, m2, &inv, &xs);
         });
+    frames.len()
 }
 
-/// One Welford step for every subpixel of a block: the exact arithmetic of `shaders/welford.wgsl`.
-#[inline]
-pub fn update<T: Sample>(n: &mut [u32], mean: &mut [f32], m2: &mut [f32], x: &[T]) {
-    for (((n, mu), s), x) in n.iter_mut().zip(mean).zip(m2).zip(x) {
-        let x = x.to_f32();
-        *n += 1;
-        let d = x - *mu;
-        *mu += d / *n as f32;
-        *s += d * (x - *mu);
+/// Lanes kept in registers while a batch of frames is applied to them.
+const LANES: usize = 16;
+
+/// Applies a batch of frames to one block: for every group of [`LANES`] subpixels the state is
+/// loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once. The
+/// arithmetic per subpixel is that of `shaders/welford.wgsl`: `d = x − mean; mean += d · (1/n);
+/// M2 += d · (x − mean)`. Runs on AVX2 when the CPU has it.
+pub fn update_block<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { update_block_avx2(mean, m2, inv, xs) };
+            return;
+        }
+    }
+    update_block_portable(mean, m2, inv, xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_block_avx2<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
+    update_block_portable(mean, m2, inv, xs)
+}
+
+#[inline(always)]
+fn update_block_portable<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
+    let len = mean.len().min(m2.len());
+    let full = len / LANES * LANES;
+    for base in (0..full).step_by(LANES) {
+        let mut mu = [0f32; LANES];
+        let mut s = [0f32; LANES];
+        mu.copy_from_slice(&mean[base..base + LANES]);
+        s.copy_from_slice(&m2[base..base + LANES]);
+        for (x, &inv) in xs.iter().zip(inv) {
+            let x: &[T; LANES] = x[base..base + LANES].try_into().expect("lane group");
+            for j in 0..LANES {
+                let v = x[j].to_f32();
+                let d = v - mu[j];
+                mu[j] += d * inv;
+                s[j] += d * (v - mu[j]);
+            }
+        }
+        mean[base..base + LANES].copy_from_slice(&mu);
+        m2[base..base + LANES].copy_from_slice(&s);
+    }
+    for i in full..len {
+        let (mut mu, mut s) = (mean[i], m2[i]);
+        for (x, &inv) in xs.iter().zip(inv) {
+            let v = x[i].to_f32();
+            let d = v - mu;
+            mu += d * inv;
+            s += d * (v - mu);
+        }
+        mean[i] = mu;
+        m2[i] = s;
     }
 }
 
 impl Accumulator for CpuAccumulator {
     fn shape(&self) -> Shape {
-        self.moments.shape
+        self.shape
     }
 
     fn add(&mut self, frame: Frame) -> Result<(), StatsError> {
-        check_shape(self.moments.shape, &frame)?;
+        check_shape(self.shape, &frame)?;
         self.pending.push(frame);
         if self.pending.len() >= self.batch {
             self.flush();
@@ -137,7 +220,13 @@ impl Accumulator for CpuAccumulator {
 
     fn finish(mut self: Box<Self>) -> Result<Moments, StatsError> {
         self.flush();
-        Ok(self.moments)
+        let len = self.mean.len();
+        Ok(Moments {
+            shape: self.shape,
+            n: vec![self.count; len],
+            mean: std::mem::take(&mut self.mean),
+            m2: std::mem::take(&mut self.m2),
+        })
     }
 
     fn info(&self) -> BackendInfo {

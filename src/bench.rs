@@ -1,0 +1,352 @@
+//! The `bench` command: decode-only, accumulate-only and end-to-end throughput per backend, on the
+//! user's files or on synthetic 12, 24 and 45 MP JPEGs, as a table or JSON.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::input::{discover, Frame, Shape};
+use crate::scan::{accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent};
+use crate::stats::{
+    gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
+    StatsError,
+};
+use crate::synth::{scene_frame, write_frame_jpeg, Chroma};
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// The user's files; empty means synthetic JPEGs of each size in `sizes_mp`.
+    pub inputs: Vec<String>,
+    /// Synthetic sizes in megapixels (3:2 frames).
+    pub sizes_mp: Vec<u32>,
+    /// Synthetic JPEG files per size (decode and scan rows).
+    pub frames: usize,
+    /// Frames held in memory for the accumulate-only rows.
+    pub accumulate_frames: usize,
+    /// JPEG quality of the synthetic files.
+    pub quality: u8,
+    /// Decoder threads.
+    pub jobs: usize,
+    /// Measure the GPU backend too (any adapter, software included) when one opens.
+    pub gpu: bool,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            inputs: Vec::new(),
+            sizes_mp: vec![12, 24, 45],
+            frames: 16,
+            accumulate_frames: 8,
+            quality: 92,
+            jobs: crate::scan::default_jobs(),
+            gpu: true,
+        }
+    }
+}
+
+/// One measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRow {
+    /// `decode`, `accumulate` or `scan`.
+    pub stage: String,
+    /// The frame shape measured.
+    pub shape: String,
+    /// Megapixels.
+    pub megapixels: f64,
+    /// `-` for decode, else the backend (`cpu`, `gpu`, `auto (cpu)`…).
+    pub backend: String,
+    /// Frames processed.
+    pub frames: usize,
+    /// Wall time.
+    pub seconds: f64,
+    /// Frames per second.
+    pub frames_per_second: f64,
+    /// Subpixel updates per second.
+    pub subpixels_per_second: f64,
+    /// Decoded sample bytes per second, in GB (10^9).
+    pub gigabytes_per_second: f64,
+    /// Scan rows: frames/s relative to the decode-only row of the same files.
+    pub vs_decode: Option<f64>,
+}
+
+/// Every measurement and the machine they were made on.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// The tool's name and version.
+    pub tool: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Decoder threads used.
+    pub jobs: usize,
+    /// The GPU adapter measured, if any.
+    pub adapter: Option<String>,
+    /// Its driver.
+    pub driver: Option<String>,
+    /// JPEG quality and chroma of synthetic files (when used).
+    pub synthetic: Option<String>,
+    /// The measurements.
+    pub rows: Vec<BenchRow>,
+}
+
+/// Errors of the bench.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Writing synthetic files failed.
+    #[error("cannot write synthetic frames: {0}")]
+    Write(String),
+    /// A scan failed.
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    /// An accumulator failed.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+}
+
+/// Takes frames and drops them: the decode-only pass runs the scan's own pipeline into this.
+struct Discard(Shape);
+impl Accumulator for Discard {
+    fn shape(&self) -> Shape {
+        self.0
+    }
+    fn add(&mut self, frame: Frame) -> Result<(), StatsError> {
+        drop(frame);
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<Moments, StatsError> {
+        Ok(Moments::new(Shape::new(1, 1, 1, 8).expect("valid")))
+    }
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            kind: BackendKind::Cpu,
+            adapter: "none".into(),
+            driver: String::new(),
+        }
+    }
+}
+
+fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) -> BenchRow {
+    let fps = frames as f64 / seconds.max(1e-9);
+    BenchRow {
+        stage: stage.into(),
+        shape: shape.describe(),
+        megapixels: (shape.width as f64 * shape.height as f64 / 1e6 * 10.0).round() / 10.0,
+        backend: backend.into(),
+        frames,
+        seconds,
+        frames_per_second: fps,
+        subpixels_per_second: fps * shape.subpixels() as f64,
+        gigabytes_per_second: fps * shape.frame_bytes() as f64 / 1e9,
+        vs_decode: None,
+    }
+}
+
+/// A 3:2 shape of about `mp` megapixels, width a multiple of 16.
+pub fn shape_for_megapixels(mp: u32) -> Shape {
+    let pixels = mp as f64 * 1e6;
+    let height = ((pixels / 1.5).sqrt() / 16.0).round() as u32 * 16;
+    let width = ((pixels / height as f64) / 16.0).round() as u32 * 16;
+    Shape::new(width, height, 3, 8).expect("valid bench shape")
+}
+
+fn measure_files(
+    files: &[PathBuf],
+    inputs: &[String],
+    shape: Shape,
+    options: &BenchOptions,
+    gpu_ctx: Option<&GpuContext>,
+    rows: &mut Vec<BenchRow>,
+) -> Result<(), BenchError> {
+    // Decode only: the scan's pipeline into a sink.
+    let started = Instant::now();
+    let mut sink = Discard(shape);
+    let (used, _) = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?;
+    let decode = row("decode", shape, "-", used, started.elapsed().as_secs_f64());
+    let decode_fps = decode.frames_per_second;
+    rows.push(decode);
+
+    // Whole scans, per backend.
+    let mut backends = vec![("cpu", BackendChoice::Cpu), ("auto", BackendChoice::Auto)];
+    if gpu_ctx.is_some() {
+        backends.push(("gpu", BackendChoice::Gpu));
+    }
+    for (name, choice) in backends {
+        let scan_options = ScanOptions {
+            backend: choice,
+            jobs: options.jobs,
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let report = scan(inputs, &scan_options, &mut Silent)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let label = match (name, report.backend.kind) {
+            ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
+            ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
+            (n, _) => n.to_string(),
+        };
+        let mut r = row("scan", shape, &label, report.frames_used, seconds);
+        r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
+        rows.push(r);
+    }
+    Ok(())
+}
+
+fn measure_accumulate(
+    shape: Shape,
+    options: &BenchOptions,
+    gpu_ctx: Option<&GpuContext>,
+    rows: &mut Vec<BenchRow>,
+) -> Result<(), BenchError> {
+    let count = options.accumulate_frames.max(2);
+    let frames: Vec<Frame> = (0..count).map(|i| scene_frame(shape, i, 7)).collect();
+    let mut run = |name: &str, mut acc: Box<dyn Accumulator>| -> Result<(), BenchError> {
+        // The frames are cloned before the clock starts; add() takes ownership.
+        let copies: Vec<Frame> = frames.clone();
+        let started = Instant::now();
+        for f in copies {
+            acc.add(f)?;
+        }
+        acc.finish()?;
+        rows.push(row(
+            "accumulate",
+            shape,
+            name,
+            count,
+            started.elapsed().as_secs_f64(),
+        ));
+        Ok(())
+    };
+    run("cpu", Box::new(CpuAccumulator::new(shape)))?;
+    if let Some(ctx) = gpu_ctx {
+        run(
+            "gpu",
+            Box::new(ctx.accumulator(shape, GpuOptions::default())),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs every measurement; `progress` is told what is being measured.
+pub fn run(
+    options: &BenchOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BenchReport, BenchError> {
+    let gpu_ctx = if options.gpu {
+        GpuContext::open(true).ok()
+    } else {
+        None
+    };
+    let mut rows = Vec::new();
+    let mut synthetic = None;
+    if options.inputs.is_empty() {
+        synthetic = Some(format!("JPEG quality {}, 4:2:2", options.quality));
+        for &mp in &options.sizes_mp {
+            let shape = shape_for_megapixels(mp);
+            progress(&format!(
+                "writing {} synthetic {} JPEGs",
+                options.frames,
+                shape.describe()
+            ));
+            let dir = tempfile::Builder::new()
+                .prefix("hotpixels-bench-")
+                .tempdir()
+                .map_err(|e| BenchError::Write(e.to_string()))?;
+            let files: Vec<PathBuf> = (0..options.frames.max(2))
+                .map(|i| {
+                    let path = dir.path().join(format!("frame_{i:04}.jpg"));
+                    write_frame_jpeg(
+                        &scene_frame(shape, i, 3),
+                        &path,
+                        options.quality,
+                        Chroma::Sub422,
+                    )
+                    .map(|_| path)
+                    .map_err(BenchError::Write)
+                })
+                .collect::<Result<_, _>>()?;
+            progress(&format!("measuring {}", shape.describe()));
+            let inputs = [dir.path().display().to_string()];
+            measure_files(&files, &inputs, shape, options, gpu_ctx.as_ref(), &mut rows)?;
+            measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
+        }
+    } else {
+        let d = discover(&options.inputs).map_err(ScanError::from)?;
+        let shape = d.shape.ok_or(ScanError::NoImages(d.skipped.len()))?;
+        progress(&format!(
+            "measuring {} files of {}",
+            d.files.len(),
+            shape.describe()
+        ));
+        measure_files(
+            &d.files,
+            &options.inputs,
+            shape,
+            options,
+            gpu_ctx.as_ref(),
+            &mut rows,
+        )?;
+        if shape.bit_depth == 8 {
+            measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
+        }
+    }
+    Ok(BenchReport {
+        tool: crate::tool_name(),
+        cores: crate::scan::default_jobs(),
+        jobs: options.jobs,
+        adapter: gpu_ctx.as_ref().map(|c| c.info.name.clone()),
+        driver: gpu_ctx.as_ref().map(|c| gpu::driver_string(&c.info)),
+        synthetic,
+        rows,
+    })
+}
+
+/// The report as a table.
+pub fn render(report: &BenchReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} — {} cores, {} decoder threads; GPU: {}",
+        report.tool,
+        report.cores,
+        report.jobs,
+        match (&report.adapter, &report.driver) {
+            (Some(a), Some(d)) => format!("{a} ({d})"),
+            _ => "none".into(),
+        }
+    );
+    if let Some(syn) = &report.synthetic {
+        let _ = writeln!(s, "inputs: synthetic frames, {syn}");
+    }
+    let _ = writeln!(
+        s,
+        "{:<11} {:<22} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}",
+        "stage",
+        "shape",
+        "backend",
+        "frames",
+        "seconds",
+        "frames/s",
+        "Msubpx/s",
+        "GB/s",
+        "vs decode"
+    );
+    for r in &report.rows {
+        let _ = writeln!(
+            s,
+            "{:<11} {:<22} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}",
+            r.stage,
+            r.shape,
+            r.backend,
+            r.frames,
+            r.seconds,
+            r.frames_per_second,
+            r.subpixels_per_second / 1e6,
+            r.gigabytes_per_second,
+            r.vs_decode.map(|v| format!("{v:.2}x")).unwrap_or_default()
+        );
+    }
+    s
+}
