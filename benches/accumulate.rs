@@ -1,62 +1,69 @@
-//! Criterion benches of the accumulate step: the CPU backend and (when an adapter opens) the GPU
-//! backend, frames already in memory, 8-bit RGB.
+//! Criterion benches of the accumulate step, frames already in memory: the CPU update kernel on a
+//! batch of eight 8-bit RGB frames (state allocated once, as in a scan), and the GPU backend
+//! (upload, shader, read-back) when an adapter opens.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hotpixels::stats::{Accumulator, CpuAccumulator, GpuContext, GpuOptions};
-use hotpixels::{Frame, Shape};
+use hotpixels::bench::shape_for_megapixels;
+use hotpixels::stats::cpu::update_blocks;
+use hotpixels::stats::{Accumulator, GpuContext, GpuOptions};
+use hotpixels::synth::scene_frame;
+use hotpixels::{Frame, Samples};
 
-fn frames(shape: Shape, count: usize) -> Vec<Frame> {
-    (0..count)
-        .map(|f| {
-            let data = (0..shape.subpixels())
-                .map(|i| ((i * 7 + f * 13) % 251) as u8)
-                .collect();
-            Frame::from_u8(shape, data).unwrap()
-        })
-        .collect()
+const BATCH: usize = 8;
+
+fn cpu(c: &mut Criterion) {
+    let mut group = c.benchmark_group("accumulate_cpu");
+    group.sample_size(10);
+    for mp in [12u32, 24] {
+        let shape = shape_for_megapixels(mp);
+        let frames: Vec<Frame> = (0..BATCH).map(|i| scene_frame(shape, i, 1)).collect();
+        let slices: Vec<&[u8]> = frames
+            .iter()
+            .map(|f| match f.samples() {
+                Samples::U8(v) => v.as_slice(),
+                Samples::U16(_) => unreachable!(),
+            })
+            .collect();
+        let len = shape.subpixels();
+        let mut mean = vec![1.0f32; len];
+        let mut m2 = vec![1.0f32; len];
+        let mut count = 0u32;
+        group.throughput(Throughput::Elements((len * BATCH) as u64));
+        group.bench_function(BenchmarkId::new("batch_of_8", format!("{mp}MP")), |b| {
+            b.iter(|| {
+                count += update_blocks(&mut mean, &mut m2, count, &slices) as u32;
+            })
+        });
+    }
+    group.finish();
 }
 
-fn accumulate(c: &mut Criterion) {
-    let mut group = c.benchmark_group("accumulate");
+fn gpu(c: &mut Criterion) {
+    let Ok(ctx) = GpuContext::open(true) else {
+        eprintln!("accumulate_gpu: no GPU adapter, not measured");
+        return;
+    };
+    let mut group = c.benchmark_group("accumulate_gpu");
     group.sample_size(10);
-    let gpu = GpuContext::open(true).ok();
     for mp in [2u32, 12] {
-        let shape = Shape::new(mp * 1000 * 3 / 3, 1000, 3, 8).unwrap();
-        let batch = frames(shape, 8);
-        group.throughput(Throughput::Bytes(
-            (shape.frame_bytes() * batch.len()) as u64,
-        ));
-        group.bench_with_input(
-            BenchmarkId::new("cpu", format!("{mp}MP")),
-            &batch,
-            |b, fs| {
+        let shape = shape_for_megapixels(mp);
+        let frames: Vec<Frame> = (0..BATCH).map(|i| scene_frame(shape, i, 1)).collect();
+        group.throughput(Throughput::Elements((shape.subpixels() * BATCH) as u64));
+        group.bench_function(
+            BenchmarkId::new(ctx.info.name.clone(), format!("{mp}MP")),
+            |b| {
                 b.iter(|| {
-                    let mut acc = CpuAccumulator::new(shape);
-                    for f in fs {
+                    let mut acc = ctx.accumulator(shape, GpuOptions::default());
+                    for f in &frames {
                         acc.add(f.clone()).unwrap();
                     }
                     Box::new(acc).finish().unwrap()
                 })
             },
         );
-        if let Some(ctx) = &gpu {
-            group.bench_with_input(
-                BenchmarkId::new("gpu", format!("{mp}MP")),
-                &batch,
-                |b, fs| {
-                    b.iter(|| {
-                        let mut acc = ctx.accumulator(shape, GpuOptions::default());
-                        for f in fs {
-                            acc.add(f.clone()).unwrap();
-                        }
-                        Box::new(acc).finish().unwrap()
-                    })
-                },
-            );
-        }
     }
     group.finish();
 }
 
-criterion_group!(benches, accumulate);
+criterion_group!(benches, cpu, gpu);
 criterion_main!(benches);

@@ -30,8 +30,21 @@ pub struct BenchOptions {
     pub quality: u8,
     /// Decoder threads.
     pub jobs: usize,
-    /// Measure the GPU backend too (any adapter, software included) when one opens.
-    pub gpu: bool,
+    /// Which GPU adapters to measure.
+    pub gpu: GpuChoice,
+    /// Runs of each decode and scan measurement; the median is reported.
+    pub repeat: usize,
+}
+
+/// Which GPU adapters the bench measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpuChoice {
+    /// Hardware adapters only (a software adapter is far slower than the CPU path).
+    Hardware,
+    /// Any adapter, software ones (llvmpipe, lavapipe) included.
+    Any,
+    /// No GPU rows.
+    None,
 }
 
 impl Default for BenchOptions {
@@ -43,7 +56,8 @@ impl Default for BenchOptions {
             accumulate_frames: 8,
             quality: 92,
             jobs: crate::scan::default_jobs(),
-            gpu: true,
+            gpu: GpuChoice::Hardware,
+            repeat: 3,
         }
     }
 }
@@ -82,6 +96,8 @@ pub struct BenchReport {
     pub cores: usize,
     /// Decoder threads used.
     pub jobs: usize,
+    /// Runs per decode and scan measurement (the median is reported).
+    pub repeat: usize,
     /// The GPU adapter measured, if any.
     pub adapter: Option<String>,
     /// Its driver.
@@ -152,6 +168,11 @@ pub fn shape_for_megapixels(mp: u32) -> Shape {
     Shape::new(width, height, 3, 8).expect("valid bench shape")
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn measure_files(
     files: &[PathBuf],
     inputs: &[String],
@@ -160,34 +181,50 @@ fn measure_files(
     gpu_ctx: Option<&GpuContext>,
     rows: &mut Vec<BenchRow>,
 ) -> Result<(), BenchError> {
-    // Decode only: the scan's pipeline into a sink.
-    let started = Instant::now();
-    let mut sink = Discard(shape);
-    let (used, _) = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?;
-    let decode = row("decode", shape, "-", used, started.elapsed().as_secs_f64());
-    let decode_fps = decode.frames_per_second;
-    rows.push(decode);
-
-    // Whole scans, per backend.
     let mut backends = vec![("cpu", BackendChoice::Cpu), ("auto", BackendChoice::Auto)];
     if gpu_ctx.is_some() {
         backends.push(("gpu", BackendChoice::Gpu));
     }
-    for (name, choice) in backends {
-        let scan_options = ScanOptions {
-            backend: choice,
-            jobs: options.jobs,
-            ..Default::default()
-        };
+    // Decode-only and whole scans, interleaved run by run so a slow spell of the machine
+    // touches them alike; each reports its median.
+    let mut decode_times = Vec::new();
+    let mut decoded = 0;
+    let mut scan_times = vec![Vec::new(); backends.len()];
+    let mut labels = vec![String::new(); backends.len()];
+    let mut used = vec![0; backends.len()];
+    for _ in 0..options.repeat.max(1) {
         let started = Instant::now();
-        let report = scan(inputs, &scan_options, &mut Silent)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let label = match (name, report.backend.kind) {
-            ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
-            ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
-            (n, _) => n.to_string(),
-        };
-        let mut r = row("scan", shape, &label, report.frames_used, seconds);
+        let mut sink = Discard(shape);
+        decoded = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?.0;
+        decode_times.push(started.elapsed().as_secs_f64());
+        for (b, (name, choice)) in backends.iter().enumerate() {
+            let scan_options = ScanOptions {
+                backend: *choice,
+                jobs: options.jobs,
+                ..Default::default()
+            };
+            let started = Instant::now();
+            let report = scan(inputs, &scan_options, &mut Silent)?;
+            scan_times[b].push(started.elapsed().as_secs_f64());
+            used[b] = report.frames_used;
+            labels[b] = match (*name, report.backend.kind) {
+                ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
+                ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
+                (n, _) => n.to_string(),
+            };
+        }
+    }
+    let decode = row("decode", shape, "-", decoded, median(decode_times));
+    let decode_fps = decode.frames_per_second;
+    rows.push(decode);
+    for b in 0..backends.len() {
+        let mut r = row(
+            "scan",
+            shape,
+            &labels[b],
+            used[b],
+            median(scan_times[b].clone()),
+        );
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
         rows.push(r);
     }
@@ -234,10 +271,10 @@ pub fn run(
     options: &BenchOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<BenchReport, BenchError> {
-    let gpu_ctx = if options.gpu {
-        GpuContext::open(true).ok()
-    } else {
-        None
+    let gpu_ctx = match options.gpu {
+        GpuChoice::Hardware => GpuContext::open(false).ok(),
+        GpuChoice::Any => GpuContext::open(true).ok(),
+        GpuChoice::None => None,
     };
     let mut rows = Vec::new();
     let mut synthetic = None;
@@ -296,6 +333,7 @@ pub fn run(
         tool: crate::tool_name(),
         cores: crate::scan::default_jobs(),
         jobs: options.jobs,
+        repeat: options.repeat.max(1),
         adapter: gpu_ctx.as_ref().map(|c| c.info.name.clone()),
         driver: gpu_ctx.as_ref().map(|c| gpu::driver_string(&c.info)),
         synthetic,
@@ -308,10 +346,11 @@ pub fn render(report: &BenchReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} — {} cores, {} decoder threads; GPU: {}",
+        "{} — {} cores, {} decoder threads, median of {} runs; GPU: {}",
         report.tool,
         report.cores,
         report.jobs,
+        report.repeat,
         match (&report.adapter, &report.driver) {
             (Some(a), Some(d)) => format!("{a} ({d})"),
             _ => "none".into(),

@@ -42,6 +42,16 @@ enum Command {
     Bench(BenchArgs),
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GpuArg {
+    /// Hardware adapters only.
+    Hardware,
+    /// Any adapter, software ones included.
+    Any,
+    /// No GPU measurements.
+    None,
+}
+
 #[derive(clap::Args, Debug)]
 struct BenchArgs {
     /// Files, folders or glob patterns to measure on (default: synthetic JPEGs of each --sizes).
@@ -62,9 +72,13 @@ struct BenchArgs {
     /// Decoder threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
-    /// Leave the GPU backend out.
-    #[arg(long)]
-    no_gpu: bool,
+    /// GPU adapters to measure: `hardware` only, `any` (software adapters such as llvmpipe too),
+    /// or `none`.
+    #[arg(long, value_enum, default_value = "hardware")]
+    gpu: GpuArg,
+    /// Runs of each decode and scan measurement; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
     /// Write the measurements as JSON to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
@@ -413,7 +427,12 @@ fn run_bench(a: BenchArgs) -> u8 {
         accumulate_frames: a.accumulate_frames.max(2),
         quality: a.quality,
         jobs: a.jobs.unwrap_or_else(scan::default_jobs),
-        gpu: !a.no_gpu,
+        gpu: match a.gpu {
+            GpuArg::Hardware => crate::bench::GpuChoice::Hardware,
+            GpuArg::Any => crate::bench::GpuChoice::Any,
+            GpuArg::None => crate::bench::GpuChoice::None,
+        },
+        repeat: a.repeat.max(1),
     };
     let mut say = |what: &str| {
         let _ = writeln!(std::io::stderr(), "bench: {what}");

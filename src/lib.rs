@@ -15,6 +15,7 @@ pub mod cli;
 pub mod demo;
 pub mod detect;
 pub mod input;
+pub mod mem;
 pub mod report;
 pub mod scan;
 pub mod stats;

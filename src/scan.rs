@@ -135,7 +135,7 @@ pub fn open_backend(
 
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order.
 ///
-/// Decoders run at most a window of `2 × jobs + 2` files ahead of the accumulator, so at most
+/// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most
 /// that many frames are alive at once. Returns the frames used and the files that failed.
 pub fn accumulate_files(
     files: &[PathBuf],
@@ -145,7 +145,7 @@ pub fn accumulate_files(
     observer: &mut dyn ScanObserver,
 ) -> Result<(usize, Vec<DecodeError>), StatsError> {
     let jobs = jobs.max(1).min(files.len().max(1));
-    let window = 2 * jobs + 2;
+    let window = jobs + 2;
     let next = AtomicUsize::new(0);
     let consumed = Mutex::new(0usize);
     let moved = Condvar::new();

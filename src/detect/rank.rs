@@ -107,7 +107,7 @@ mod tests {
     fn moments(m2: Vec<f32>) -> Moments {
         let shape = Shape::new(m2.len() as u32, 1, 1, 8).unwrap();
         let mut m = Moments::new(shape);
-        m.n.fill(5);
+        m.n = crate::stats::Counts::Uniform(5);
         m.mean = (0..m2.len()).map(|i| i as f32).collect();
         m.m2 = m2;
         m
@@ -143,7 +143,7 @@ mod tests {
     fn positions_follow_the_interleaved_layout() {
         let shape = Shape::new(5, 4, 3, 8).unwrap();
         let mut m = Moments::new(shape);
-        m.n.fill(3);
+        m.n = crate::stats::Counts::Uniform(3);
         m.m2.fill(10.0);
         let i = shape.index(3, 2, 1);
         m.m2[i] = 0.5;

@@ -178,8 +178,8 @@ impl FramePool {
                 v.resize(len, 0);
                 Samples::U16(v)
             }
-            None if bit_depth == 8 => Samples::U8(vec![0; len]),
-            None => Samples::U16(vec![0; len]),
+            None if bit_depth == 8 => Samples::U8(crate::mem::filled(len, 0)),
+            None => Samples::U16(crate::mem::filled(len, 0)),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::input::{Frame, Samples, Shape};
 const BLOCK: usize = 32 * 1024;
 
 /// Default number of frames held and applied together per block.
-pub const DEFAULT_BATCH: usize = 8;
+pub const DEFAULT_BATCH: usize = 4;
 
 /// Multi-threaded CPU accumulator; also the reference the GPU backend is tested against.
 ///
@@ -44,8 +44,8 @@ impl CpuAccumulator {
         CpuAccumulator {
             shape,
             count: 0,
-            mean: zeroed(len),
-            m2: zeroed(len),
+            mean: crate::mem::filled(len, 0.0),
+            m2: crate::mem::filled(len, 0.0),
             pending: Vec::with_capacity(batch.max(1)),
             batch: batch.max(1),
             pool,
@@ -87,19 +87,6 @@ impl CpuAccumulator {
         self.count += applied as u32;
         self.pending = Vec::with_capacity(self.batch);
     }
-}
-
-/// A zeroed state array whose pages are written (not just mapped) up front, in parallel: read
-/// first, fresh pages map the shared zero page and every later first write costs a copy-on-write
-/// fault with a TLB shootdown across cores.
-fn zeroed(len: usize) -> Vec<f32> {
-    let mut v: Vec<f32> = Vec::with_capacity(len);
-    v.spare_capacity_mut()
-        .par_chunks_mut(BLOCK)
-        .for_each(|c| c.fill(std::mem::MaybeUninit::new(0.0)));
-    // SAFETY: every element up to `len` was initialised just above.
-    unsafe { v.set_len(len) };
-    v
 }
 
 /// A packed sample type the CPU path reads directly.
@@ -146,7 +133,7 @@ pub fn update_blocks<T: Sample>(
 }
 
 /// Lanes kept in registers while a batch of frames is applied to them.
-const LANES: usize = 16;
+const LANES: usize = 32;
 
 /// Applies a batch of frames to one block: for every group of [`LANES`] subpixels the state is
 /// loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once. The
@@ -220,10 +207,9 @@ impl Accumulator for CpuAccumulator {
 
     fn finish(mut self: Box<Self>) -> Result<Moments, StatsError> {
         self.flush();
-        let len = self.mean.len();
         Ok(Moments {
             shape: self.shape,
-            n: vec![self.count; len],
+            n: super::Counts::Uniform(self.count),
             mean: std::mem::take(&mut self.mean),
             m2: std::mem::take(&mut self.m2),
         })

@@ -521,10 +521,25 @@ impl GpuAccumulator {
             mapped_at_creation: false,
         });
         let mut out = Moments::new(self.shape);
+        // Counts stay one number unless some subpixel disagrees.
+        let mut uniform: Option<u32> = None;
+        let mut per_subpixel: Option<Vec<u32>> = None;
         for tile in std::mem::take(&mut self.tiles) {
             let range = tile.start..tile.start + tile.len;
             self.copy_out(&readback, &tile.n, tile.len, |b| {
-                out.n[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
+                let counts: &[u32] = bytemuck::cast_slice(b);
+                if per_subpixel.is_none() {
+                    let first = counts[0];
+                    let same = counts.iter().all(|&c| c == first);
+                    if same && uniform.is_none_or(|u| u == first) {
+                        uniform = Some(first);
+                        return;
+                    }
+                    per_subpixel = Some(vec![uniform.unwrap_or(0); self.shape.subpixels()]);
+                }
+                if let Some(v) = per_subpixel.as_mut() {
+                    v[range.clone()].copy_from_slice(counts);
+                }
             })?;
             self.copy_out(&readback, &tile.mean, tile.len, |b| {
                 out.mean[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
@@ -533,6 +548,10 @@ impl GpuAccumulator {
                 out.m2[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
             })?;
         }
+        out.n = match per_subpixel {
+            Some(v) => super::Counts::PerSubpixel(v),
+            None => super::Counts::Uniform(uniform.unwrap_or(0)),
+        };
         Ok(out)
     }
 

@@ -11,6 +11,44 @@ use serde::Serialize;
 
 use crate::input::{Frame, Shape};
 
+/// Frames seen by each subpixel: one number when every subpixel saw every frame (the usual case,
+/// kept without a 4-byte-per-subpixel array), else one count per subpixel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Counts {
+    /// Every subpixel saw `n` frames.
+    Uniform(u32),
+    /// A count per subpixel.
+    PerSubpixel(Vec<u32>),
+}
+
+impl Counts {
+    /// Frames seen by subpixel `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            Counts::Uniform(n) => *n,
+            Counts::PerSubpixel(v) => v[i],
+        }
+    }
+
+    /// The largest count.
+    pub fn max(&self) -> u32 {
+        match self {
+            Counts::Uniform(n) => *n,
+            Counts::PerSubpixel(v) => v.iter().copied().max().unwrap_or(0),
+        }
+    }
+
+    /// Counts read back from a per-subpixel array, made [`Counts::Uniform`] when they all agree.
+    pub fn from_vec(v: Vec<u32>) -> Self {
+        match v.first() {
+            Some(&first) if v.iter().all(|&n| n == first) => Counts::Uniform(first),
+            None => Counts::Uniform(0),
+            _ => Counts::PerSubpixel(v),
+        }
+    }
+}
+
 /// Per-subpixel running statistics: count, mean and sum of squared deviations (`M2`).
 ///
 /// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
@@ -19,7 +57,7 @@ pub struct Moments {
     /// The frame shape the statistics describe.
     pub shape: Shape,
     /// Frames seen by each subpixel.
-    pub n: Vec<u32>,
+    pub n: Counts,
     /// Running mean of each subpixel.
     pub mean: Vec<f32>,
     /// Running sum of squared deviations from the mean (`M2`); variance is `M2 / (n - 1)`.
@@ -32,24 +70,25 @@ impl Moments {
         let len = shape.subpixels();
         Moments {
             shape,
-            n: vec![0; len],
-            mean: vec![0.0; len],
-            m2: vec![0.0; len],
+            n: Counts::Uniform(0),
+            mean: crate::mem::filled(len, 0.0),
+            m2: crate::mem::filled(len, 0.0),
         }
     }
 
     /// Sample variance `M2 / (n - 1)` of subpixel `i` (0 when fewer than two frames).
     pub fn variance(&self, i: usize) -> f32 {
-        if self.n[i] < 2 {
+        let n = self.n.get(i);
+        if n < 2 {
             0.0
         } else {
-            self.m2[i] / (self.n[i] - 1) as f32
+            self.m2[i] / (n - 1) as f32
         }
     }
 
     /// Frames seen (the largest per-subpixel count).
     pub fn frames(&self) -> u32 {
-        self.n.iter().copied().max().unwrap_or(0)
+        self.n.max()
     }
 
     /// Adds `other`'s statistics to these with Chan et al.'s parallel formula, as if every frame
@@ -61,8 +100,8 @@ impl Moments {
                 found: other.shape.describe(),
             });
         }
-        for i in 0..self.n.len() {
-            let (na, nb) = (self.n[i] as f64, other.n[i] as f64);
+        for i in 0..self.mean.len() {
+            let (na, nb) = (self.n.get(i) as f64, other.n.get(i) as f64);
             if nb == 0.0 {
                 continue;
             }
@@ -71,8 +110,15 @@ impl Moments {
             self.mean[i] = (self.mean[i] as f64 + delta * nb / n) as f32;
             self.m2[i] =
                 (self.m2[i] as f64 + other.m2[i] as f64 + delta * delta * na * nb / n) as f32;
-            self.n[i] += other.n[i];
         }
+        self.n = match (&self.n, &other.n) {
+            (Counts::Uniform(a), Counts::Uniform(b)) => Counts::Uniform(a + b),
+            _ => Counts::from_vec(
+                (0..self.mean.len())
+                    .map(|i| self.n.get(i) + other.n.get(i))
+                    .collect(),
+            ),
+        };
         Ok(())
     }
 }
