@@ -245,3 +245,59 @@ fn gpu_backend_without_a_matching_adapter_exits_2() {
         .success()
         .stdout(predicate::str::contains("\"kind\": \"cpu\""));
 }
+
+#[test]
+fn bench_measures_every_stage_and_writes_json() {
+    let out = bin()
+        .args([
+            "bench",
+            "--sizes",
+            "1",
+            "--frames",
+            "3",
+            "--accumulate-frames",
+            "2",
+            "--repeat",
+            "1",
+            "--gpu",
+            "none",
+            "--json",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    let stages: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["stage"].as_str().unwrap(), r["backend"].as_str().unwrap()))
+        .collect();
+    assert!(stages.contains(&("decode", "-")), "{stages:?}");
+    assert!(stages.contains(&("scan", "cpu")), "{stages:?}");
+    assert!(stages.contains(&("accumulate", "cpu")), "{stages:?}");
+    for r in rows {
+        assert!(r["frames_per_second"].as_f64().unwrap() > 0.0);
+        assert!(r["frames"].as_u64().unwrap() >= 2);
+    }
+    let scan_row = rows.iter().find(|r| r["stage"] == "scan").unwrap();
+    assert!(scan_row["vs_decode"].as_f64().unwrap() > 0.0);
+    // The table goes to stderr when the JSON takes stdout.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frames/s"));
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 3);
+    bin()
+        .args(["scan", "--backend", "cpu"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("frames/s").not());
+}

@@ -198,3 +198,20 @@ fn grey_alpha_drops_alpha() {
     assert!(report.alpha_ignored);
     assert_eq!((report.lowest[0].x, report.lowest[0].y), (5, 3));
 }
+
+#[test]
+fn pooled_decoding_reuses_buffers_without_mixing_frames() {
+    use hotpixels::input::{decode_file, decode_file_pooled, FramePool};
+    let dir = tempfile::tempdir().unwrap();
+    let paths = planted_rgba(dir.path(), 4, false);
+    let shape = Shape::new(13, 7, 3, 8).unwrap();
+    let pool = FramePool::new(1);
+    for p in paths.iter().chain(paths.iter().rev()) {
+        let pooled = decode_file_pooled(p, shape, &pool).unwrap();
+        let plain = decode_file(p, shape).unwrap();
+        assert_eq!(pooled, plain, "{}", p.display());
+    }
+    let other = Shape::new(7, 13, 3, 8).unwrap();
+    let err = decode_file_pooled(&paths[0], other, &pool).unwrap_err();
+    assert!(err.to_string().contains("expected 7x13"), "{err}");
+}
