@@ -185,6 +185,18 @@ fn measure_files(
     if gpu_ctx.is_some() {
         backends.push(("gpu", BackendChoice::Gpu));
     }
+    // One unmeasured scan first: the rows then compare steady states, not which of them happened
+    // to touch fresh memory first (on a virtual machine the first touch of memory the host has
+    // not yet backed costs about a second per gigabyte).
+    scan(
+        inputs,
+        &ScanOptions {
+            backend: BackendChoice::Cpu,
+            jobs: options.jobs,
+            ..Default::default()
+        },
+        &mut Silent,
+    )?;
     // Decode-only and whole scans, interleaved run by run so a slow spell of the machine
     // touches them alike; each reports its median.
     let mut decode_times = Vec::new();
