@@ -15,6 +15,19 @@ fn bin() -> Command {
     Command::cargo_bin("hotpixels").unwrap()
 }
 
+/// Runs the binary with `args`, expects success, and parses its standard output as JSON.
+fn json_of(args: &[&str], dir: Option<&Path>) -> (serde_json::Value, String) {
+    let mut cmd = bin();
+    cmd.args(args);
+    if let Some(d) = dir {
+        cmd.arg(d);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
 fn photos(dir: &Path, frames: usize) -> SyntheticSet {
     let set = SyntheticSet::new(Shape::new(64, 48, 3, 8).unwrap(), frames, 5, 11);
     for i in 0..frames {
@@ -89,15 +102,12 @@ fn scan_prints_table_and_writes_json_and_csv() {
 fn json_to_stdout_is_valid_json_and_table_goes_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     photos(dir.path(), 4);
-    let out = bin()
-        .args(["scan", "--backend", "cpu", "--json", "-"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (doc, stderr) = json_of(
+        &["scan", "--backend", "cpu", "--json", "-"],
+        Some(dir.path()),
+    );
     assert_eq!(doc["frames"]["used"], 4);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("lowest M2"));
+    assert!(stderr.contains("lowest M2"));
 }
 
 #[test]
@@ -184,17 +194,10 @@ fn gpu_backend_end_to_end() {
     };
     let dir = tempfile::tempdir().unwrap();
     photos(dir.path(), 4);
-    let out = bin()
-        .args(["scan", "--backend", "gpu", "--json", "-"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (doc, _) = json_of(
+        &["scan", "--backend", "gpu", "--json", "-"],
+        Some(dir.path()),
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["backend"]["kind"], "gpu");
     assert!(!doc["backend"]["adapter"].as_str().unwrap().is_empty());
 }
@@ -248,8 +251,8 @@ fn gpu_backend_without_a_matching_adapter_exits_2() {
 
 #[test]
 fn bench_measures_every_stage_and_writes_json() {
-    let out = bin()
-        .args([
+    let (doc, stderr) = json_of(
+        &[
             "bench",
             "--sizes",
             "1",
@@ -263,15 +266,9 @@ fn bench_measures_every_stage_and_writes_json() {
             "none",
             "--json",
             "-",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        None,
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = doc["rows"].as_array().unwrap();
     let stages: Vec<(&str, &str)> = rows
         .iter()
@@ -287,7 +284,7 @@ fn bench_measures_every_stage_and_writes_json() {
     let scan_row = rows.iter().find(|r| r["stage"] == "scan").unwrap();
     assert!(scan_row["vs_decode"].as_f64().unwrap() > 0.0);
     // The table goes to stderr when the JSON takes stdout.
-    assert!(String::from_utf8_lossy(&out.stderr).contains("frames/s"));
+    assert!(stderr.contains("frames/s"));
 }
 
 #[test]

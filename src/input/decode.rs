@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use image::{ColorType, DynamicImage, ImageDecoder, ImageReader};
+use image::{ColorType, ImageDecoder, ImageReader};
 
 use super::{Frame, FramePool, Samples, Shape};
 
@@ -148,34 +148,6 @@ pub fn probe(path: &Path) -> Result<Header, DecodeError> {
     Ok(Header { shape, has_alpha })
 }
 
-/// Drops every `stride`-th sample group's last element (the alpha channel), keeping the rest packed.
-fn drop_alpha<T: Copy>(data: Vec<T>, stride: usize) -> Vec<T> {
-    let keep = stride - 1;
-    let mut out = Vec::with_capacity(data.len() / stride * keep);
-    for px in data.chunks_exact(stride) {
-        out.extend_from_slice(&px[..keep]);
-    }
-    out
-}
-
-/// Converts a decoded image into a frame without widening its samples.
-pub fn frame_from_image(image: DynamicImage) -> Result<Frame, String> {
-    let (w, h) = (image.width(), image.height());
-    let (channels, depth, _) = layout(image.color())?;
-    let shape = Shape::new(w, h, channels, depth)?;
-    match image {
-        DynamicImage::ImageLuma8(b) => Frame::from_u8(shape, b.into_raw()),
-        DynamicImage::ImageRgb8(b) => Frame::from_u8(shape, b.into_raw()),
-        DynamicImage::ImageLumaA8(b) => Frame::from_u8(shape, drop_alpha(b.into_raw(), 2)),
-        DynamicImage::ImageRgba8(b) => Frame::from_u8(shape, drop_alpha(b.into_raw(), 4)),
-        DynamicImage::ImageLuma16(b) => Frame::from_u16(shape, b.into_raw()),
-        DynamicImage::ImageRgb16(b) => Frame::from_u16(shape, b.into_raw()),
-        DynamicImage::ImageLumaA16(b) => Frame::from_u16(shape, drop_alpha(b.into_raw(), 2)),
-        DynamicImage::ImageRgba16(b) => Frame::from_u16(shape, drop_alpha(b.into_raw(), 4)),
-        other => Err(format!("unsupported sample type {:?}", other.color())),
-    }
-}
-
 /// Removes the alpha sample of every `stride`-sample pixel in place, keeping the buffer.
 fn compact_alpha<T: Copy>(data: &mut Vec<T>, stride: usize) {
     let keep = stride - 1;
@@ -236,19 +208,7 @@ pub fn decode_file_pooled(
     Ok(frame.recycle_into(pool))
 }
 
-/// Decodes `path` into a frame, checking that it has the `expected` shape.
+/// Decodes `path` into a fresh buffer, checking that it has the `expected` shape.
 pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
-    let image = open(path)?.decode().map_err(|e| format_error(path, e))?;
-    let frame = frame_from_image(image).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    if frame.shape() != expected {
-        return Err(DecodeError::Shape {
-            path: path.to_path_buf(),
-            found: frame.shape().describe(),
-            expected: expected.describe(),
-        });
-    }
-    Ok(frame)
+    decode_file_pooled(path, expected, &FramePool::new(0))
 }

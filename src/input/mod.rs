@@ -244,6 +244,22 @@ impl Frame {
         &self.samples
     }
 
+    /// The 8-bit samples, or `None` for a 16-bit frame.
+    pub fn as_u8(&self) -> Option<&[u8]> {
+        match &self.samples {
+            Samples::U8(v) => Some(v),
+            Samples::U16(_) => None,
+        }
+    }
+
+    /// The 16-bit samples, or `None` for an 8-bit frame.
+    pub fn as_u16(&self) -> Option<&[u16]> {
+        match &self.samples {
+            Samples::U16(v) => Some(v),
+            Samples::U8(_) => None,
+        }
+    }
+
     /// The samples as little-endian bytes, as they are uploaded to the GPU.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.samples {

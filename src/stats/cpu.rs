@@ -60,23 +60,11 @@ impl CpuAccumulator {
         let (mean, m2, count) = (&mut self.mean, &mut self.m2, self.count);
         let mut run = move || match frames[0].samples() {
             Samples::U8(_) => {
-                let slices: Vec<&[u8]> = frames
-                    .iter()
-                    .filter_map(|f| match f.samples() {
-                        Samples::U8(v) => Some(v.as_slice()),
-                        Samples::U16(_) => None,
-                    })
-                    .collect();
+                let slices: Vec<&[u8]> = frames.iter().filter_map(Frame::as_u8).collect();
                 update_blocks(mean, m2, count, &slices)
             }
             Samples::U16(_) => {
-                let slices: Vec<&[u16]> = frames
-                    .iter()
-                    .filter_map(|f| match f.samples() {
-                        Samples::U16(v) => Some(v.as_slice()),
-                        Samples::U8(_) => None,
-                    })
-                    .collect();
+                let slices: Vec<&[u16]> = frames.iter().filter_map(Frame::as_u16).collect();
                 update_blocks(mean, m2, count, &slices)
             }
         };
