@@ -289,7 +289,8 @@ impl GpuAccumulator {
         while start < total {
             let len = tile_len.min(total - start);
             let stride = round_up(len as u64 * bps, ALIGN);
-            let state_bytes = len as u64 * 4;
+            // Four subpixels per invocation: state padded to whole vec4s.
+            let state_bytes = round_up(len as u64, 4) * 4;
             let n = storage("n", state_bytes);
             let mean = storage("mean", state_bytes);
             let m2 = storage("m2", state_bytes);
@@ -299,7 +300,7 @@ impl GpuAccumulator {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let workgroups = (len as u32).div_ceil(WORKGROUP);
+            let workgroups = (len as u32).div_ceil(4).div_ceil(WORKGROUP);
             let gx = workgroups.min(max_groups);
             let gy = workgroups.div_ceil(gx);
             let params = Params {
