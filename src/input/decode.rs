@@ -69,6 +69,9 @@ pub struct Header {
     pub has_alpha: bool,
 }
 
+/// The largest allocation one decode may make: room for a 200 MP 16-bit RGB frame.
+pub const MAX_DECODE_BYTES: u64 = 1200 << 20;
+
 fn one_line(text: impl std::fmt::Display) -> String {
     let s = text.to_string();
     let line = s.lines().next().unwrap_or("").trim();
@@ -84,10 +87,14 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, D
         path: path.to_path_buf(),
         reason: one_line(e),
     })?;
-    let reader = reader.with_guessed_format().map_err(|e| DecodeError::Io {
+    let mut reader = reader.with_guessed_format().map_err(|e| DecodeError::Io {
         path: path.to_path_buf(),
         reason: one_line(e),
     })?;
+    // The default 512 MB decoding limit is below a 100 MP 16-bit RGB frame (600 MB).
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
     if reader.format().is_none() {
         return Err(DecodeError::Format {
             path: path.to_path_buf(),
