@@ -179,14 +179,29 @@ fn planted_rgba(dir: &Path, frames: usize, grey: bool) -> Vec<PathBuf> {
 }
 
 #[test]
-fn rgba_drops_alpha_and_says_so() {
+fn rgba_drops_alpha_and_says_so_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     planted_rgba(dir.path(), 6, false);
-    let report = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap();
-    assert_eq!(report.shape, Shape::new(13, 7, 3, 8).unwrap());
-    assert!(report.alpha_ignored);
-    let c = &report.lowest[0];
-    assert_eq!((c.x, c.y, c.m2, c.mean), (5, 3, 0.0, 99.0));
+    let mut backends = vec![BackendChoice::Cpu];
+    if common::gpu("rgba_drops_alpha_and_says_so_on_both_backends").is_some() {
+        backends.push(BackendChoice::Gpu);
+    }
+    let mut results = Vec::new();
+    for backend in backends {
+        let options = ScanOptions { backend, ..cpu() };
+        let report = scan(&[s(dir.path())], &options, &mut Silent).unwrap();
+        assert_eq!(report.shape, Shape::new(13, 7, 3, 8).unwrap());
+        assert!(report.alpha_ignored);
+        let c = &report.lowest[0];
+        assert_eq!((c.x, c.y, c.m2, c.mean), (5, 3, 0.0, 99.0), "{backend:?}");
+        results.push(report.lowest);
+    }
+    if let [cpu, gpu] = results.as_slice() {
+        let pos = |l: &Vec<hotpixels::detect::Candidate>| -> Vec<usize> {
+            l.iter().map(|c| c.index).collect()
+        };
+        assert_eq!(pos(cpu), pos(gpu));
+    }
 }
 
 #[test]
