@@ -7,7 +7,7 @@
 //! - [`stats`]: the [`stats::Accumulator`] trait with its CPU and GPU (WGSL) backends.
 //! - [`detect`]: the lowest-`M2` ranking (argmin and top-k).
 //! - [`report`]: the text table, JSON and CSV.
-//! - [`scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: synthetic sets.
+//! - [`mod@scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: synthetic sets.
 //! - [`cli`]: the command line, used by the `hotpixels` binary.
 
 pub mod bench;

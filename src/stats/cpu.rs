@@ -123,7 +123,7 @@ pub fn update_blocks<T: Sample>(
 /// Lanes kept in registers while a batch of frames is applied to them.
 const LANES: usize = 32;
 
-/// Applies a batch of frames to one block: for every group of [`LANES`] subpixels the state is
+/// Applies a batch of frames to one block: for every group of 32 subpixels (`LANES`) the state is
 /// loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once. The
 /// arithmetic per subpixel is that of `shaders/welford.wgsl`: `d = x − mean; mean += d · (1/n);
 /// M2 += d · (x − mean)`. Runs on AVX2 when the CPU has it.
