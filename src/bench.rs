@@ -204,12 +204,15 @@ fn measure_files(
     let mut scan_times = vec![Vec::new(); backends.len()];
     let mut labels = vec![String::new(); backends.len()];
     let mut used = vec![0; backends.len()];
-    for _ in 0..options.repeat.max(1) {
+    for round in 0..options.repeat.max(1) {
         let started = Instant::now();
         let mut sink = Discard(shape);
         decoded = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?.0;
         decode_times.push(started.elapsed().as_secs_f64());
-        for (b, (name, choice)) in backends.iter().enumerate() {
+        // The backends take turns at running first after the decode pass.
+        let order = (0..backends.len()).map(|i| (i + round) % backends.len());
+        for b in order {
+            let (name, choice) = &backends[b];
             let scan_options = ScanOptions {
                 backend: *choice,
                 jobs: options.jobs,
