@@ -135,8 +135,9 @@ pub fn open_backend(
 
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order.
 ///
-/// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most
-/// that many frames are alive at once. Returns the frames used and the files that failed.
+/// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most that
+/// many decoded frames wait besides the ones the accumulator holds (the CPU backend keeps one
+/// batch). Returns the frames used and the files that failed.
 pub fn accumulate_files(
     files: &[PathBuf],
     shape: Shape,

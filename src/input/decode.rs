@@ -137,22 +137,24 @@ fn layout(color: ColorType) -> Result<(u32, u32, bool), String> {
     })
 }
 
+/// What an opened decoder's header says: the frame shape (alpha dropped) and whether alpha is there.
+fn header_of(path: &Path, decoder: &impl ImageDecoder) -> Result<Header, DecodeError> {
+    let format = |reason| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (w, h) = decoder.dimensions();
+    let (channels, depth, has_alpha) = layout(decoder.color_type()).map_err(format)?;
+    let shape = Shape::new(w, h, channels, depth).map_err(format)?;
+    Ok(Header { shape, has_alpha })
+}
+
 /// Reads only the header of `path` and returns the shape its frame would have.
 pub fn probe(path: &Path) -> Result<Header, DecodeError> {
     let decoder = open(path)?
         .into_decoder()
         .map_err(|e| format_error(path, e))?;
-    let (w, h) = decoder.dimensions();
-    let (channels, depth, has_alpha) =
-        layout(decoder.color_type()).map_err(|reason| DecodeError::Format {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-    let shape = Shape::new(w, h, channels, depth).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    Ok(Header { shape, has_alpha })
+    header_of(path, &decoder)
 }
 
 /// Removes the alpha sample of every `stride`-sample pixel in place, keeping the buffer.
@@ -177,26 +179,17 @@ pub fn decode_file_pooled(
     let decoder = open(path)?
         .into_decoder()
         .map_err(|e| format_error(path, e))?;
-    let (w, h) = decoder.dimensions();
-    let color = decoder.color_type();
-    let (channels, depth, has_alpha) = layout(color).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    let found = Shape::new(w, h, channels, depth).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    if found != expected {
+    let Header { shape, has_alpha } = header_of(path, &decoder)?;
+    if shape != expected {
         return Err(DecodeError::Shape {
             path: path.to_path_buf(),
-            found: found.describe(),
+            found: shape.describe(),
             expected: expected.describe(),
         });
     }
-    let stride = color.channel_count() as usize;
-    let len = w as usize * h as usize * stride;
-    let mut samples = pool.take(depth, len);
+    let stride = decoder.color_type().channel_count() as usize;
+    let len = shape.width as usize * shape.height as usize * stride;
+    let mut samples = pool.take(shape.bit_depth, len);
     let read = match &mut samples {
         Samples::U8(v) => decoder.read_image(v),
         Samples::U16(v) => decoder.read_image(bytemuck::cast_slice_mut(v.as_mut_slice())),
