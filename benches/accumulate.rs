@@ -1,10 +1,11 @@
-//! Criterion benches of the accumulate step, frames already in memory: the CPU update kernel on a
-//! batch of eight 8-bit RGB frames (state allocated once, as in a scan), and the GPU backend
-//! (upload, shader, read-back) when an adapter opens.
+//! Criterion benches of the accumulate step, frames already in memory: the CPU update kernel
+//! (value and neighbour-residual statistics together) on a batch of eight 8-bit RGB frames (state
+//! allocated once, as in a scan), and the GPU backend (upload, shader, read-back) when an adapter
+//! opens.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hotpixels::bench::shape_for_megapixels;
-use hotpixels::stats::cpu::update_blocks;
+use hotpixels::stats::cpu::{update_blocks, State};
 use hotpixels::stats::{Accumulator, GpuContext, GpuOptions};
 use hotpixels::synth::scene_frame;
 use hotpixels::{Frame, Samples};
@@ -25,13 +26,12 @@ fn cpu(c: &mut Criterion) {
             })
             .collect();
         let len = shape.subpixels();
-        let mut mean = vec![1.0f32; len];
-        let mut m2 = vec![1.0f32; len];
+        let mut state = State::new(len);
         let mut count = 0u32;
         group.throughput(Throughput::Elements((len * BATCH) as u64));
         group.bench_function(BenchmarkId::new("batch_of_8", format!("{mp}MP")), |b| {
             b.iter(|| {
-                count += update_blocks(&mut mean, &mut m2, count, &slices) as u32;
+                count += update_blocks(&mut state, shape, count, &slices) as u32;
             })
         });
     }

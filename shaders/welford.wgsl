@@ -1,10 +1,15 @@
-// Welford's running statistics per subpixel, for one tile of the sensor and a batch of frames.
+// Welford's running statistics per subpixel, for one tile of the sensor and a batch of frames:
+// of each subpixel's value, and of its residual against its same-channel neighbours.
 //
-// Each invocation owns four consecutive subpixels (one vec4 of state). `batch` holds `frames`
-// frames of this tile, each `stride_words` words long, samples packed little-endian: four 8-bit
-// samples per word, or two 16-bit samples per word. The state (`n`, `mean`, `m2`) is read once,
-// updated for every frame of the batch in order, and written back once. The state arrays are
-// padded to a multiple of four subpixels; the padding lanes are never read back.
+// A tile is a band of whole rows. `batch` holds `frames` frames of the band plus a halo of up to
+// two rows above and below (`halo_row` is the first row uploaded), each `stride_words` words long,
+// samples packed little-endian: four 8-bit samples per word, or two 16-bit samples per word.
+//
+// The residual is `x - median(left, right, up, down)`, the four same-channel neighbours at
+// distance 2 (mirrored at the frame's borders), the median of four being the mean of the middle
+// two. Each invocation owns four consecutive subpixels (one vec4 of each state array); the state
+// is read once, updated for every frame of the batch in order, and written back once. The state
+// arrays are padded to a multiple of four subpixels; the padding lanes are never read back.
 
 struct Params {
     len: u32,          // subpixels in this tile
@@ -12,9 +17,13 @@ struct Params {
     stride_words: u32, // words between one frame's samples and the next's
     bits: u32,         // 8 or 16
     row_threads: u32,  // invocations per dispatch row (workgroups in x * workgroup size)
+    width: u32,        // frame width in pixels
+    height: u32,       // frame height in rows
+    channels: u32,     // interleaved channels
+    first_row: u32,    // the tile's first row in the frame
+    halo_row: u32,     // the first row uploaded (first_row minus the halo above)
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,27 +31,76 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> n: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read_write> mean: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> m2: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> res_mean: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> res_m2: array<vec4<f32>>;
 
-// Samples 4q .. 4q+3 of frame `frame`.
-fn samples(frame: u32, q: u32) -> vec4<f32> {
+// Sample `idx` (counted from the first uploaded row) of frame `frame`.
+fn sample(frame: u32, idx: u32) -> f32 {
     let base = frame * p.stride_words;
     if (p.bits == 8u) {
-        let w = batch[base + q];
-        return vec4<f32>(vec4<u32>(
-            extractBits(w, 0u, 8u),
-            extractBits(w, 8u, 8u),
-            extractBits(w, 16u, 8u),
-            extractBits(w, 24u, 8u),
-        ));
+        return f32(extractBits(batch[base + idx / 4u], (idx % 4u) * 8u, 8u));
     }
-    let w0 = batch[base + 2u * q];
-    let w1 = batch[base + 2u * q + 1u];
-    return vec4<f32>(vec4<u32>(
-        extractBits(w0, 0u, 16u),
-        extractBits(w0, 16u, 16u),
-        extractBits(w1, 0u, 16u),
-        extractBits(w1, 16u, 16u),
-    ));
+    return f32(extractBits(batch[base + idx / 2u], (idx % 2u) * 16u, 16u));
+}
+
+// `v` mirrored into 0..n-1, then clamped for tiny frames.
+fn reflect(v: i32, n: u32) -> u32 {
+    let last = i32(n) - 1;
+    var r = v;
+    if (r < 0) {
+        r = -r;
+    } else if (r > last) {
+        r = 2 * last - r;
+    }
+    return u32(clamp(r, 0, last));
+}
+
+// Upload-relative indices of a subpixel (x) and its four neighbours (l, r, u, b).
+struct Taps {
+    x: u32,
+    l: u32,
+    r: u32,
+    u: u32,
+    b: u32,
+}
+
+fn taps(i: u32) -> Taps {
+    var t: Taps;
+    if (i >= p.len) {
+        return t; // padding lane: reads sample 0, never read back
+    }
+    let row = p.width * p.channels;
+    let y = p.first_row + i / row;
+    let rem = i % row;
+    let x = rem / p.channels;
+    let c = rem % p.channels;
+    let xl = reflect(i32(x) - 2, p.width);
+    let xr = reflect(i32(x) + 2, p.width);
+    let yu = reflect(i32(y) - 2, p.height);
+    let yb = reflect(i32(y) + 2, p.height);
+    let ly = (y - p.halo_row) * row;
+    t.x = ly + x * p.channels + c;
+    t.l = ly + xl * p.channels + c;
+    t.r = ly + xr * p.channels + c;
+    t.u = (yu - p.halo_row) * row + x * p.channels + c;
+    t.b = (yb - p.halo_row) * row + x * p.channels + c;
+    return t;
+}
+
+fn median4(a: f32, b: f32, c: f32, d: f32) -> f32 {
+    let sum = a + b + c + d;
+    let lo = min(min(a, b), min(c, d));
+    let hi = max(max(a, b), max(c, d));
+    return (sum - lo - hi) * 0.5;
+}
+
+fn value(f: u32, t: Taps) -> f32 {
+    return sample(f, t.x);
+}
+
+fn residual(f: u32, t: Taps) -> f32 {
+    let x = sample(f, t.x);
+    return x - median4(sample(f, t.l), sample(f, t.r), sample(f, t.u), sample(f, t.b));
 }
 
 @compute @workgroup_size(256)
@@ -51,17 +109,30 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (q * 4u >= p.len) {
         return;
     }
+    let t0 = taps(4u * q);
+    let t1 = taps(4u * q + 1u);
+    let t2 = taps(4u * q + 2u);
+    let t3 = taps(4u * q + 3u);
     var count = n[q];
     var mu = mean[q];
     var s = m2[q];
+    var rmu = res_mean[q];
+    var rs = res_m2[q];
     for (var f = 0u; f < p.frames; f = f + 1u) {
-        let x = samples(f, q);
+        let x = vec4<f32>(value(f, t0), value(f, t1), value(f, t2), value(f, t3));
+        let r = vec4<f32>(residual(f, t0), residual(f, t1), residual(f, t2), residual(f, t3));
         count = count + vec4<u32>(1u);
+        let inv = vec4<f32>(1.0) / vec4<f32>(count);
         let d = x - mu;
-        mu = mu + d * (vec4<f32>(1.0) / vec4<f32>(count));
+        mu = mu + d * inv;
         s = s + d * (x - mu);
+        let dr = r - rmu;
+        rmu = rmu + dr * inv;
+        rs = rs + dr * (r - rmu);
     }
     n[q] = count;
     mean[q] = mu;
     m2[q] = s;
+    res_mean[q] = rmu;
+    res_m2[q] = rs;
 }

@@ -17,7 +17,7 @@ fn check(label: &str, shape: Shape, frames: usize, gpu_options: GpuOptions, expe
         .map(|k| (k * 104_729 + 11) % len)
         .filter(|q| !planted.contains(q))
         .collect();
-    let mut reference = Reference::new(len);
+    let mut reference = Reference::new(shape);
     let mut cpu: Box<dyn Accumulator> = Box::new(CpuAccumulator::new(shape));
     let mut gpu_acc = gpu(label).map(|ctx| {
         let acc = ctx.accumulator(shape, gpu_options);
@@ -216,6 +216,34 @@ fn gpu_24mp_rgb_agrees_with_cpu() {
         .fold(0f32, f32::max);
     assert!(worst_mean <= 1e-3, "mean differs by {worst_mean}");
     assert!(worst_m2 <= 1e-4, "M2 differs by {worst_m2} (relative)");
+    let worst_res = gm
+        .res_mean
+        .iter()
+        .zip(&cm.res_mean)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    let worst_res_m2 = gm
+        .res_m2
+        .iter()
+        .zip(&cm.res_m2)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+        .fold(0f32, f32::max);
+    assert!(worst_res <= 1e-3, "residual mean differs by {worst_res}");
+    assert!(
+        worst_res_m2 <= 1e-4,
+        "residual M2 differs by {worst_res_m2} (relative)"
+    );
+    // The tile borders are where a missing halo would show: rows of every tile's first and last
+    // subpixel agree exactly in the residual mean.
+    let row = 6000 * 3;
+    for y in [0usize, 1, 2, 1399, 1400, 1401, 2795, 2796, 3998, 3999] {
+        for i in (y * row..(y + 1) * row).step_by(997) {
+            assert_eq!(
+                gm.res_mean[i], cm.res_mean[i],
+                "residual mean at row {y}, {i}"
+            );
+        }
+    }
     // With 4 random frames some ordinary subpixels repeat by chance; the planted ones must be
     // among the zero-M2 subpixels, and both backends must rank the same subpixels lowest.
     for &p in &planted {

@@ -42,7 +42,7 @@ fn reference_from_files(dir: &Path, shape: Shape) -> Reference {
         .map(|e| e.unwrap().path())
         .collect();
     paths.sort();
-    let mut r = Reference::new(shape.subpixels());
+    let mut r = Reference::new(shape);
     for p in paths {
         let img = image::open(&p).unwrap();
         let frame = if shape.bit_depth == 8 {

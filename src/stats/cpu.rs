@@ -1,13 +1,15 @@
-//! The CPU backend: the same f32 Welford arithmetic as the shader, over blocks of subpixels on all
-//! cores, a batch of frames per block so the state is read and written once per batch.
+//! The CPU backend: the same f32 Welford arithmetic as the shader — for each subpixel's value and
+//! for its residual against its same-channel neighbours — over blocks of subpixels on all cores, a
+//! batch of frames per block so the state is read and written once per batch.
 
 use rayon::prelude::*;
 
 use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
 use crate::input::{Frame, Samples, Shape};
 
-/// Subpixels per parallel block: a block's state (8 bytes each) stays in L2 while a batch is applied.
-const BLOCK: usize = 32 * 1024;
+/// Subpixels per parallel block: a block's state (16 bytes each) stays in L2 while a batch is
+/// applied.
+const BLOCK: usize = 16 * 1024;
 
 /// Default number of frames held and applied together per block.
 pub const DEFAULT_BATCH: usize = 4;
@@ -19,11 +21,34 @@ pub const DEFAULT_BATCH: usize = 4;
 pub struct CpuAccumulator {
     shape: Shape,
     count: u32,
-    mean: Vec<f32>,
-    m2: Vec<f32>,
+    state: State,
     pending: Vec<Frame>,
     batch: usize,
     pool: Option<rayon::ThreadPool>,
+}
+
+/// The four running arrays of the CPU backend, indexed like the frame's samples.
+pub struct State {
+    /// Mean of the values.
+    pub mean: Vec<f32>,
+    /// `M2` of the values.
+    pub m2: Vec<f32>,
+    /// Mean of the residuals (value − neighbour estimate).
+    pub res_mean: Vec<f32>,
+    /// `M2` of the residuals.
+    pub res_m2: Vec<f32>,
+}
+
+impl State {
+    /// Zeroed state for `len` subpixels.
+    pub fn new(len: usize) -> Self {
+        State {
+            mean: crate::mem::filled(len, 0.0),
+            m2: crate::mem::filled(len, 0.0),
+            res_mean: crate::mem::filled(len, 0.0),
+            res_m2: crate::mem::filled(len, 0.0),
+        }
+    }
 }
 
 impl CpuAccumulator {
@@ -40,12 +65,10 @@ impl CpuAccumulator {
                 .build()
                 .expect("building a thread pool")
         });
-        let len = shape.subpixels();
         CpuAccumulator {
             shape,
             count: 0,
-            mean: crate::mem::filled(len, 0.0),
-            m2: crate::mem::filled(len, 0.0),
+            state: State::new(shape.subpixels()),
             pending: Vec::with_capacity(batch.max(1)),
             batch: batch.max(1),
             pool,
@@ -57,15 +80,15 @@ impl CpuAccumulator {
             return;
         }
         let frames = std::mem::take(&mut self.pending);
-        let (mean, m2, count) = (&mut self.mean, &mut self.m2, self.count);
+        let (state, count, shape) = (&mut self.state, self.count, self.shape);
         let mut run = move || match frames[0].samples() {
             Samples::U8(_) => {
                 let slices: Vec<&[u8]> = frames.iter().filter_map(Frame::as_u8).collect();
-                update_blocks(mean, m2, count, &slices)
+                update_blocks(state, shape, count, &slices)
             }
             Samples::U16(_) => {
                 let slices: Vec<&[u16]> = frames.iter().filter_map(Frame::as_u16).collect();
-                update_blocks(mean, m2, count, &slices)
+                update_blocks(state, shape, count, &slices)
             }
         };
         let applied = match &self.pool {
@@ -95,87 +118,221 @@ impl Sample for u16 {
     }
 }
 
+/// Where a subpixel's same-channel neighbours are: the frame's geometry in subpixels.
+#[derive(Clone, Copy, Debug)]
+pub struct Geometry {
+    width: usize,
+    height: usize,
+    channels: usize,
+    row: usize,
+}
+
+impl Geometry {
+    /// The geometry of frames of `shape`.
+    pub fn of(shape: Shape) -> Self {
+        let (width, height, channels) = (
+            shape.width as usize,
+            shape.height as usize,
+            shape.channels as usize,
+        );
+        Geometry {
+            width,
+            height,
+            channels,
+            row: width * channels,
+        }
+    }
+}
+
+/// Distance, in pixels, of the neighbours a subpixel is compared with.
+pub const NEIGHBOUR_DISTANCE: usize = 2;
+
+/// `v` reflected into `0..n` (`-2` → `2`, `n + 1` → `n − 3`), then clamped for tiny frames.
+#[inline]
+pub fn reflect(v: isize, n: usize) -> usize {
+    let last = n as isize - 1;
+    let r = if v < 0 {
+        -v
+    } else if v > last {
+        2 * last - v
+    } else {
+        v
+    };
+    r.clamp(0, last) as usize
+}
+
+/// The robust estimate of four neighbour values: the mean of the middle two (their median).
+/// Exact in f32 for integer samples, so every backend gets the same number.
+#[inline(always)]
+pub fn median4(a: f32, b: f32, c: f32, d: f32) -> f32 {
+    let sum = a + b + c + d;
+    let lo = a.min(b).min(c.min(d));
+    let hi = a.max(b).max(c.max(d));
+    (sum - lo - hi) * 0.5
+}
+
+/// The neighbour estimate of subpixel `i` of a frame: the median of the same channel at distance
+/// [`NEIGHBOUR_DISTANCE`] left, right, above and below (mirrored at the borders). At that distance
+/// a defect smeared by demosaicking and JPEG (a 3×3 blob) does not raise its own estimate, and on a
+/// Bayer mosaic the four are the nearest photosites of the same colour.
+pub fn neighbour_estimate<T: Sample>(frame: &[T], g: Geometry, i: usize) -> f32 {
+    let (y, rem) = (i / g.row, i % g.row);
+    let (x, c) = (rem / g.channels, rem % g.channels);
+    let d = NEIGHBOUR_DISTANCE as isize;
+    let at = |xx: usize, yy: usize| frame[yy * g.row + xx * g.channels + c].to_f32();
+    let (l, r) = (
+        reflect(x as isize - d, g.width),
+        reflect(x as isize + d, g.width),
+    );
+    let (u, b) = (
+        reflect(y as isize - d, g.height),
+        reflect(y as isize + d, g.height),
+    );
+    median4(at(l, y), at(r, y), at(x, u), at(x, b))
+}
+
 /// Applies `frames` in order to the state, block by block on all threads, when `count` frames
 /// have been seen before. Returns the number of frames applied.
 pub fn update_blocks<T: Sample>(
-    mean: &mut [f32],
-    m2: &mut [f32],
+    state: &mut State,
+    shape: Shape,
     count: u32,
     frames: &[&[T]],
 ) -> usize {
+    let g = Geometry::of(shape);
     let inv: Vec<f32> = (0..frames.len())
         .map(|k| 1.0 / (count + k as u32 + 1) as f32)
         .collect();
-    mean.par_chunks_mut(BLOCK)
-        .zip(m2.par_chunks_mut(BLOCK))
+    state
+        .mean
+        .par_chunks_mut(BLOCK)
+        .zip(state.m2.par_chunks_mut(BLOCK))
+        .zip(state.res_mean.par_chunks_mut(BLOCK))
+        .zip(state.res_m2.par_chunks_mut(BLOCK))
         .enumerate()
-        .for_each(|(b, (mean, m2))| {
-            let start = b * BLOCK;
-            let xs: Vec<&[T]> = frames
-                .iter()
-                .map(|f| &f[start..start + mean.len()])
-                .collect();
-            update_block(mean, m2, &inv, &xs);
+        .for_each(|(b, (((mean, m2), res_mean), res_m2))| {
+            let mut block = Block {
+                start: b * BLOCK,
+                mean,
+                m2,
+                res_mean,
+                res_m2,
+            };
+            update_block(&mut block, g, &inv, frames);
         });
     frames.len()
 }
 
-/// Lanes kept in registers while a batch of frames is applied to them.
-const LANES: usize = 32;
+/// One contiguous range of the state, starting at subpixel `start`.
+pub struct Block<'a> {
+    /// Index of the block's first subpixel.
+    pub start: usize,
+    /// Mean of the values.
+    pub mean: &'a mut [f32],
+    /// `M2` of the values.
+    pub m2: &'a mut [f32],
+    /// Mean of the residuals.
+    pub res_mean: &'a mut [f32],
+    /// `M2` of the residuals.
+    pub res_m2: &'a mut [f32],
+}
 
-/// Applies a batch of frames to one block: for every group of 32 subpixels (`LANES`) the state is
-/// loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once. The
-/// arithmetic per subpixel is that of `shaders/welford.wgsl`: `d = x − mean; mean += d · (1/n);
-/// M2 += d · (x − mean)`. Runs on AVX2 when the CPU has it.
-pub fn update_block<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
+/// Lanes kept in registers while a batch of frames is applied to them.
+const LANES: usize = 16;
+
+/// Applies a batch of whole frames to one block: for every group of `LANES` subpixels the state
+/// is loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once.
+/// The arithmetic per subpixel is that of `shaders/welford.wgsl`: for the value `x` and for the
+/// residual `x − median4(neighbours)` alike, `d = v − mean; mean += d · (1/n); M2 += d · (v − mean)`.
+/// Runs on AVX2 when the CPU has it.
+pub fn update_block<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32], frames: &[&[T]]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { update_block_avx2(mean, m2, inv, xs) };
+            unsafe { update_block_avx2(block, g, inv, frames) };
             return;
         }
     }
-    update_block_portable(mean, m2, inv, xs)
+    update_block_portable(block, g, inv, frames)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn update_block_avx2<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
-    update_block_portable(mean, m2, inv, xs)
+unsafe fn update_block_avx2<T: Sample>(
+    block: &mut Block,
+    g: Geometry,
+    inv: &[f32],
+    frames: &[&[T]],
+) {
+    update_block_portable(block, g, inv, frames)
+}
+
+/// True when every subpixel of `base..base + LANES` has all four neighbours inside the frame,
+/// in the same row band, so they are found at fixed offsets.
+#[inline(always)]
+fn interior(g: Geometry, base: usize) -> bool {
+    let d = NEIGHBOUR_DISTANCE;
+    let last = base + LANES - 1;
+    let (y0, y1) = (base / g.row, last / g.row);
+    let (x0, x1) = ((base % g.row) / g.channels, (last % g.row) / g.channels);
+    y0 == y1 && y0 >= d && y0 + d < g.height && x0 >= d && x1 + d < g.width
 }
 
 #[inline(always)]
-fn update_block_portable<T: Sample>(mean: &mut [f32], m2: &mut [f32], inv: &[f32], xs: &[&[T]]) {
-    let len = mean.len().min(m2.len());
-    let full = len / LANES * LANES;
-    for base in (0..full).step_by(LANES) {
+fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32], frames: &[&[T]]) {
+    let len = block.mean.len();
+    let (dh, dv) = (NEIGHBOUR_DISTANCE * g.channels, NEIGHBOUR_DISTANCE * g.row);
+    let mut local = 0;
+    while local < len {
+        let lanes = LANES.min(len - local);
+        let base = block.start + local;
+        let fast = lanes == LANES && interior(g, base);
         let mut mu = [0f32; LANES];
         let mut s = [0f32; LANES];
-        mu.copy_from_slice(&mean[base..base + LANES]);
-        s.copy_from_slice(&m2[base..base + LANES]);
-        for (x, &inv) in xs.iter().zip(inv) {
-            let x: &[T; LANES] = x[base..base + LANES].try_into().expect("lane group");
+        let mut rmu = [0f32; LANES];
+        let mut rs = [0f32; LANES];
+        mu[..lanes].copy_from_slice(&block.mean[local..local + lanes]);
+        s[..lanes].copy_from_slice(&block.m2[local..local + lanes]);
+        rmu[..lanes].copy_from_slice(&block.res_mean[local..local + lanes]);
+        rs[..lanes].copy_from_slice(&block.res_m2[local..local + lanes]);
+        for (f, &inv) in frames.iter().zip(inv) {
+            let mut v = [0f32; LANES];
+            let mut est = [0f32; LANES];
+            if fast {
+                let at = |o: usize| -> &[T; LANES] { f[o..o + LANES].try_into().expect("lanes") };
+                let (x, l, r, u, b) = (
+                    at(base),
+                    at(base - dh),
+                    at(base + dh),
+                    at(base - dv),
+                    at(base + dv),
+                );
+                for j in 0..LANES {
+                    v[j] = x[j].to_f32();
+                    est[j] = median4(l[j].to_f32(), r[j].to_f32(), u[j].to_f32(), b[j].to_f32());
+                }
+            } else {
+                for j in 0..lanes {
+                    v[j] = f[base + j].to_f32();
+                    est[j] = neighbour_estimate(f, g, base + j);
+                }
+            }
             for j in 0..LANES {
-                let v = x[j].to_f32();
-                let d = v - mu[j];
+                let d = v[j] - mu[j];
                 mu[j] += d * inv;
-                s[j] += d * (v - mu[j]);
+                s[j] += d * (v[j] - mu[j]);
+                let r = v[j] - est[j];
+                let dr = r - rmu[j];
+                rmu[j] += dr * inv;
+                rs[j] += dr * (r - rmu[j]);
             }
         }
-        mean[base..base + LANES].copy_from_slice(&mu);
-        m2[base..base + LANES].copy_from_slice(&s);
-    }
-    for i in full..len {
-        let (mut mu, mut s) = (mean[i], m2[i]);
-        for (x, &inv) in xs.iter().zip(inv) {
-            let v = x[i].to_f32();
-            let d = v - mu;
-            mu += d * inv;
-            s += d * (v - mu);
-        }
-        mean[i] = mu;
-        m2[i] = s;
+        block.mean[local..local + lanes].copy_from_slice(&mu[..lanes]);
+        block.m2[local..local + lanes].copy_from_slice(&s[..lanes]);
+        block.res_mean[local..local + lanes].copy_from_slice(&rmu[..lanes]);
+        block.res_m2[local..local + lanes].copy_from_slice(&rs[..lanes]);
+        local += lanes;
     }
 }
 
@@ -195,11 +352,14 @@ impl Accumulator for CpuAccumulator {
 
     fn finish(mut self: Box<Self>) -> Result<Moments, StatsError> {
         self.flush();
+        let state = std::mem::replace(&mut self.state, State::empty());
         Ok(Moments {
             shape: self.shape,
             n: super::Counts::Uniform(self.count),
-            mean: std::mem::take(&mut self.mean),
-            m2: std::mem::take(&mut self.m2),
+            mean: state.mean,
+            m2: state.m2,
+            res_mean: state.res_mean,
+            res_m2: state.res_m2,
         })
     }
 
@@ -213,6 +373,17 @@ impl Accumulator for CpuAccumulator {
             kind: BackendKind::Cpu,
             adapter: format!("CPU ({threads} threads)"),
             driver: String::new(),
+        }
+    }
+}
+
+impl State {
+    fn empty() -> Self {
+        State {
+            mean: Vec::new(),
+            m2: Vec::new(),
+            res_mean: Vec::new(),
+            res_m2: Vec::new(),
         }
     }
 }

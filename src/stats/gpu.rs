@@ -1,6 +1,7 @@
 //! The GPU backend: packed frames are uploaded through a ring of mapped staging buffers and a WGSL
 //! compute shader (`shaders/welford.wgsl`) applies Welford's update to `n`, `mean` and `M2` storage
-//! buffers, tile by tile, a batch of frames per dispatch.
+//! buffers, and to the mean and `M2` of each subpixel's neighbour residual, tile by tile (bands of
+//! rows uploaded with a two-row halo), a batch of frames per dispatch.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ const WORKGROUP: u32 = 256;
 const RING: usize = 2;
 /// Offsets of bindings and copies are kept at this alignment.
 const ALIGN: u64 = 256;
+/// Rows uploaded above and below a tile: the neighbour distance of the residual.
+const HALO: usize = super::cpu::NEIGHBOUR_DISTANCE;
 
 /// Errors of the GPU backend, each one line.
 #[derive(Debug, thiserror::Error)]
@@ -189,19 +192,29 @@ struct Params {
     stride_words: u32,
     bits: u32,
     row_threads: u32,
-    _pad: [u32; 3],
+    width: u32,
+    height: u32,
+    channels: u32,
+    first_row: u32,
+    halo_row: u32,
+    _pad: [u32; 2],
 }
 
 struct Tile {
     start: usize,
     len: usize,
-    /// Bytes between frames in the batch buffer (the tile's samples, padded to [`ALIGN`]).
+    /// Subpixels uploaded per frame: the tile's rows and their halo, from subpixel `upload_start`.
+    upload_start: usize,
+    upload_len: usize,
+    /// Bytes between frames in the batch buffer (the uploaded samples, padded to [`ALIGN`]).
     stride: u64,
     /// Where this tile's batch region starts in a staging slot.
     staging_offset: u64,
     n: wgpu::Buffer,
     mean: wgpu::Buffer,
     m2: wgpu::Buffer,
+    res_mean: wgpu::Buffer,
+    res_m2: wgpu::Buffer,
     batch: wgpu::Buffer,
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
@@ -251,14 +264,17 @@ impl GpuAccumulator {
             .unwrap_or_else(|| options.staging_budget / shape.frame_bytes().max(1))
             .clamp(1, 16);
 
-        // Largest tile whose state arrays and batch region both fit one binding.
-        let state_cap = max_bind / 4;
-        let batch_cap = (max_bind / batch as u64).saturating_sub(ALIGN) / bps;
-        let mut tile_len = state_cap.min(batch_cap) as usize;
+        // Tiles are bands of whole rows: the most rows whose state arrays, and whose batch region
+        // (the band and its halo), fit one binding.
+        let row = shape.width as usize * shape.channels as usize;
+        let height = shape.height as usize;
+        let state_rows = (max_bind / 4) as usize / row;
+        let batch_rows = ((max_bind / batch as u64).saturating_sub(ALIGN) / bps) as usize / row;
+        let mut tile_rows = state_rows.min(batch_rows.saturating_sub(2 * HALO));
         if let Some(t) = options.max_tile_subpixels {
-            tile_len = tile_len.min(t);
+            tile_rows = tile_rows.min(t / row);
         }
-        tile_len = (tile_len / 1024 * 1024).max(1024).min(total);
+        let tile_rows = tile_rows.clamp(1, height);
 
         let module = device.create_shader_module(wgpu::include_wgsl!("../../shaders/welford.wgsl"));
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -285,15 +301,21 @@ impl GpuAccumulator {
 
         let mut tiles = Vec::new();
         let mut staging_offset = 0u64;
-        let mut start = 0usize;
-        while start < total {
-            let len = tile_len.min(total - start);
-            let stride = round_up(len as u64 * bps, ALIGN);
+        let mut first_row = 0usize;
+        while first_row < height {
+            let rows = tile_rows.min(height - first_row);
+            let (start, len) = (first_row * row, rows * row);
+            let halo_row = first_row.saturating_sub(HALO);
+            let end_row = (first_row + rows + HALO).min(height);
+            let (upload_start, upload_len) = (halo_row * row, (end_row - halo_row) * row);
+            let stride = round_up(upload_len as u64 * bps, ALIGN);
             // Four subpixels per invocation: state padded to whole vec4s.
             let state_bytes = round_up(len as u64, 4) * 4;
             let n = storage("n", state_bytes);
             let mean = storage("mean", state_bytes);
             let m2 = storage("m2", state_bytes);
+            let res_mean = storage("res_mean", state_bytes);
+            let res_m2 = storage("res_m2", state_bytes);
             let batch_buf = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("batch"),
                 size: stride * batch as u64,
@@ -309,7 +331,12 @@ impl GpuAccumulator {
                 stride_words: (stride / 4) as u32,
                 bits: shape.bit_depth,
                 row_threads: gx * WORKGROUP,
-                _pad: [0; 3],
+                width: shape.width,
+                height: shape.height,
+                channels: shape.channels,
+                first_row: first_row as u32,
+                halo_row: halo_row as u32,
+                _pad: [0; 2],
             };
             let params_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("params"),
@@ -340,24 +367,37 @@ impl GpuAccumulator {
                         binding: 4,
                         resource: m2.as_entire_binding(),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 5,
+                        resource: res_mean.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 6,
+                        resource: res_m2.as_entire_binding(),
+                    },
                 ],
             });
             tiles.push(Tile {
                 start,
                 len,
+                upload_start,
+                upload_len,
                 stride,
                 staging_offset,
                 n,
                 mean,
                 m2,
+                res_mean,
+                res_m2,
                 batch: batch_buf,
                 params: params_buf,
                 bind_group,
                 groups: (gx, gy),
             });
             staging_offset += stride * batch as u64;
-            start += len;
+            first_row += rows;
         }
+        debug_assert_eq!(tiles.iter().map(|t| t.len).sum::<usize>(), total);
 
         let slots = (0..RING)
             .map(|_| Slot {
@@ -440,7 +480,7 @@ impl GpuAccumulator {
         let bps = self.shape.bytes_per_sample();
         let slot = &self.slots[self.current];
         for tile in &self.tiles {
-            let src = &bytes[tile.start * bps..(tile.start + tile.len) * bps];
+            let src = &bytes[tile.upload_start * bps..(tile.upload_start + tile.upload_len) * bps];
             let offset = tile.staging_offset + tile.stride * self.in_batch as u64;
             let size = round_up(src.len() as u64, 4);
             let mut view = slot
@@ -547,6 +587,12 @@ impl GpuAccumulator {
             })?;
             self.copy_out(&readback, &tile.m2, tile.len, |b| {
                 out.m2[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
+            })?;
+            self.copy_out(&readback, &tile.res_mean, tile.len, |b| {
+                out.res_mean[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
+            })?;
+            self.copy_out(&readback, &tile.res_m2, tile.len, |b| {
+                out.res_m2[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
             })?;
         }
         out.n = match per_subpixel {

@@ -49,7 +49,9 @@ impl Counts {
     }
 }
 
-/// Per-subpixel running statistics: count, mean and sum of squared deviations (`M2`).
+/// Per-subpixel running statistics: count, mean and sum of squared deviations (`M2`) of the
+/// values, and the same of the residuals (value − the median of the four same-channel neighbours
+/// at distance 2, see [`cpu::neighbour_estimate`]).
 ///
 /// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +64,10 @@ pub struct Moments {
     pub mean: Vec<f32>,
     /// Running sum of squared deviations from the mean (`M2`); variance is `M2 / (n - 1)`.
     pub m2: Vec<f32>,
+    /// Running mean of each subpixel's residual against its neighbours.
+    pub res_mean: Vec<f32>,
+    /// `M2` of the residuals.
+    pub res_m2: Vec<f32>,
 }
 
 impl Moments {
@@ -73,6 +79,18 @@ impl Moments {
             n: Counts::Uniform(0),
             mean: crate::mem::filled(len, 0.0),
             m2: crate::mem::filled(len, 0.0),
+            res_mean: crate::mem::filled(len, 0.0),
+            res_m2: crate::mem::filled(len, 0.0),
+        }
+    }
+
+    /// Sample variance of the residual of subpixel `i` (0 when fewer than two frames).
+    pub fn res_variance(&self, i: usize) -> f32 {
+        let n = self.n.get(i);
+        if n < 2 {
+            0.0
+        } else {
+            self.res_m2[i] / (n - 1) as f32
         }
     }
 
@@ -100,16 +118,33 @@ impl Moments {
                 found: other.shape.describe(),
             });
         }
+        fn chan(na: f64, nb: f64, mean: &mut f32, m2: &mut f32, mean_b: f32, m2_b: f32) {
+            let n = na + nb;
+            let delta = mean_b as f64 - *mean as f64;
+            *mean = (*mean as f64 + delta * nb / n) as f32;
+            *m2 = (*m2 as f64 + m2_b as f64 + delta * delta * na * nb / n) as f32;
+        }
         for i in 0..self.mean.len() {
             let (na, nb) = (self.n.get(i) as f64, other.n.get(i) as f64);
             if nb == 0.0 {
                 continue;
             }
-            let n = na + nb;
-            let delta = other.mean[i] as f64 - self.mean[i] as f64;
-            self.mean[i] = (self.mean[i] as f64 + delta * nb / n) as f32;
-            self.m2[i] =
-                (self.m2[i] as f64 + other.m2[i] as f64 + delta * delta * na * nb / n) as f32;
+            chan(
+                na,
+                nb,
+                &mut self.mean[i],
+                &mut self.m2[i],
+                other.mean[i],
+                other.m2[i],
+            );
+            chan(
+                na,
+                nb,
+                &mut self.res_mean[i],
+                &mut self.res_m2[i],
+                other.res_mean[i],
+                other.res_m2[i],
+            );
         }
         self.n = match (&self.n, &other.n) {
             (Counts::Uniform(a), Counts::Uniform(b)) => Counts::Uniform(a + b),

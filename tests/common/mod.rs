@@ -24,32 +24,86 @@ pub fn gpu(test: &str) -> Option<&'static GpuContext> {
     }
 }
 
-/// Statistics computed exactly: integer sums of x and x², then one division in f64.
+/// Statistics computed exactly: integer sums of x and x², and of twice the neighbour residual
+/// and its square (the residual is a whole or half number), then one division in f64.
 pub struct Reference {
+    pub shape: Shape,
     pub n: u64,
     pub sum: Vec<u128>,
     pub sum_sq: Vec<u128>,
+    pub sum_r2: Vec<i128>,
+    pub sum_r2_sq: Vec<u128>,
+}
+
+/// Index `v` mirrored at the borders of `0..n` (written here independently of the library).
+fn mirror(v: i64, n: i64) -> i64 {
+    let m = if v < 0 {
+        -v
+    } else if v >= n {
+        2 * (n - 1) - v
+    } else {
+        v
+    };
+    m.clamp(0, n - 1)
+}
+
+/// Twice the residual of subpixel `i`: 2·x − (sum of the four neighbours at distance 2 − the
+/// smallest − the largest).
+pub fn twice_residual(shape: Shape, values: &[i64], i: usize) -> i64 {
+    let (w, h, c) = (
+        shape.width as i64,
+        shape.height as i64,
+        shape.channels as i64,
+    );
+    let (x, y, ch) = shape.position(i);
+    let (x, y, ch) = (x as i64, y as i64, ch as i64);
+    let at = |xx: i64, yy: i64| values[((yy * w + xx) * c + ch) as usize];
+    let mut nb = [
+        at(mirror(x - 2, w), y),
+        at(mirror(x + 2, w), y),
+        at(x, mirror(y - 2, h)),
+        at(x, mirror(y + 2, h)),
+    ];
+    nb.sort();
+    2 * values[i] - (nb[1] + nb[2])
 }
 
 impl Reference {
-    pub fn new(len: usize) -> Self {
+    pub fn new(shape: Shape) -> Self {
+        let len = shape.subpixels();
         Reference {
+            shape,
             n: 0,
             sum: vec![0; len],
             sum_sq: vec![0; len],
+            sum_r2: vec![0; len],
+            sum_r2_sq: vec![0; len],
         }
     }
 
     pub fn add(&mut self, frame: &Frame) {
         self.n += 1;
-        let mut add = |i: usize, v: u128| {
-            self.sum[i] += v;
-            self.sum_sq[i] += v * v;
+        let values: Vec<i64> = match frame.samples() {
+            Samples::U8(s) => s.iter().map(|&v| v as i64).collect(),
+            Samples::U16(s) => s.iter().map(|&v| v as i64).collect(),
         };
-        match frame.samples() {
-            Samples::U8(s) => s.iter().enumerate().for_each(|(i, &v)| add(i, v as u128)),
-            Samples::U16(s) => s.iter().enumerate().for_each(|(i, &v)| add(i, v as u128)),
+        for (i, &v) in values.iter().enumerate() {
+            self.sum[i] += v as u128;
+            self.sum_sq[i] += (v * v) as u128;
+            let r2 = twice_residual(self.shape, &values, i);
+            self.sum_r2[i] += r2 as i128;
+            self.sum_r2_sq[i] += (r2 * r2) as u128;
         }
+    }
+
+    pub fn res_mean(&self, i: usize) -> f64 {
+        self.sum_r2[i] as f64 / (2 * self.n) as f64
+    }
+
+    pub fn res_m2(&self, i: usize) -> f64 {
+        let n = self.n as i128;
+        let num = n * self.sum_r2_sq[i] as i128 - self.sum_r2[i] * self.sum_r2[i];
+        num as f64 / (4 * self.n) as f64
     }
 
     pub fn mean(&self, i: usize) -> f64 {
@@ -93,6 +147,22 @@ pub fn assert_close(label: &str, m: &Moments, r: &Reference) {
             "{label}: M2 at {i}: {} vs {} (tolerance {m2_tol})",
             m.m2[i],
             r.m2(i)
+        );
+        // Residuals span −max..max: tolerances as for values of twice the range.
+        let dr = (m.res_mean[i] as f64 - r.res_mean(i)).abs();
+        assert!(
+            dr <= 2.0 * mean_tol,
+            "{label}: residual mean at {i}: {} vs {}",
+            m.res_mean[i],
+            r.res_mean(i)
+        );
+        let rm2_tol = 1e-4 * r.res_m2(i) + 4e-6 * max * max * frames.sqrt();
+        let dr2 = (m.res_m2[i] as f64 - r.res_m2(i)).abs();
+        assert!(
+            dr2 <= rm2_tol,
+            "{label}: residual M2 at {i}: {} vs {} (tolerance {rm2_tol})",
+            m.res_m2[i],
+            r.res_m2(i)
         );
     }
 }
