@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::detect::{lowest_m2, Candidate};
+use crate::detect::{detect, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::{
     decode_file_pooled, discover, DecodeError, Discovery, FramePool, InputError, Shape, Skipped,
 };
@@ -38,6 +38,8 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// GPU tuning.
     pub gpu: GpuOptions,
+    /// Detection settings.
+    pub detect: DetectOptions,
 }
 
 impl Default for ScanOptions {
@@ -47,6 +49,7 @@ impl Default for ScanOptions {
             top: 10,
             jobs: default_jobs(),
             gpu: GpuOptions::default(),
+            detect: DetectOptions::default(),
         }
     }
 }
@@ -97,6 +100,10 @@ pub struct ScanReport {
     pub backend: BackendInfo,
     /// Lowest `M2` first; the first is the argmin.
     pub lowest: Vec<Candidate>,
+    /// The defects found, strongest first, and the thresholds used.
+    pub detection: Detection,
+    /// The files accumulated, in order.
+    pub files: Vec<PathBuf>,
     /// The statistics themselves.
     pub moments: Moments,
     /// Wall time of the whole scan.
@@ -250,6 +257,15 @@ pub fn scan(
     }
     let moments = acc.finish()?;
     let lowest = lowest_m2(&moments, options.top);
+    let detection = detect(&moments, &options.detect);
+    let failed_paths: std::collections::HashSet<&std::path::Path> =
+        failures.iter().map(|e| e.path()).collect();
+    let files: Vec<PathBuf> = discovery
+        .files
+        .iter()
+        .filter(|f| !failed_paths.contains(f.as_path()))
+        .cloned()
+        .collect();
 
     let mut skipped = discovery.skipped;
     let failed = failures.len();
@@ -267,6 +283,8 @@ pub fn scan(
         alpha_ignored: discovery.alpha_ignored,
         backend,
         lowest,
+        detection,
+        files,
         moments,
         elapsed: started.elapsed(),
     })

@@ -1,5 +1,59 @@
-//! Detection: turning per-subpixel statistics into candidate defects (ranking by `M2`).
+//! Detection: from per-subpixel statistics to physical defects — the lowest-`M2` ranking, the
+//! neighbour-residual score with automatic thresholds, clustering and kinds.
 
+pub mod classify;
+pub mod cluster;
 pub mod rank;
+pub mod score;
 
+pub use classify::Kind;
+pub use cluster::{cluster, Defect};
 pub use rank::{lowest_m2, Candidate};
+pub use score::{score, Scores, Thresholds};
+
+use serde::Serialize;
+
+use crate::stats::Moments;
+
+/// How detection runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectOptions {
+    /// Multiplies how far from the sensor's typical score a subpixel must be to count: above 1
+    /// finds fainter defects (and more false ones), below 1 only clear ones.
+    pub sensitivity: f32,
+    /// The frames are dark frames (lens cap on): rank by how far the mean stands above or below
+    /// the sensor's dark level instead of by the neighbour residual.
+    pub dark: bool,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            sensitivity: 1.0,
+            dark: false,
+        }
+    }
+}
+
+/// Detection's verdict: the defects, strongest first, and the thresholds that chose them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detection {
+    /// One entry per physical defect, ordered by score (highest first).
+    pub defects: Vec<Defect>,
+    /// The thresholds used.
+    pub thresholds: Thresholds,
+}
+
+/// Scores every subpixel, keeps those over the automatic threshold, clusters them into defects
+/// and names each defect's kind.
+pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
+    let scores = score(m, options);
+    let mut defects = cluster(m, &scores);
+    for d in &mut defects {
+        d.kind = classify::classify(m, &scores, d, options.dark);
+    }
+    Detection {
+        defects,
+        thresholds: scores.thresholds,
+    }
+}

@@ -1,6 +1,9 @@
 //! Synthetic frames with known defects: a small deterministic generator used by `demo`, the tests
 //! and the benchmarks.
 
+pub mod eval;
+pub mod sensor;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;

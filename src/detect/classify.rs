@@ -1,0 +1,113 @@
+//! Kinds: what each defect is, from the numbers of its strongest subpixel.
+//!
+//! From photos (the residual is the value minus the median of its four same-colour neighbours at
+//! distance 2; "its surroundings" are the same channel 4 pixels away):
+//! - `dead`: darker than its neighbours frame after frame (a negative score).
+//! - `stuck`: off its neighbours, its value varies less than 0.7 times as much as its
+//!   surroundings' values do, its mean residual is below 1.1 times the residual's own spread (the
+//!   offset changes with the scene), and its mean is below 80 % of full scale (a photosite that
+//!   ignores the light; one pinned near full scale is called hot).
+//! - `hot`: brighter than its neighbours by at least 12 % of full scale on average.
+//! - `warm`: brighter than its neighbours by less than that.
+//!
+//! From dark frames (the score is the mean's distance from the channel's dark level):
+//! - `dead`: below the dark level; `hot`: at least 35 % of full scale above it; `warm`: less.
+//!   (A stuck photosite cannot be told from a hot one in dark frames.)
+
+use serde::{Deserialize, Serialize};
+
+use super::score::LOCAL_DISTANCE;
+use super::{Defect, Scores};
+use crate::stats::cpu::{median4, reflect};
+use crate::stats::Moments;
+
+/// The kinds of defective photosites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Much brighter than it should be (a large dark-current offset), or pinned near full scale.
+    Hot,
+    /// Somewhat brighter than it should be.
+    Warm,
+    /// Reads the same level whatever the light.
+    Stuck,
+    /// Reads 0 or far darker than it should.
+    Dead,
+}
+
+impl Kind {
+    /// Lower-case name, as reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Hot => "hot",
+            Kind::Warm => "warm",
+            Kind::Stuck => "stuck",
+            Kind::Dead => "dead",
+        }
+    }
+
+    /// Every kind, in report order.
+    pub const ALL: [Kind; 4] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A hot photosite is at least this far (fraction of full scale) above its neighbours on average.
+pub const HOT_RESIDUAL: f32 = 0.12;
+/// In dark frames, a hot photosite is at least this far above the dark level.
+pub const HOT_DARK: f32 = 0.35;
+/// A stuck photosite varies less than this fraction of its surroundings' variation.
+pub const STUCK_STD_RATIO: f32 = 0.7;
+/// A stuck photosite's mean residual is below this multiple of the residual's own spread (its
+/// offset from the neighbours changes sign and size with the scene; a hot one's does not).
+pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
+/// A photosite pinned above this fraction of full scale is hot rather than stuck.
+pub const STUCK_MAX_MEAN: f32 = 0.8;
+
+/// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away.
+pub fn surrounding_std(m: &Moments, index: usize) -> f32 {
+    let s = m.shape;
+    let (x, y, c) = s.position(index);
+    let (w, h) = (s.width as usize, s.height as usize);
+    let d = LOCAL_DISTANCE as isize;
+    let at = |xx: usize, yy: usize| m.variance(s.index(xx as u32, yy as u32, c)).max(0.0).sqrt();
+    let (x, y) = (x as usize, y as usize);
+    median4(
+        at(reflect(x as isize - d, w), y),
+        at(reflect(x as isize + d, w), y),
+        at(x, reflect(y as isize - d, h)),
+        at(x, reflect(y as isize + d, h)),
+    )
+}
+
+/// The kind of `defect` by the rules in this module's documentation.
+pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Kind {
+    let full = m.shape.max_value() as f32;
+    if defect.score < 0.0 {
+        return Kind::Dead;
+    }
+    if dark {
+        let level = scores.location[defect.channel as usize];
+        return if defect.mean - level >= HOT_DARK * full {
+            Kind::Hot
+        } else {
+            Kind::Warm
+        };
+    }
+    let around = surrounding_std(m, defect.index);
+    if defect.std < STUCK_STD_RATIO * around
+        && defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std
+        && defect.mean < STUCK_MAX_MEAN * full
+    {
+        return Kind::Stuck;
+    }
+    if defect.residual >= HOT_RESIDUAL * full {
+        Kind::Hot
+    } else {
+        Kind::Warm
+    }
+}

@@ -1,0 +1,191 @@
+//! The score of each subpixel and the automatic threshold: how consistently a subpixel is off its
+//! neighbours (or, for dark frames, off the sensor's dark level), in units of what is usual for
+//! that place and channel.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::DetectOptions;
+use crate::stats::cpu::{median4, reflect};
+use crate::stats::Moments;
+
+/// Distance, in pixels, of the ring whose residual spread says how textured a place is. Beyond the
+/// reach of a JPEG-smeared defect, so the defect does not raise its own yardstick.
+pub const LOCAL_DISTANCE: usize = 4;
+
+/// How much of a subpixel's own residual spread counts against it: enough to discount a glint
+/// in a few frames, not so much that a stuck photosite (whose residual swings with the scene)
+/// hides.
+pub const OWN_SPREAD_WEIGHT: f32 = 0.5;
+
+/// Default threshold in robust standard deviations (MAD × 1.4826) of the sensor's scores.
+pub const DEFAULT_K: f32 = 9.0;
+
+/// The lowest threshold ever used, in score units, whatever the spread.
+pub const MIN_THRESHOLD: f32 = 5.0;
+
+/// Robust statistics of the scores and the threshold drawn from them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// `residual` (photos) or `dark` (dark frames).
+    pub method: &'static str,
+    /// Median of the scores over the sensor.
+    pub median: f32,
+    /// Robust standard deviation of the scores: 1.4826 × their median absolute deviation.
+    pub spread: f32,
+    /// A subpixel whose |score − median| reaches this is a candidate.
+    pub threshold: f32,
+    /// The sensitivity it was drawn with.
+    pub sensitivity: f32,
+}
+
+/// The candidates: subpixels over the threshold, with their scores (signed: positive when
+/// brighter than expected).
+#[derive(Clone, Debug)]
+pub struct Scores {
+    /// Candidate subpixel indices, ascending.
+    pub candidates: Vec<usize>,
+    /// Their scores, in the same order.
+    pub values: Vec<f32>,
+    /// The thresholds.
+    pub thresholds: Thresholds,
+    /// Per-channel robust location of the quantity scored (residual mean, or mean for darks).
+    pub location: Vec<f32>,
+    /// Per-channel robust spread of it.
+    pub scale: Vec<f32>,
+}
+
+/// Every `stride`-th subpixel, enough to estimate robust statistics of a large sensor quickly.
+fn sample_stride(len: usize) -> usize {
+    // Odd and not a multiple of 3, so every channel is sampled.
+    if len <= 2_000_000 {
+        1
+    } else {
+        let s = (len / 1_000_000) | 1;
+        if s.is_multiple_of(3) {
+            s + 2
+        } else {
+            s
+        }
+    }
+}
+
+/// Median and 1.4826 × median absolute deviation of `v` (reordered).
+pub fn median_spread(v: &mut [f32]) -> (f32, f32) {
+    if v.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mid = v.len() / 2;
+    let median = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
+    v.iter_mut().for_each(|x| *x = (*x - median).abs());
+    let mad = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
+    (median, 1.4826 * mad)
+}
+
+/// What makes a subpixel's score: for photos, the mean residual over its expected noise at that
+/// place (the channel's spread of mean residuals, and the ring's residual spread over √n); for
+/// dark frames, its mean's distance from the channel's dark level over the channel's spread.
+struct Scorer<'a> {
+    m: &'a Moments,
+    dark: bool,
+    location: Vec<f32>,
+    scale: Vec<f32>,
+    n: f32,
+    width: usize,
+    height: usize,
+    channels: usize,
+}
+
+impl Scorer<'_> {
+    fn residual_std(&self, i: usize) -> f32 {
+        (self.m.res_m2[i] / (self.n - 1.0).max(1.0)).max(0.0).sqrt()
+    }
+
+    fn score(&self, i: usize) -> f32 {
+        let c = i % self.channels;
+        if self.dark {
+            return (self.m.mean[i] - self.location[c]) / self.scale[c];
+        }
+        let (w, h, cc) = (self.width, self.height, self.channels);
+        let (y, rem) = (i / (w * cc), i % (w * cc));
+        let x = rem / cc;
+        let d = LOCAL_DISTANCE as isize;
+        let at = |xx: usize, yy: usize| self.residual_std((yy * w + xx) * cc + c);
+        let ring = median4(
+            at(reflect(x as isize - d, w), y),
+            at(reflect(x as isize + d, w), y),
+            at(x, reflect(y as isize - d, h)),
+            at(x, reflect(y as isize + d, h)),
+        );
+        // A subpixel whose own residual swings much more than its surroundings' (a star or a
+        // glint in a few frames) is held to part of its own spread.
+        let spread = ring.max(OWN_SPREAD_WEIGHT * self.residual_std(i));
+        let noise = (self.scale[c] * self.scale[c] + spread * spread / self.n).sqrt();
+        (self.m.res_mean[i] - self.location[c]) / noise
+    }
+}
+
+/// Scores the sensor and returns the candidates over the automatic threshold.
+pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
+    let shape = m.shape;
+    let len = m.mean.len();
+    let channels = shape.channels as usize;
+    let stride = sample_stride(len);
+    // Smallest spread allowed: a quarter of a level of 8-bit samples (dark JPEGs are often flat).
+    let floor = shape.max_value() as f32 / 1020.0;
+    let base: &[f32] = if options.dark { &m.mean } else { &m.res_mean };
+    let (mut location, mut scale) = (Vec::new(), Vec::new());
+    for c in 0..channels {
+        let mut v: Vec<f32> = (c..len)
+            .step_by(channels * stride)
+            .map(|i| base[i])
+            .collect();
+        let (loc, spread) = median_spread(&mut v);
+        location.push(loc);
+        scale.push(spread.max(floor));
+    }
+    let scorer = Scorer {
+        m,
+        dark: options.dark,
+        location,
+        scale,
+        n: m.frames().max(1) as f32,
+        width: shape.width as usize,
+        height: shape.height as usize,
+        channels,
+    };
+    let mut sample: Vec<f32> = (0..len)
+        .into_par_iter()
+        .step_by(stride)
+        .map(|i| scorer.score(i))
+        .collect();
+    let (median, spread) = median_spread(&mut sample);
+    let sensitivity = if options.sensitivity > 0.0 {
+        options.sensitivity
+    } else {
+        1.0
+    };
+    let threshold = (DEFAULT_K / sensitivity * spread.max(0.1)).max(MIN_THRESHOLD / sensitivity);
+    let hits: Vec<(usize, f32)> = (0..len)
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .filter_map(|i| {
+            let s = scorer.score(i);
+            ((s - median).abs() >= threshold).then_some((i, s))
+        })
+        .collect();
+    let (candidates, values) = hits.into_iter().unzip();
+    Scores {
+        candidates,
+        values,
+        thresholds: Thresholds {
+            method: if options.dark { "dark" } else { "residual" },
+            median,
+            spread,
+            threshold,
+            sensitivity,
+        },
+        location: scorer.location,
+        scale: scorer.scale,
+    }
+}

@@ -1,0 +1,121 @@
+//! Scoring a detection against a synthetic set's truth: recall per kind, precision, and how often
+//! the kind was named right.
+
+use serde::Serialize;
+
+use super::sensor::Truth;
+use crate::detect::{Defect, Kind};
+
+/// A true defect counts as found when a reported defect, or one of its pixels, lies within this
+/// many pixels of it (Chebyshev distance).
+pub const MATCH_RADIUS: u32 = 2;
+
+/// Recall of one kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct KindRecall {
+    /// Defective photosites of this kind in the truth.
+    pub total: usize,
+    /// How many were found.
+    pub found: usize,
+    /// How many of those were reported with this kind.
+    pub named_right: usize,
+}
+
+impl KindRecall {
+    /// `found / total` (1 when there were none).
+    pub fn recall(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.found as f64 / self.total as f64
+        }
+    }
+}
+
+/// How well a detection matches the truth.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quality {
+    /// Recall per kind, in [`Kind::ALL`] order.
+    pub kinds: Vec<(Kind, KindRecall)>,
+    /// Defects reported.
+    pub reported: usize,
+    /// Reported defects that match a true one.
+    pub correct: usize,
+    /// Reported defects that match none, as `(x, y)`.
+    pub false_positives: Vec<[u32; 2]>,
+}
+
+impl Quality {
+    /// `correct / reported` (1 when nothing was reported).
+    pub fn precision(&self) -> f64 {
+        if self.reported == 0 {
+            1.0
+        } else {
+            self.correct as f64 / self.reported as f64
+        }
+    }
+
+    /// Recall of `kind`.
+    pub fn recall(&self, kind: Kind) -> f64 {
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, r)| r.recall())
+            .unwrap_or(1.0)
+    }
+
+    /// One line: recall per kind and precision.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        for (k, r) in &self.kinds {
+            s += &format!("{} {}/{}  ", k, r.found, r.total);
+        }
+        s + &format!(
+            "precision {}/{} = {:.3}",
+            self.correct,
+            self.reported,
+            self.precision()
+        )
+    }
+}
+
+fn near(a: [u32; 2], x: u32, y: u32) -> bool {
+    a[0].abs_diff(x).max(a[1].abs_diff(y)) <= MATCH_RADIUS
+}
+
+fn touches(d: &Defect, x: u32, y: u32) -> bool {
+    near([d.x, d.y], x, y) || d.pixels.iter().any(|&p| near(p, x, y))
+}
+
+/// Matches `defects` against `truth`.
+pub fn evaluate(defects: &[Defect], truth: &Truth) -> Quality {
+    let mut kinds: Vec<(Kind, KindRecall)> = Kind::ALL
+        .iter()
+        .map(|&k| (k, KindRecall::default()))
+        .collect();
+    for t in &truth.defects {
+        let slot = &mut kinds
+            .iter_mut()
+            .find(|(k, _)| *k == t.kind)
+            .expect("kind")
+            .1;
+        slot.total += 1;
+        if let Some(d) = defects.iter().find(|d| touches(d, t.x, t.y)) {
+            slot.found += 1;
+            if d.kind == t.kind {
+                slot.named_right += 1;
+            }
+        }
+    }
+    let false_positives: Vec<[u32; 2]> = defects
+        .iter()
+        .filter(|d| !truth.defects.iter().any(|t| touches(d, t.x, t.y)))
+        .map(|d| [d.x, d.y])
+        .collect();
+    Quality {
+        kinds,
+        reported: defects.len(),
+        correct: defects.len() - false_positives.len(),
+        false_positives,
+    }
+}
