@@ -207,6 +207,18 @@ struct ScanArgs {
     /// Print only errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Find fainter defects (above 1) or only clear ones (below 1); scales the automatic threshold.
+    #[arg(long, default_value_t = 1.0, value_name = "S")]
+    sensitivity: f32,
+    /// The inputs are dark frames (lens cap on): rank by how far each mean stands from the dark level.
+    #[arg(long)]
+    dark: bool,
+    /// Draw the sensor with every defect circled and labelled by kind into FILE.png.
+    #[arg(long, value_name = "FILE.png")]
+    map: Option<std::path::PathBuf>,
+    /// Draw magnified crops around each defect, from the frame where it shows best, into FILE.png.
+    #[arg(long, value_name = "FILE.png")]
+    crops: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -243,6 +255,10 @@ pub struct ScanConfig {
     pub force: bool,
     /// Print only errors.
     pub quiet: bool,
+    /// Where the defect map goes.
+    pub map: Option<std::path::PathBuf>,
+    /// Where the crops contact sheet goes.
+    pub crops: Option<std::path::PathBuf>,
 }
 
 impl ScanConfig {
@@ -266,7 +282,22 @@ impl ScanConfig {
                 ));
             }
         }
-        for dest in [&json, &csv].into_iter().flatten() {
+        if !(a.sensitivity > 0.0 && a.sensitivity.is_finite()) {
+            return Err("--sensitivity must be a positive number".into());
+        }
+        let pictures: Vec<Destination> = [&a.map, &a.crops]
+            .into_iter()
+            .flatten()
+            .map(|p| Destination::File(p.clone()))
+            .collect();
+        if a.map.is_some() && a.map == a.crops {
+            return Err("--map and --crops name the same file".into());
+        }
+        for dest in [&json, &csv]
+            .into_iter()
+            .flatten()
+            .chain(pictures.iter())
+        {
             if let Destination::File(p) = dest {
                 report::check_writable(p, a.force).map_err(|e| e.to_string())?;
                 if a.inputs.iter().any(|i| std::path::Path::new(i) == p) {
@@ -283,12 +314,18 @@ impl ScanConfig {
                 backend: a.backend.into(),
                 top: a.top,
                 jobs: a.jobs.unwrap_or_else(scan::default_jobs),
+                detect: crate::detect::DetectOptions {
+                    sensitivity: a.sensitivity,
+                    dark: a.dark,
+                },
                 ..Default::default()
             },
             json,
             csv,
             force: a.force,
             quiet: a.quiet,
+            map: a.map,
+            crops: a.crops,
         })
     }
 }
@@ -403,6 +440,21 @@ fn run_scan(cfg: ScanConfig) -> u8 {
     if let Err(e) = write(&cfg.csv, report::csv::render(&report.shape, &report.lowest)) {
         error(e);
         status = EXIT_FATAL;
+    }
+    let defects = &report.detection.defects;
+    if let Some(path) = &cfg.map {
+        let img = report::image::render_map(&report.moments, defects);
+        if let Err(e) = report::write_file(path, &report::image::png_bytes(&img), cfg.force) {
+            error(e);
+            status = EXIT_FATAL;
+        }
+    }
+    if let Some(path) = &cfg.crops {
+        let img = report::image::render_crops(report.shape, &report.files, defects);
+        if let Err(e) = report::write_file(path, &report::image::png_bytes(&img), cfg.force) {
+            error(e);
+            status = EXIT_FATAL;
+        }
     }
     status
 }

@@ -18,11 +18,16 @@ pub const LOCAL_DISTANCE: usize = 4;
 /// hides.
 pub const OWN_SPREAD_WEIGHT: f32 = 0.5;
 
+/// A frozen subpixel varies less than 1/`FROZEN_RATIO` as much as the same channel around it...
+pub const FROZEN_RATIO: f32 = 5.0;
+/// ...while that varies by at least this fraction of full scale.
+pub const FROZEN_MIN_SPREAD: f32 = 0.05;
+
 /// Default threshold in robust standard deviations (MAD × 1.4826) of the sensor's scores.
-pub const DEFAULT_K: f32 = 9.0;
+pub const DEFAULT_K: f32 = 7.0;
 
 /// The lowest threshold ever used, in score units, whatever the spread.
-pub const MIN_THRESHOLD: f32 = 5.0;
+pub const MIN_THRESHOLD: f32 = 4.0;
 
 /// Robust statistics of the scores and the threshold drawn from them.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -39,8 +44,9 @@ pub struct Thresholds {
     pub sensitivity: f32,
 }
 
-/// The candidates: subpixels over the threshold, with their scores (signed: positive when
-/// brighter than expected).
+/// The candidates: subpixels over the threshold, and frozen ones (a fifth of the variation of
+/// their surroundings; their score is raised to the threshold), with their scores (signed:
+/// positive when brighter than expected).
 #[derive(Clone, Debug)]
 pub struct Scores {
     /// Candidate subpixel indices, ascending.
@@ -94,11 +100,38 @@ struct Scorer<'a> {
     width: usize,
     height: usize,
     channels: usize,
+    full: f32,
 }
 
 impl Scorer<'_> {
     fn residual_std(&self, i: usize) -> f32 {
         (self.m.res_m2[i] / (self.n - 1.0).max(1.0)).max(0.0).sqrt()
+    }
+
+    fn std(&self, i: usize) -> f32 {
+        (self.m.m2[i] / (self.n - 1.0).max(1.0)).max(0.0).sqrt()
+    }
+
+    /// True for a subpixel that hardly changes while the same channel around it does: a stuck
+    /// photosite whose level happens to match its surroundings' average, which the mean residual
+    /// cannot see.
+    fn frozen(&self, i: usize) -> bool {
+        if self.dark {
+            return false;
+        }
+        let (w, h, cc) = (self.width, self.height, self.channels);
+        let c = i % cc;
+        let (y, rem) = (i / (w * cc), i % (w * cc));
+        let x = rem / cc;
+        let d = LOCAL_DISTANCE as isize;
+        let at = |xx: usize, yy: usize| self.std((yy * w + xx) * cc + c);
+        let around = median4(
+            at(reflect(x as isize - d, w), y),
+            at(reflect(x as isize + d, w), y),
+            at(x, reflect(y as isize - d, h)),
+            at(x, reflect(y as isize + d, h)),
+        );
+        around >= FROZEN_MIN_SPREAD * self.full && self.std(i) * FROZEN_RATIO < around
     }
 
     fn score(&self, i: usize) -> f32 {
@@ -153,6 +186,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         width: shape.width as usize,
         height: shape.height as usize,
         channels,
+        full: shape.max_value() as f32,
     };
     let mut sample: Vec<f32> = (0..len)
         .into_par_iter()
@@ -171,7 +205,14 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         .with_min_len(1 << 14)
         .filter_map(|i| {
             let s = scorer.score(i);
-            ((s - median).abs() >= threshold).then_some((i, s))
+            if (s - median).abs() >= threshold {
+                Some((i, s))
+            } else if scorer.frozen(i) {
+                let sign = if s < median { -1.0 } else { 1.0 };
+                Some((i, median + sign * threshold))
+            } else {
+                None
+            }
         })
         .collect();
     let (candidates, values) = hits.into_iter().unzip();

@@ -33,7 +33,8 @@ struct Report<'a> {
     backend: &'a BackendInfo,
     elapsed_seconds: f64,
     lowest_variance: &'a [Candidate],
-    defects: Vec<serde_json::Value>,
+    detection: &'a crate::detect::Thresholds,
+    defects: &'a [crate::detect::Defect],
 }
 
 /// The report as pretty-printed JSON, ending in a newline.
@@ -57,7 +58,8 @@ pub fn render(report: &ScanReport) -> String {
         backend: &report.backend,
         elapsed_seconds: report.elapsed.as_secs_f64(),
         lowest_variance: &report.lowest,
-        defects: Vec::new(),
+        detection: &report.detection.thresholds,
+        defects: &report.detection.defects,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
     s.push('\n');

@@ -1,6 +1,8 @@
-//! Output: the human table, the JSON and CSV reports, and safe writing of report files.
+//! Output: the human table, the JSON and CSV reports, the defect map and crops, and safe writing
+//! of report files.
 
 pub mod csv;
+pub mod image;
 pub mod json;
 pub mod text;
 

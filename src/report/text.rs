@@ -1,11 +1,12 @@
-//! The human report: a summary and the lowest-`M2` table, for a terminal.
+//! The human report: a summary, the lowest-`M2` table and the defects table, for a terminal.
 
 use std::fmt::Write;
 
 use crate::input::channel_name;
 use crate::scan::ScanReport;
 
-/// The report as text: frames, backend, skipped files, the argmin and the top-k table.
+/// The report as text: frames, backend, skipped files, the argmin, the top-k table and the
+/// defects.
 pub fn render(report: &ScanReport) -> String {
     let mut s = String::new();
     let r = report;
@@ -71,6 +72,52 @@ pub fn render(report: &ScanReport) -> String {
             c.m2,
             c.variance,
             c.mean
+        );
+    }
+    s.push_str(&defects(report));
+    s
+}
+
+/// The defects table: one line per physical defect, strongest first.
+pub fn defects(report: &ScanReport) -> String {
+    let mut s = String::new();
+    let d = &report.detection;
+    let t = &d.thresholds;
+    let _ = writeln!(
+        s,
+        "defects: {} found ({} score, threshold |score| >= {:.1}, sensitivity {})",
+        d.defects.len(),
+        t.method,
+        t.threshold,
+        t.sensitivity
+    );
+    if d.defects.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9} {:>9} {:>8} {:>9}  pixels",
+        "#", "x", "y", "ch", "kind", "score", "mean", "std", "residual"
+    );
+    for (i, e) in d.defects.iter().enumerate() {
+        let more = if e.pixels.len() > 1 {
+            e.pixels.len().to_string()
+        } else {
+            "1".to_string()
+        };
+        let _ = writeln!(
+            s,
+            "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9.1} {:>9.2} {:>8.2} {:>9.2}  {}",
+            i + 1,
+            e.x,
+            e.y,
+            channel_name(&report.shape, e.channel),
+            e.kind.name(),
+            e.score,
+            e.mean,
+            e.std,
+            e.residual,
+            more
         );
     }
     s

@@ -191,6 +191,15 @@ pub fn neighbour_estimate<T: Sample>(frame: &[T], g: Geometry, i: usize) -> f32 
     median4(at(l, y), at(r, y), at(x, u), at(x, b))
 }
 
+/// [`neighbour_estimate`] of subpixel `i` of any frame.
+pub fn neighbour_estimate_frame(frame: &Frame, shape: Shape, i: usize) -> f64 {
+    let g = Geometry::of(shape);
+    match frame.samples() {
+        Samples::U8(v) => neighbour_estimate(v, g, i) as f64,
+        Samples::U16(v) => neighbour_estimate(v, g, i) as f64,
+    }
+}
+
 /// Applies `frames` in order to the state, block by block on all threads, when `count` frames
 /// have been seen before. Returns the number of frames applied.
 pub fn update_blocks<T: Sample>(
