@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::input::{DecodeError, Discovery, Shape};
+use crate::input::{DecodeError, Discovery};
 use crate::report::{self, Destination, OutputError};
 use crate::scan::{self, BackendChoice, ScanObserver, ScanOptions};
 use crate::stats::gpu;
@@ -36,7 +36,7 @@ enum Command {
     Scan(ScanArgs),
     /// List the GPU adapters this machine offers.
     Devices,
-    /// Scan a synthetic set with planted defects and check that they are found.
+    /// Scan a synthetic set from a simulated camera with planted defects and check what is found.
     Demo(DemoArgs),
     /// Measure decode, accumulate and whole-scan throughput per backend.
     Bench(BenchArgs),
@@ -227,13 +227,13 @@ struct DemoArgs {
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
     /// Frames in the synthetic set.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 60)]
     frames: usize,
     /// Frame width.
-    #[arg(long, default_value_t = 480)]
+    #[arg(long, default_value_t = 640)]
     width: u32,
     /// Frame height.
-    #[arg(long, default_value_t = 320)]
+    #[arg(long, default_value_t = 480)]
     height: u32,
     /// Seed of the synthetic set.
     #[arg(long, default_value_t = 1)]
@@ -293,11 +293,7 @@ impl ScanConfig {
         if a.map.is_some() && a.map == a.crops {
             return Err("--map and --crops name the same file".into());
         }
-        for dest in [&json, &csv]
-            .into_iter()
-            .flatten()
-            .chain(pictures.iter())
-        {
+        for dest in [&json, &csv].into_iter().flatten().chain(pictures.iter()) {
             if let Destination::File(p) = dest {
                 report::check_writable(p, a.force).map_err(|e| e.to_string())?;
                 if a.inputs.iter().any(|i| std::path::Path::new(i) == p) {
@@ -494,13 +490,10 @@ fn run_devices() -> u8 {
 }
 
 fn run_demo(a: DemoArgs) -> u8 {
-    let shape = match Shape::new(a.width, a.height, 3, 8) {
-        Ok(s) if a.width >= 8 && a.height >= 8 => s,
-        _ => {
-            error("--width and --height must be at least 8");
-            return EXIT_FATAL;
-        }
-    };
+    if a.width < 16 || a.height < 16 || a.width > 8000 || a.height > 8000 {
+        error("--width and --height must be between 16 and 8000");
+        return EXIT_FATAL;
+    }
     if a.frames < 2 {
         error("--frames must be at least 2");
         return EXIT_FATAL;
@@ -509,19 +502,29 @@ fn run_demo(a: DemoArgs) -> u8 {
         backend: a.backend.into(),
         ..Default::default()
     };
+    let spec = crate::synth::sensor::SetSpec {
+        width: a.width & !1,
+        height: a.height & !1,
+        frames: a.frames,
+        seed: a.seed,
+        ..Default::default()
+    };
     println!(
-        "demo: {} synthetic {} frames with planted defects, written to a temporary folder",
-        a.frames,
-        shape.describe()
+        "demo: {} synthetic {}x{} JPEG frames from a simulated RGGB camera with {} defective \
+         photosites (bursts, underexposed frames), written to a temporary folder",
+        spec.frames,
+        spec.width,
+        spec.height,
+        spec.hot + spec.warm + spec.stuck + spec.dead + 2 * spec.pairs
     );
     let mut console = Console::new(false);
-    let result = crate::demo::run_demo(shape, a.frames, 6, a.seed, options, &mut console);
+    let result = crate::demo::run_demo(&spec, options, &mut console);
     console.finish();
     match result {
         Ok(outcome) => {
             print!("{}", report::text::render(&outcome.report));
             print!("{}", outcome.render());
-            if outcome.all_found() {
+            if outcome.passed() {
                 EXIT_OK
             } else {
                 EXIT_SOME_FAILED

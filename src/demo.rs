@@ -1,11 +1,13 @@
-//! The demo: writes a synthetic set with planted defects to a temporary folder, scans it, and
-//! prints what was found beside what was planted.
+//! The demo: writes a synthetic set from the simulated camera (JPEG, bursts, underexposed frames,
+//! planted hot, warm, stuck and dead photosites) to a temporary folder, scans it, and prints what
+//! was found beside what was planted.
 
 use std::fmt::Write;
 
-use crate::input::{channel_name, Shape};
+use crate::detect::Kind;
 use crate::scan::{scan, ScanError, ScanObserver, ScanOptions, ScanReport};
-use crate::synth::SyntheticSet;
+use crate::synth::eval::{evaluate, Quality, MATCH_RADIUS};
+use crate::synth::sensor::{write_set, SetSpec, SynthError, Truth};
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
@@ -13,92 +15,93 @@ pub enum DemoError {
     /// The temporary folder or a frame could not be written.
     #[error("cannot write the demo frames: {0}")]
     Write(String),
+    /// The synthetic set could not be made.
+    #[error(transparent)]
+    Synth(#[from] SynthError),
     /// The scan failed.
     #[error(transparent)]
     Scan(#[from] ScanError),
 }
 
-/// The demo's outcome: the scan report, the set, and whether every planted defect was found.
+/// The demo's outcome: the scan report, the truth, and how well they match.
 pub struct DemoOutcome {
     /// The scan's report.
     pub report: ScanReport,
-    /// The synthetic set.
-    pub set: SyntheticSet,
-    /// Rank (1-based) at which each planted defect was found in the lowest-`M2` list.
-    pub found: Vec<Option<usize>>,
+    /// The planted defects.
+    pub truth: Truth,
+    /// Recall per kind and precision.
+    pub quality: Quality,
 }
 
 impl DemoOutcome {
-    /// True when every planted defect is in the lowest-`M2` list.
-    pub fn all_found(&self) -> bool {
-        self.found.iter().all(|f| f.is_some())
+    /// True when every hot and dead photosite was found and at least 90 % of the reported defects
+    /// are real.
+    pub fn passed(&self) -> bool {
+        self.quality.recall(Kind::Hot) == 1.0
+            && self.quality.recall(Kind::Dead) == 1.0
+            && self.quality.precision() >= 0.9
     }
 
-    /// The planted-versus-found table.
+    /// The planted-versus-found table and the summary.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let shape = self.set.shape;
-        let _ = writeln!(s, "planted defects and where the scan ranked them:");
         let _ = writeln!(
             s,
-            "{:>6} {:>6} {:>3} {:>6} {:>7}  found",
-            "x", "y", "ch", "kind", "value"
+            "planted defects (photosites) and what the scan reported within {MATCH_RADIUS} px:"
         );
-        for (p, f) in self.set.planted.iter().zip(&self.found) {
+        let _ = writeln!(
+            s,
+            "{:>6} {:>6} {:>3} {:>6} {:>6}  found as",
+            "x", "y", "cfa", "kind", "level"
+        );
+        let defects = &self.report.detection.defects;
+        for t in &self.truth.defects {
+            let hit = defects.iter().position(|d| {
+                std::iter::once([d.x, d.y])
+                    .chain(d.pixels.iter().copied())
+                    .any(|p| p[0].abs_diff(t.x).max(p[1].abs_diff(t.y)) <= MATCH_RADIUS)
+            });
             let _ = writeln!(
                 s,
-                "{:>6} {:>6} {:>3} {:>6} {:>7}  {}",
-                p.x,
-                p.y,
-                channel_name(&shape, p.channel),
-                p.kind,
-                p.value,
-                match f {
-                    Some(r) => format!("yes, rank {r}"),
-                    None => "NO".to_string(),
+                "{:>6} {:>6} {:>3} {:>6} {:>6.2}  {}",
+                t.x,
+                t.y,
+                t.cfa,
+                t.kind.name(),
+                t.level,
+                match hit {
+                    Some(k) => format!("#{} {}", k + 1, defects[k].kind.name()),
+                    None => "not found".to_string(),
                 }
             );
         }
-        let found = self.found.iter().filter(|f| f.is_some()).count();
         let _ = writeln!(
             s,
-            "{found} of {} planted defects found{}",
-            self.found.len(),
-            if self.all_found() { "" } else { " — FAILED" }
+            "{}{}",
+            self.quality.summary(),
+            if self.passed() { "" } else { " — FAILED" }
         );
         s
     }
 }
 
-/// Writes `frames` synthetic frames of `shape` with `defects` planted subpixels to a temporary
-/// folder, scans them with `options`, and removes the folder.
+/// Writes the set `spec` describes to a temporary folder, scans it with `options`, scores the
+/// detection against the truth, and removes the folder.
 pub fn run_demo(
-    shape: Shape,
-    frames: usize,
-    defects: usize,
-    seed: u64,
-    mut options: ScanOptions,
+    spec: &SetSpec,
+    options: ScanOptions,
     observer: &mut dyn ScanObserver,
 ) -> Result<DemoOutcome, DemoError> {
     let dir = tempfile::Builder::new()
         .prefix("hotpixels-demo-")
         .tempdir()
         .map_err(|e| DemoError::Write(e.to_string()))?;
-    let set = SyntheticSet::new(shape, frames, defects, seed);
-    set.write_png(dir.path())
-        .map_err(|e| DemoError::Write(e.to_string()))?;
-    options.top = options.top.max(set.planted.len());
+    let truth = write_set(spec, dir.path())?;
     let report = scan(&[dir.path().display().to_string()], &options, observer)?;
-    let found = set
-        .planted
-        .iter()
-        .map(|p| {
-            report
-                .lowest
-                .iter()
-                .position(|c| c.x == p.x && c.y == p.y && c.channel == p.channel)
-                .map(|r| r + 1)
-        })
-        .collect();
-    Ok(DemoOutcome { report, set, found })
+    let quality = evaluate(&report.detection.defects, &truth);
+    Ok(DemoOutcome {
+        report,
+        truth,
+        quality,
+    })
 }

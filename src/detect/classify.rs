@@ -4,8 +4,9 @@
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
 //! - `dead`: darker than its neighbours frame after frame (a negative score).
 //! - `stuck`: off its neighbours, its value varies less than 0.7 times as much as its
-//!   surroundings' values do, its mean residual is below 1.1 times the residual's own spread (the
-//!   offset changes with the scene), and its mean is below 80 % of full scale (a photosite that
+//!   surroundings' values do, either its mean residual is below 1.1 times the residual's own
+//!   spread (the offset changes with the scene) or it varies less than a fifth as much as its
+//!   surroundings, and its mean is below 80 % of full scale (a photosite that
 //!   ignores the light; one pinned near full scale is called hot).
 //! - `hot`: brighter than its neighbours by at least 12 % of full scale on average.
 //! - `warm`: brighter than its neighbours by less than that.
@@ -16,7 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::score::LOCAL_DISTANCE;
+use super::score::{FROZEN_RATIO, LOCAL_DISTANCE};
 use super::{Defect, Scores};
 use crate::stats::cpu::{median4, reflect};
 use crate::stats::Moments;
@@ -99,8 +100,9 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
         };
     }
     let around = surrounding_std(m, defect.index);
+    let frozen = defect.std * FROZEN_RATIO < around;
     if defect.std < STUCK_STD_RATIO * around
-        && defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std
+        && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std)
         && defect.mean < STUCK_MAX_MEAN * full
     {
         return Kind::Stuck;

@@ -125,8 +125,8 @@ pub fn render_map(m: &Moments, defects: &[Defect]) -> RgbImage {
     for y in 0..h {
         for x in 0..w {
             let k = (y / factor) * mw + x / factor;
-            for ch in 0..3 {
-                sums[k][ch] += m.mean[(y * w + x) * c + ch.min(c - 1)] as f64;
+            for (ch, sum) in sums[k].iter_mut().enumerate() {
+                *sum += m.mean[(y * w + x) * c + ch.min(c - 1)] as f64;
             }
             counts[k] += 1;
         }
@@ -137,7 +137,11 @@ pub fn render_map(m: &Moments, defects: &[Defect]) -> RgbImage {
         .map(|(s, &n)| s.map(|v| v / n.max(1) as f64))
         .collect();
     let lo = avg.iter().flatten().copied().fold(f64::INFINITY, f64::min);
-    let hi = avg.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max);
+    let hi = avg
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
     let span = (hi - lo).max(1e-9);
     let mut img = RgbImage::new(mw as u32, mh as u32);
     for (k, p) in avg.iter().enumerate() {
@@ -147,7 +151,10 @@ pub fn render_map(m: &Moments, defects: &[Defect]) -> RgbImage {
     }
     let scale = if mw >= 800 { 2 } else { 1 };
     for (rank, d) in defects.iter().enumerate().rev() {
-        let (cx, cy) = ((d.x as usize / factor) as i64, (d.y as usize / factor) as i64);
+        let (cx, cy) = (
+            (d.x as usize / factor) as i64,
+            (d.y as usize / factor) as i64,
+        );
         let colour = kind_colour(d.kind);
         ring(&mut img, cx, cy, 9.0, colour);
         ring(&mut img, cx, cy, 10.0, Rgb([0, 0, 0]));
@@ -194,7 +201,9 @@ struct Crop {
 
 fn sample8(frame: &Frame, shape: Shape, x: u32, y: u32, ch: u32) -> u8 {
     let v = frame.value(shape.index(x, y, ch.min(shape.channels - 1)));
-    (v * 255.0 / shape.max_value() as f64).round().clamp(0.0, 255.0) as u8
+    (v * 255.0 / shape.max_value() as f64)
+        .round()
+        .clamp(0.0, 255.0) as u8
 }
 
 /// How far the defect's strongest subpixel stands out of its four neighbours in `frame`, in the
@@ -228,8 +237,12 @@ pub fn render_crops(shape: Shape, files: &[PathBuf], defects: &[Defect]) -> RgbI
             let mut pixels = Vec::with_capacity((side * side) as usize);
             for dy in 0..side {
                 for dx in 0..side {
-                    let x = (d.x + dx).checked_sub(CROP_RADIUS).filter(|&x| x < shape.width);
-                    let y = (d.y + dy).checked_sub(CROP_RADIUS).filter(|&y| y < shape.height);
+                    let x = (d.x + dx)
+                        .checked_sub(CROP_RADIUS)
+                        .filter(|&x| x < shape.width);
+                    let y = (d.y + dy)
+                        .checked_sub(CROP_RADIUS)
+                        .filter(|&y| y < shape.height);
                     pixels.push(match (x, y) {
                         (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(&frame, shape, x, y, c)),
                         _ => [0, 0, 0],
@@ -277,12 +290,24 @@ pub fn render_crops(shape: Shape, files: &[PathBuf], defects: &[Defect]) -> RgbI
             (oy + CROP_RADIUS * CROP_ZOOM) as i64,
         );
         for t in 0..CROP_ZOOM as i64 {
-            for (a, b) in [(t, -1), (t, CROP_ZOOM as i64), (-1, t), (CROP_ZOOM as i64, t)] {
+            for (a, b) in [
+                (t, -1),
+                (t, CROP_ZOOM as i64),
+                (-1, t),
+                (CROP_ZOOM as i64, t),
+            ] {
                 put(&mut img, px + a, py + b, colour);
             }
         }
         let label = format!("{},{} {}", d.x, d.y, d.kind.name());
-        draw_text(&mut img, ox as i64, (oy + cell + 4) as i64, &label, 2, colour);
+        draw_text(
+            &mut img,
+            ox as i64,
+            (oy + cell + 4) as i64,
+            &label,
+            2,
+            colour,
+        );
     }
     img
 }

@@ -162,7 +162,7 @@ fn cfa_name(channel: u32) -> &'static str {
 /// Places the spec's defects: at least 8 pixels apart (pairs count as one place), away from the
 /// outermost two rows and columns.
 pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
-    let mut rng = Rng::new(spec.seed ^ 0xD3FE_C75);
+    let mut rng = Rng::new(spec.seed ^ 0x0D3F_EC75);
     let mut out: Vec<TrueDefect> = Vec::new();
     let mut places: Vec<(u32, u32)> = Vec::new();
     let mut free = |rng: &mut Rng| -> Option<(u32, u32)> {
@@ -233,7 +233,7 @@ struct Shot {
 }
 
 fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
-    let mut rng = Rng::new(spec.seed ^ 0x5_4075);
+    let mut rng = Rng::new(spec.seed ^ 0x0005_4075);
     let mut shots = Vec::with_capacity(spec.frames);
     let burst_len = spec.burst_len.max(1);
     while shots.len() < spec.frames {
