@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::detect::Kind;
 use crate::scan::{scan, ScanError, ScanObserver, ScanOptions, ScanReport};
-use crate::synth::eval::{evaluate, Quality, MATCH_RADIUS};
+use crate::synth::eval::{evaluate, touches, Quality, MATCH_RADIUS};
 use crate::synth::sensor::{write_set, SetSpec, SynthError, Truth};
 
 /// Errors of the demo.
@@ -56,11 +56,7 @@ impl DemoOutcome {
         );
         let defects = &self.report.detection.defects;
         for t in &self.truth.defects {
-            let hit = defects.iter().position(|d| {
-                std::iter::once([d.x, d.y])
-                    .chain(d.pixels.iter().copied())
-                    .any(|p| p[0].abs_diff(t.x).max(p[1].abs_diff(t.y)) <= MATCH_RADIUS)
-            });
+            let hit = defects.iter().position(|d| touches(d, t.x, t.y));
             let _ = writeln!(
                 s,
                 "{:>6} {:>6} {:>3} {:>6} {:>6.2}  {}",

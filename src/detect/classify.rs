@@ -17,9 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::score::{FROZEN_RATIO, LOCAL_DISTANCE};
+use super::score::{surrounding, FROZEN_RATIO};
 use super::{Defect, Scores};
-use crate::stats::cpu::{median4, reflect};
+use crate::stats::cpu::Geometry;
 use crate::stats::Moments;
 
 /// The kinds of defective photosites.
@@ -69,22 +69,6 @@ pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
 /// A photosite pinned above this fraction of full scale is hot rather than stuck.
 pub const STUCK_MAX_MEAN: f32 = 0.8;
 
-/// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away.
-pub fn surrounding_std(m: &Moments, index: usize) -> f32 {
-    let s = m.shape;
-    let (x, y, c) = s.position(index);
-    let (w, h) = (s.width as usize, s.height as usize);
-    let d = LOCAL_DISTANCE as isize;
-    let at = |xx: usize, yy: usize| m.variance(s.index(xx as u32, yy as u32, c)).max(0.0).sqrt();
-    let (x, y) = (x as usize, y as usize);
-    median4(
-        at(reflect(x as isize - d, w), y),
-        at(reflect(x as isize + d, w), y),
-        at(x, reflect(y as isize - d, h)),
-        at(x, reflect(y as isize + d, h)),
-    )
-}
-
 /// The kind of `defect` by the rules in this module's documentation.
 pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Kind {
     let full = m.shape.max_value() as f32;
@@ -99,7 +83,7 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
             Kind::Warm
         };
     }
-    let around = surrounding_std(m, defect.index);
+    let around = surrounding(m, Geometry::of(m.shape), defect.index);
     let frozen = defect.std * FROZEN_RATIO < around;
     if defect.std < STUCK_STD_RATIO * around
         && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std)

@@ -129,18 +129,11 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
             None => merged.push(blob),
         }
     }
-    let n = m.frames();
     merged
         .into_iter()
         .map(|blob| {
             let (_, index, score) = pixels[&blob[0].1];
             let (x, y, channel) = shape.position(index);
-            let std = m.variance(index).max(0.0).sqrt();
-            let residual_std = if n < 2 {
-                0.0
-            } else {
-                (m.res_m2[index] / (n - 1) as f32).max(0.0).sqrt()
-            };
             Defect {
                 x,
                 y,
@@ -148,9 +141,9 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
                 kind: Kind::Hot,
                 score,
                 mean: m.mean[index],
-                std,
+                std: m.std(index),
                 residual: m.res_mean[index],
-                residual_std,
+                residual_std: m.res_std(index),
                 pixels: blob.iter().map(|(_, (x, y))| [*x, *y]).collect(),
                 index,
             }

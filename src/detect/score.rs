@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::DetectOptions;
-use crate::stats::cpu::{median4, reflect};
+use crate::stats::cpu::Geometry;
 use crate::stats::Moments;
 
 /// Distance, in pixels, of the ring whose residual spread says how textured a place is. Beyond the
@@ -22,6 +22,12 @@ pub const OWN_SPREAD_WEIGHT: f32 = 0.5;
 pub const FROZEN_RATIO: f32 = 5.0;
 /// ...while that varies by at least this fraction of full scale.
 pub const FROZEN_MIN_SPREAD: f32 = 0.05;
+
+/// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away from subpixel
+/// `i`: how much its surroundings vary.
+pub fn surrounding(m: &Moments, g: Geometry, i: usize) -> f32 {
+    g.ring_median(i, LOCAL_DISTANCE, |j| m.std(j))
+}
 
 /// Default threshold in robust standard deviations (MAD × 1.4826) of the sensor's scores.
 pub const DEFAULT_K: f32 = 7.0;
@@ -97,21 +103,12 @@ struct Scorer<'a> {
     location: Vec<f32>,
     scale: Vec<f32>,
     n: f32,
-    width: usize,
-    height: usize,
+    geometry: Geometry,
     channels: usize,
     full: f32,
 }
 
 impl Scorer<'_> {
-    fn residual_std(&self, i: usize) -> f32 {
-        (self.m.res_m2[i] / (self.n - 1.0).max(1.0)).max(0.0).sqrt()
-    }
-
-    fn std(&self, i: usize) -> f32 {
-        (self.m.m2[i] / (self.n - 1.0).max(1.0)).max(0.0).sqrt()
-    }
-
     /// True for a subpixel that hardly changes while the same channel around it does: a stuck
     /// photosite whose level happens to match its surroundings' average, which the mean residual
     /// cannot see.
@@ -119,19 +116,8 @@ impl Scorer<'_> {
         if self.dark {
             return false;
         }
-        let (w, h, cc) = (self.width, self.height, self.channels);
-        let c = i % cc;
-        let (y, rem) = (i / (w * cc), i % (w * cc));
-        let x = rem / cc;
-        let d = LOCAL_DISTANCE as isize;
-        let at = |xx: usize, yy: usize| self.std((yy * w + xx) * cc + c);
-        let around = median4(
-            at(reflect(x as isize - d, w), y),
-            at(reflect(x as isize + d, w), y),
-            at(x, reflect(y as isize - d, h)),
-            at(x, reflect(y as isize + d, h)),
-        );
-        around >= FROZEN_MIN_SPREAD * self.full && self.std(i) * FROZEN_RATIO < around
+        let around = surrounding(self.m, self.geometry, i);
+        around >= FROZEN_MIN_SPREAD * self.full && self.m.std(i) * FROZEN_RATIO < around
     }
 
     fn score(&self, i: usize) -> f32 {
@@ -139,20 +125,12 @@ impl Scorer<'_> {
         if self.dark {
             return (self.m.mean[i] - self.location[c]) / self.scale[c];
         }
-        let (w, h, cc) = (self.width, self.height, self.channels);
-        let (y, rem) = (i / (w * cc), i % (w * cc));
-        let x = rem / cc;
-        let d = LOCAL_DISTANCE as isize;
-        let at = |xx: usize, yy: usize| self.residual_std((yy * w + xx) * cc + c);
-        let ring = median4(
-            at(reflect(x as isize - d, w), y),
-            at(reflect(x as isize + d, w), y),
-            at(x, reflect(y as isize - d, h)),
-            at(x, reflect(y as isize + d, h)),
-        );
+        let ring = self
+            .geometry
+            .ring_median(i, LOCAL_DISTANCE, |j| self.m.res_std(j));
         // A subpixel whose own residual swings much more than its surroundings' (a star or a
         // glint in a few frames) is held to part of its own spread.
-        let spread = ring.max(OWN_SPREAD_WEIGHT * self.residual_std(i));
+        let spread = ring.max(OWN_SPREAD_WEIGHT * self.m.res_std(i));
         let noise = (self.scale[c] * self.scale[c] + spread * spread / self.n).sqrt();
         (self.m.res_mean[i] - self.location[c]) / noise
     }
@@ -183,8 +161,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         location,
         scale,
         n: m.frames().max(1) as f32,
-        width: shape.width as usize,
-        height: shape.height as usize,
+        geometry: Geometry::of(shape),
         channels,
         full: shape.max_value() as f32,
     };

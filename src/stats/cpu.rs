@@ -142,6 +142,22 @@ impl Geometry {
             row: width * channels,
         }
     }
+
+    /// The median of `value` over subpixel `i`'s four same-channel neighbours `distance` pixels
+    /// left, right, above and below (mirrored at the borders), taken in that order.
+    #[inline]
+    pub fn ring_median(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> f32 {
+        let (y, rem) = (i / self.row, i % self.row);
+        let (x, c) = (rem / self.channels, rem % self.channels);
+        let d = distance as isize;
+        let at = |xx: usize, yy: usize| value(yy * self.row + xx * self.channels + c);
+        median4(
+            at(reflect(x as isize - d, self.width), y),
+            at(reflect(x as isize + d, self.width), y),
+            at(x, reflect(y as isize - d, self.height)),
+            at(x, reflect(y as isize + d, self.height)),
+        )
+    }
 }
 
 /// Distance, in pixels, of the neighbours a subpixel is compared with.
@@ -176,19 +192,7 @@ pub fn median4(a: f32, b: f32, c: f32, d: f32) -> f32 {
 /// a defect smeared by demosaicking and JPEG (a 3×3 blob) does not raise its own estimate, and on a
 /// Bayer mosaic the four are the nearest photosites of the same colour.
 pub fn neighbour_estimate<T: Sample>(frame: &[T], g: Geometry, i: usize) -> f32 {
-    let (y, rem) = (i / g.row, i % g.row);
-    let (x, c) = (rem / g.channels, rem % g.channels);
-    let d = NEIGHBOUR_DISTANCE as isize;
-    let at = |xx: usize, yy: usize| frame[yy * g.row + xx * g.channels + c].to_f32();
-    let (l, r) = (
-        reflect(x as isize - d, g.width),
-        reflect(x as isize + d, g.width),
-    );
-    let (u, b) = (
-        reflect(y as isize - d, g.height),
-        reflect(y as isize + d, g.height),
-    );
-    median4(at(l, y), at(r, y), at(x, u), at(x, b))
+    g.ring_median(i, NEIGHBOUR_DISTANCE, |j| frame[j].to_f32())
 }
 
 /// [`neighbour_estimate`] of subpixel `i` of any frame.

@@ -582,18 +582,17 @@ impl GpuAccumulator {
                     v[range.clone()].copy_from_slice(counts);
                 }
             })?;
-            self.copy_out(&readback, &tile.mean, tile.len, |b| {
-                out.mean[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
-            })?;
-            self.copy_out(&readback, &tile.m2, tile.len, |b| {
-                out.m2[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
-            })?;
-            self.copy_out(&readback, &tile.res_mean, tile.len, |b| {
-                out.res_mean[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
-            })?;
-            self.copy_out(&readback, &tile.res_m2, tile.len, |b| {
-                out.res_m2[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
-            })?;
+            let arrays = [
+                (&tile.mean, &mut out.mean),
+                (&tile.m2, &mut out.m2),
+                (&tile.res_mean, &mut out.res_mean),
+                (&tile.res_m2, &mut out.res_m2),
+            ];
+            for (buffer, dest) in arrays {
+                self.copy_out(&readback, buffer, tile.len, |b| {
+                    dest[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
+                })?;
+            }
         }
         out.n = match per_subpixel {
             Some(v) => super::Counts::PerSubpixel(v),

@@ -86,22 +86,32 @@ impl Moments {
 
     /// Sample variance of the residual of subpixel `i` (0 when fewer than two frames).
     pub fn res_variance(&self, i: usize) -> f32 {
+        self.sample_variance(&self.res_m2, i)
+    }
+
+    /// Standard deviation of the residual of subpixel `i`.
+    pub fn res_std(&self, i: usize) -> f32 {
+        self.res_variance(i).max(0.0).sqrt()
+    }
+
+    /// `m2[i] / (n - 1)`, 0 when subpixel `i` saw fewer than two frames.
+    fn sample_variance(&self, m2: &[f32], i: usize) -> f32 {
         let n = self.n.get(i);
         if n < 2 {
             0.0
         } else {
-            self.res_m2[i] / (n - 1) as f32
+            m2[i] / (n - 1) as f32
         }
     }
 
     /// Sample variance `M2 / (n - 1)` of subpixel `i` (0 when fewer than two frames).
     pub fn variance(&self, i: usize) -> f32 {
-        let n = self.n.get(i);
-        if n < 2 {
-            0.0
-        } else {
-            self.m2[i] / (n - 1) as f32
-        }
+        self.sample_variance(&self.m2, i)
+    }
+
+    /// Standard deviation of subpixel `i` (the square root of [`Moments::variance`]).
+    pub fn std(&self, i: usize) -> f32 {
+        self.variance(i).max(0.0).sqrt()
     }
 
     /// Frames seen (the largest per-subpixel count).

@@ -83,7 +83,8 @@ fn near(a: [u32; 2], x: u32, y: u32) -> bool {
     a[0].abs_diff(x).max(a[1].abs_diff(y)) <= MATCH_RADIUS
 }
 
-fn touches(d: &Defect, x: u32, y: u32) -> bool {
+/// True when `d`, or one of its pixels, lies within [`MATCH_RADIUS`] of `(x, y)`.
+pub fn touches(d: &Defect, x: u32, y: u32) -> bool {
     near([d.x, d.y], x, y) || d.pixels.iter().any(|&p| near(p, x, y))
 }
 
