@@ -236,6 +236,10 @@ fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
     let mut rng = Rng::new(spec.seed ^ 0x0005_4075);
     let mut shots = Vec::with_capacity(spec.frames);
     let burst_len = spec.burst_len.max(1);
+    let (lo, hi) = (
+        spec.quality.0.min(spec.quality.1),
+        spec.quality.0.max(spec.quality.1),
+    );
     while shots.len() < spec.frames {
         let scene = rng.next_u64();
         let burst = rng.unit() < spec.burst_fraction / burst_len as f64 * 2.0;
@@ -251,10 +255,6 @@ fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
             } else {
                 base
             };
-            let (lo, hi) = (
-                spec.quality.0.min(spec.quality.1),
-                spec.quality.0.max(spec.quality.1),
-            );
             shots.push(Shot {
                 scene,
                 ox,
@@ -306,6 +306,7 @@ struct Photos(Vec<Linear>);
 
 impl Photos {
     fn load(paths: &[PathBuf], w: u32, h: u32) -> Result<Self, SynthError> {
+        let lut: Vec<f32> = (0..256).map(|v| srgb_to_linear(v as f32 / 255.0)).collect();
         let mut out = Vec::new();
         for path in paths {
             let img = image::open(path).map_err(|e| SynthError::Scene {
@@ -326,7 +327,6 @@ impl Photos {
                 img
             };
             let rgb = img.to_rgb8();
-            let lut: Vec<f32> = (0..256).map(|v| srgb_to_linear(v as f32 / 255.0)).collect();
             out.push(Linear {
                 w: rgb.width() as usize,
                 h: rgb.height() as usize,
@@ -632,13 +632,13 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
     let defects = plant(spec);
     let shots = plan_shots(spec);
     let shape = Shape::new(spec.width, spec.height, 3, 8).expect("valid shape");
+    let lut = Lut8::new();
     // Frames are rendered one at a time (each render is parallel inside), so memory stays small.
     for (i, shot) in shots.iter().enumerate() {
         let rgb = render(spec, shot, i, &source, &defects);
         let path = dir.join(&names[i]);
         match spec.format {
             SetFormat::Jpeg | SetFormat::Png => {
-                let lut = Lut8::new();
                 let data: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| lut.encode(v))).collect();
                 let frame = Frame::from_u8(shape, data).expect("frame matches its shape");
                 if spec.format == SetFormat::Jpeg {
