@@ -2,7 +2,7 @@
 //! blob is one defect; two touching defects are one defect with both pixels) and the kinds.
 
 use hotpixels::detect::{detect, DetectOptions, Kind};
-use hotpixels::stats::cpu::{median4, neighbour_estimate_frame};
+use hotpixels::stats::cpu::{median4, neighbour_estimate_frame, Geometry};
 use hotpixels::stats::{Accumulator, CpuAccumulator, Moments};
 use hotpixels::{Frame, Shape};
 
@@ -25,6 +25,34 @@ fn accumulate(frames: usize, plant: impl Fn(usize, &mut [u8], usize)) -> Moments
         acc.add(Frame::from_u8(shape, data).unwrap()).unwrap();
     }
     Box::new(acc).finish().unwrap()
+}
+
+#[test]
+fn peer_median_keeps_to_the_border_the_subpixel_is_on() {
+    // 40×30 RGB; each subpixel's value encodes where it is: 1000·y + x (+ 0.1·channel).
+    let shape = Shape::new(40, 30, 3, 8).unwrap();
+    let g = Geometry::of(shape);
+    let at = |x: usize, y: usize, c: usize| (y * 40 + x) * 3 + c;
+    let value = |j: usize| {
+        let (p, c) = (j / 3, j % 3);
+        (1000 * (p / 40) + p % 40) as f32 + 0.1 * c as f32
+    };
+    let close = |a: f32, b: f32| assert!((a - b).abs() < 0.01, "{a} != {b}");
+    // Interior: the plain ring (x ± 4 and y ± 4): 6006, 6014, 2010, 10010 → middle two → 6010.
+    let i = at(10, 6, 1);
+    assert_eq!(g.peer_median(i, 4, 2, value), g.ring_median(i, 4, value));
+    close(g.peer_median(i, 4, 2, value), 6010.1);
+    // Top row: along the row, x ± 4 and x ± 8 (2, 6, 14, 18) → 10, never a row below.
+    close(g.peer_median(at(10, 0, 2), 4, 2, value), 10.2);
+    // Second row from the bottom (y = 28, within 2 of the border): still its own row.
+    close(g.peer_median(at(20, 28, 0), 4, 2, value), 28_020.0);
+    // Left column (x = 1): along the column, y ± 4 and y ± 8 (7, 11, 19, 23) → 15.
+    close(g.peer_median(at(1, 15, 0), 4, 2, value), 15_001.0);
+    // Two pixels in is the interior again.
+    assert_eq!(
+        g.peer_median(at(2, 15, 0), 4, 2, value),
+        g.ring_median(at(2, 15, 0), 4, value)
+    );
 }
 
 #[test]
@@ -134,4 +162,43 @@ fn dark_mode_ranks_by_mean_above_the_dark_level() {
     assert_eq!(d.thresholds.method, "dark");
     let kinds: Vec<(u32, u32, Kind)> = d.defects.iter().map(|e| (e.x, e.y, e.kind)).collect();
     assert_eq!(kinds, vec![(5, 5, Kind::Hot), (9, 20, Kind::Warm)]);
+}
+
+#[test]
+fn a_stuck_level_mixed_with_the_scene_is_found_and_named_stuck() {
+    // Demosaicking and JPEG mix a stuck photosite's constant level with its neighbours': here
+    // half-and-half. Its mean residual is small (the level is near the scenes' average), but it
+    // follows the light half as much as its surroundings while its residual swings with the scene.
+    let m = accumulate(60, |_, d, w| {
+        let i = 40 * w + 24;
+        d[i] = ((d[i] as u32 + 115) / 2) as u8;
+    });
+    let found = detect(&m, &DetectOptions::default()).defects;
+    let stuck = found.iter().find(|d| d.pixels.contains(&[24, 40]));
+    assert_eq!(stuck.map(|d| d.kind), Some(Kind::Stuck), "{found:?}");
+    assert!(
+        stuck.unwrap().residual.abs() < 3.0 * 255.0 / 100.0,
+        "the score alone would not see it: {stuck:?}"
+    );
+    assert_eq!(found.len(), 1, "nothing else: {found:?}");
+}
+
+#[test]
+fn a_glint_in_a_few_frames_is_not_a_defect_but_a_steady_warm_offset_is() {
+    // One subpixel much brighter than its neighbours in two bursts of three frames out of 100 (a
+    // star, a reflection) lifts its mean residual half as much as a steady offset of a ninth of
+    // the glint does; only the steady one is a defect.
+    let m = accumulate(100, |f, d, w| {
+        if f % 50 < 3 {
+            d[12 * w + 44] = d[12 * w + 44].saturating_add(80);
+        }
+        d[50 * w + 50] = d[50 * w + 50].saturating_add(9);
+    });
+    let found = detect(&m, &DetectOptions::default()).defects;
+    assert!(
+        found.iter().all(|d| !d.pixels.contains(&[44, 12])),
+        "the glint: {found:?}"
+    );
+    let warm = found.iter().find(|d| d.pixels.contains(&[50, 50]));
+    assert_eq!(warm.map(|d| d.kind), Some(Kind::Warm), "{found:?}");
 }

@@ -2,12 +2,14 @@
 //!
 //! From photos (the residual is the value minus the median of its four same-colour neighbours at
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
-//! - `dead`: darker than its neighbours frame after frame (a negative score).
-//! - `stuck`: off its neighbours, its value varies less than 0.7 times as much as its
-//!   surroundings' values do, either its mean residual is below 1.1 times the residual's own
-//!   spread (the offset changes with the scene) or it varies less than a fifth as much as its
-//!   surroundings, and its mean is below 80 % of full scale (a photosite that
-//!   ignores the light; one pinned near full scale is called hot).
+//! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do, its
+//!   mean is below 80 % of full scale (one pinned near full scale is called hot), and either the
+//!   size of its mean residual is below 1.1 times the residual's own spread (its offset from the
+//!   neighbours changes sign and size with the scene) or, when brighter than its neighbours on
+//!   average, it is frozen ([`super::score::frozen`]: it varies less than a fifth as much as its
+//!   surroundings, or less than 0.6 times as much while its residual swings more than 3 times the
+//!   residuals around it).
+//! - `dead`: darker than its neighbours (a negative score) and not stuck: consistently darker.
 //! - `hot`: brighter than its neighbours by at least 12 % of full scale on average.
 //! - `warm`: brighter than its neighbours by less than that.
 //!
@@ -17,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::score::{surrounding, FROZEN_RATIO};
+use super::score::{frozen, surrounding};
 use super::{Defect, Scores};
 use crate::stats::cpu::Geometry;
 use crate::stats::Moments;
@@ -72,10 +74,10 @@ pub const STUCK_MAX_MEAN: f32 = 0.8;
 /// The kind of `defect` by the rules in this module's documentation.
 pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Kind {
     let full = m.shape.max_value() as f32;
-    if defect.score < 0.0 {
-        return Kind::Dead;
-    }
     if dark {
+        if defect.score < 0.0 {
+            return Kind::Dead;
+        }
         let level = scores.location[defect.channel as usize];
         return if defect.mean - level >= HOT_DARK * full {
             Kind::Hot
@@ -83,12 +85,20 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
             Kind::Warm
         };
     }
-    let around = surrounding(m, Geometry::of(m.shape), defect.index);
-    let frozen = defect.std * FROZEN_RATIO < around;
-    if defect.std < STUCK_STD_RATIO * around
-        && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std)
-        && defect.mean < STUCK_MAX_MEAN * full
-    {
+    let g = Geometry::of(m.shape);
+    let still = defect.std < STUCK_STD_RATIO * surrounding(m, g, defect.index)
+        && defect.mean < STUCK_MAX_MEAN * full;
+    let offset_swings = defect.residual.abs() < STUCK_RESIDUAL_RATIO * defect.residual_std;
+    if defect.score < 0.0 {
+        // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
+        // most scenes happen to outshine).
+        return if still && offset_swings {
+            Kind::Stuck
+        } else {
+            Kind::Dead
+        };
+    }
+    if still && (offset_swings || frozen(m, g, defect.index)) {
         return Kind::Stuck;
     }
     if defect.residual >= HOT_RESIDUAL * full {

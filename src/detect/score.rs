@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::DetectOptions;
-use crate::stats::cpu::Geometry;
+use crate::stats::cpu::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::stats::Moments;
 
 /// Distance, in pixels, of the ring whose residual spread says how textured a place is. Beyond the
@@ -14,14 +14,41 @@ use crate::stats::Moments;
 pub const LOCAL_DISTANCE: usize = 4;
 
 /// How much of a subpixel's own residual spread counts against it: enough to discount a glint
-/// in a few frames, not so much that a stuck photosite (whose residual swings with the scene)
+/// in a few frames (a star or a highlight repeated through a burst lifts the mean residual but its
+/// spread far more), not so much that a stuck photosite (whose residual swings with the scene)
 /// hides.
-pub const OWN_SPREAD_WEIGHT: f32 = 0.5;
+pub const OWN_SPREAD_WEIGHT: f32 = 0.75;
 
 /// A frozen subpixel varies less than 1/`FROZEN_RATIO` as much as the same channel around it...
 pub const FROZEN_RATIO: f32 = 5.0;
 /// ...while that varies by at least this fraction of full scale.
 pub const FROZEN_MIN_SPREAD: f32 = 0.05;
+
+/// A subpixel that follows the light only weakly — its value varies less than this fraction as
+/// much as the same channel around it...
+pub const DULL_RATIO: f32 = 0.6;
+/// ...while its residual swings more than this many times as much as the residuals around it — is
+/// frozen too: a stuck photosite whose constant level demosaicking and JPEG mix with its
+/// neighbours' changing ones. (Texture raises both spreads together; a glint raises the value's.)
+pub const SWING_RATIO: f32 = 3.0;
+
+/// True for a subpixel that hardly follows the light while the same channel around it varies by
+/// at least [`FROZEN_MIN_SPREAD`] of full scale: it varies less than 1/[`FROZEN_RATIO`] as much as
+/// its surroundings, or less than [`DULL_RATIO`] as much while its residual swings more than
+/// [`SWING_RATIO`] times the residuals around it. A stuck photosite looks like this whatever its
+/// level, even one at the scene's average level that the mean residual cannot see.
+pub fn frozen(m: &Moments, g: Geometry, i: usize) -> bool {
+    let around = surrounding(m, g, i);
+    if around < FROZEN_MIN_SPREAD * m.shape.max_value() as f32 {
+        return false;
+    }
+    let std = m.std(i);
+    std * FROZEN_RATIO < around
+        || (std < DULL_RATIO * around
+            && m.res_std(i)
+                > SWING_RATIO
+                    * g.peer_median(i, LOCAL_DISTANCE, NEIGHBOUR_DISTANCE, |j| m.res_std(j)))
+}
 
 /// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away from subpixel
 /// `i`: how much its surroundings vary.
@@ -50,8 +77,8 @@ pub struct Thresholds {
     pub sensitivity: f32,
 }
 
-/// The candidates: subpixels over the threshold, and frozen ones (a fifth of the variation of
-/// their surroundings; their score is raised to the threshold), with their scores (signed:
+/// The candidates: subpixels over the threshold, and [`frozen`] ones (their score is raised to
+/// the threshold), with their scores (signed:
 /// positive when brighter than expected).
 #[derive(Clone, Debug)]
 pub struct Scores {
@@ -105,21 +132,9 @@ struct Scorer<'a> {
     n: f32,
     geometry: Geometry,
     channels: usize,
-    full: f32,
 }
 
 impl Scorer<'_> {
-    /// True for a subpixel that hardly changes while the same channel around it does: a stuck
-    /// photosite whose level happens to match its surroundings' average, which the mean residual
-    /// cannot see.
-    fn frozen(&self, i: usize) -> bool {
-        if self.dark {
-            return false;
-        }
-        let around = surrounding(self.m, self.geometry, i);
-        around >= FROZEN_MIN_SPREAD * self.full && self.m.std(i) * FROZEN_RATIO < around
-    }
-
     fn score(&self, i: usize) -> f32 {
         let c = i % self.channels;
         if self.dark {
@@ -127,7 +142,7 @@ impl Scorer<'_> {
         }
         let ring = self
             .geometry
-            .ring_median(i, LOCAL_DISTANCE, |j| self.m.res_std(j));
+            .peer_median(i, LOCAL_DISTANCE, NEIGHBOUR_DISTANCE, |j| self.m.res_std(j));
         // A subpixel whose own residual swings much more than its surroundings' (a star or a
         // glint in a few frames) is held to part of its own spread.
         let spread = ring.max(OWN_SPREAD_WEIGHT * self.m.res_std(i));
@@ -163,7 +178,6 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         n: m.frames().max(1) as f32,
         geometry: Geometry::of(shape),
         channels,
-        full: shape.max_value() as f32,
     };
     let mut sample: Vec<f32> = (0..len)
         .into_par_iter()
@@ -184,7 +198,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
             let s = scorer.score(i);
             if (s - median).abs() >= threshold {
                 Some((i, s))
-            } else if scorer.frozen(i) {
+            } else if !options.dark && frozen(m, scorer.geometry, i) {
                 let sign = if s < median { -1.0 } else { 1.0 };
                 Some((i, median + sign * threshold))
             } else {

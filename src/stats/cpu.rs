@@ -158,6 +158,45 @@ impl Geometry {
             at(x, reflect(y as isize + d, self.height)),
         )
     }
+
+    /// Like [`Geometry::ring_median`], but near the borders the four come from subpixels whose
+    /// own neighbours were mirrored the same way: within `margin` pixels of the top or bottom
+    /// border they are `distance` and `2 × distance` pixels left and right in the same row;
+    /// within `margin` of the left or right border, above and below in the same column (a
+    /// corner takes the row). Statistics of the residual are comparable among such peers only.
+    #[inline]
+    pub fn peer_median(
+        &self,
+        i: usize,
+        distance: usize,
+        margin: usize,
+        value: impl Fn(usize) -> f32,
+    ) -> f32 {
+        let (y, rem) = (i / self.row, i % self.row);
+        let (x, c) = (rem / self.channels, rem % self.channels);
+        let at = |xx: usize, yy: usize| value(yy * self.row + xx * self.channels + c);
+        let d = distance as isize;
+        let near = |v: usize, n: usize| v < margin || v + margin >= n;
+        if near(y, self.height) {
+            let (x, w) = (x as isize, self.width);
+            median4(
+                at(reflect(x - d, w), y),
+                at(reflect(x + d, w), y),
+                at(reflect(x - 2 * d, w), y),
+                at(reflect(x + 2 * d, w), y),
+            )
+        } else if near(x, self.width) {
+            let (y, h) = (y as isize, self.height);
+            median4(
+                at(x, reflect(y - d, h)),
+                at(x, reflect(y + d, h)),
+                at(x, reflect(y - 2 * d, h)),
+                at(x, reflect(y + 2 * d, h)),
+            )
+        } else {
+            self.ring_median(i, distance, value)
+        }
+    }
 }
 
 /// Distance, in pixels, of the neighbours a subpixel is compared with.
