@@ -3,12 +3,12 @@
 //! From photos (the residual is the value minus the median of its four same-colour neighbours at
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
 //! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do, its
-//!   mean is below 80 % of full scale (one pinned near full scale is called hot), and either the
-//!   size of its mean residual is below 1.1 times the residual's own spread (its offset from the
-//!   neighbours changes sign and size with the scene) or, when brighter than its neighbours on
-//!   average, it is frozen ([`super::score::frozen`]: it varies less than a fifth as much as its
-//!   surroundings, or less than 0.6 times as much while its residual swings more than 3 times the
-//!   residuals around it).
+//!   mean is below 80 % of full scale (one pinned near full scale is called hot), and its offset
+//!   from the neighbours changes sign and size with the scene: when brighter than them on
+//!   average, its mean residual is below 1.1 times the residual's own spread, or it varies less
+//!   than a fifth as much as its surroundings; when darker, the size of its mean residual is below
+//!   half the residual's spread. (Candidates found by [`super::score::frozen`]'s second test —
+//!   dull and swinging — are named by these rules too: a hot photosite often clipped looks so.)
 //! - `dead`: darker than its neighbours (a negative score) and not stuck: consistently darker.
 //! - `hot`: brighter than its neighbours by at least 12 % of full scale on average.
 //! - `warm`: brighter than its neighbours by less than that.
@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::score::{frozen, surrounding};
+use super::score::{surrounding, FROZEN_RATIO};
 use super::{Defect, Scores};
 use crate::stats::cpu::Geometry;
 use crate::stats::Moments;
@@ -68,6 +68,9 @@ pub const STUCK_STD_RATIO: f32 = 0.7;
 /// A stuck photosite's mean residual is below this multiple of the residual's own spread (its
 /// offset from the neighbours changes sign and size with the scene; a hot one's does not).
 pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
+/// A stuck photosite darker than its neighbours on average: its mean residual is below this
+/// multiple of the residual's own spread (a dead one's, smeared by JPEG, is about 1).
+pub const STUCK_DARK_RESIDUAL_RATIO: f32 = 0.5;
 /// A photosite pinned above this fraction of full scale is hot rather than stuck.
 pub const STUCK_MAX_MEAN: f32 = 0.8;
 
@@ -88,17 +91,18 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
     let g = Geometry::of(m.shape);
     let still = defect.std < STUCK_STD_RATIO * surrounding(m, g, defect.index)
         && defect.mean < STUCK_MAX_MEAN * full;
-    let offset_swings = defect.residual.abs() < STUCK_RESIDUAL_RATIO * defect.residual_std;
     if defect.score < 0.0 {
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
-        // most scenes happen to outshine).
-        return if still && offset_swings {
+        // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
+        // much as its mean offset; a stuck one much more.
+        return if still && -defect.residual < STUCK_DARK_RESIDUAL_RATIO * defect.residual_std {
             Kind::Stuck
         } else {
             Kind::Dead
         };
     }
-    if still && (offset_swings || frozen(m, g, defect.index)) {
+    let frozen = defect.std * FROZEN_RATIO < surrounding(m, g, defect.index);
+    if still && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std) {
         return Kind::Stuck;
     }
     if defect.residual >= HOT_RESIDUAL * full {
