@@ -202,3 +202,21 @@ fn a_glint_in_a_few_frames_is_not_a_defect_but_a_steady_warm_offset_is() {
     let warm = found.iter().find(|d| d.pixels.contains(&[50, 50]));
     assert_eq!(warm.map(|d| d.kind), Some(Kind::Warm), "{found:?}");
 }
+
+#[test]
+fn an_echo_three_pixels_away_joins_its_defect_and_a_defect_further_off_stays_apart() {
+    let m = accumulate(40, |_, d, w| {
+        d[30 * w + 30] = d[30 * w + 30].saturating_add(90); // the defect
+        d[30 * w + 33] = d[30 * w + 33].saturating_sub(45); // its echo, 3 px away, darker (not half as strong)
+        d[30 * w + 45] = d[30 * w + 45].saturating_add(70); // another defect, 15 px away
+    });
+    let found = detect(&m, &DetectOptions::default()).defects;
+    assert_eq!(found.len(), 2, "{found:?}");
+    let first = found
+        .iter()
+        .find(|d| (d.x, d.y) == (30, 30))
+        .expect("the defect");
+    assert!(first.pixels.contains(&[33, 30]), "echo joined: {first:?}");
+    assert_eq!(first.kind, Kind::Hot);
+    assert!(found.iter().any(|d| (d.x, d.y) == (45, 30)), "{found:?}");
+}

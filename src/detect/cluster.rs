@@ -1,7 +1,7 @@
 //! Clustering: candidate subpixels that touch (8-connected, across channels) are one physical
 //! defect — a JPEG-smeared blob, or two neighbouring defective photosites — positioned at its
-//! strongest subpixel. Faint satellites within a JPEG block of a much stronger defect (ringing)
-//! join it.
+//! strongest subpixel. Fainter echoes within 4 pixels of a defect, and faint satellites within a
+//! JPEG block of a much stronger one (ringing), join it.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,11 @@ use crate::stats::Moments;
 pub const SATELLITE_DISTANCE: u32 = 8;
 /// See [`SATELLITE_DISTANCE`].
 pub const SATELLITE_RATIO: f32 = 2.0;
+/// A fainter blob within this many pixels of a stronger one joins it whatever their ratio: a
+/// defect skews the neighbour estimate of the subpixels whose ring it is on (2 pixels away) and
+/// JPEG spreads that a pixel further, so its echo sits 3–4 pixels away. (Two real defects this
+/// close are reported as one, with the pixels of both.)
+pub const ECHO_DISTANCE: u32 = 4;
 
 /// One physical defect.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -114,15 +119,23 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
             .total_cmp(&a[0].0)
             .then((a[0].1 .1, a[0].1 .0).cmp(&(b[0].1 .1, b[0].1 .0)))
     });
-    // Satellites: a weak blob whose pixels come within SATELLITE_DISTANCE of a much stronger one.
+    // Echoes and satellites: a blob whose pixels come within ECHO_DISTANCE of a stronger one, or
+    // within SATELLITE_DISTANCE of a much stronger one, joins it (blobs come strongest first).
     let mut merged: Vec<Vec<(f32, (u32, u32))>> = Vec::new();
     for blob in blobs {
-        let near = |p: &(u32, u32), q: &(u32, u32)| {
-            p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)) <= SATELLITE_DISTANCE
+        let gap = |h: &[(f32, (u32, u32))]| {
+            h.iter()
+                .flat_map(|(_, p)| {
+                    blob.iter()
+                        .map(move |(_, q)| p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)))
+                })
+                .min()
+                .unwrap_or(u32::MAX)
         };
         let host = merged.iter().position(|h| {
-            h[0].0 >= SATELLITE_RATIO * blob[0].0
-                && h.iter().any(|(_, p)| blob.iter().any(|(_, q)| near(p, q)))
+            let gap = gap(h);
+            gap <= ECHO_DISTANCE
+                || (gap <= SATELLITE_DISTANCE && h[0].0 >= SATELLITE_RATIO * blob[0].0)
         });
         match host {
             Some(h) => merged[h].extend(blob),
