@@ -3,7 +3,9 @@
 //! truth — recall per kind, precision, and how often the kind was named right.
 //!
 //! `cargo bench --bench quality` uses procedural scenes; with `HOTPIXELS_SCENES=DIR` the scenes
-//! are crops of the photos in DIR.
+//! are crops of the photos in DIR. Each set is scanned on the CPU and, when a GPU adapter opens
+//! (software ones included), on the GPU too; the last column says whether both reported the same
+//! defects.
 
 use hotpixels::detect::Kind;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
@@ -27,11 +29,11 @@ fn main() {
         }
     );
     println!(
-        "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
-        "frames", "seed", "hot", "warm", "stuck", "dead", "precision", "kind right"
+        "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>9}",
+        "frames", "seed", "hot", "warm", "stuck", "dead", "precision", "kind right", "gpu"
     );
     for frames in [30usize, 60, 120] {
-        for seed in [1u64, 2] {
+        for seed in [1u64, 2, 3] {
             let spec = SetSpec {
                 width: 1024,
                 height: 768,
@@ -48,6 +50,15 @@ fn main() {
             };
             let report =
                 scan(&[dir.path().display().to_string()], &options, &mut Silent).expect("scan");
+            let gpu = ScanOptions {
+                backend: BackendChoice::Gpu,
+                ..Default::default()
+            };
+            let same = match scan(&[dir.path().display().to_string()], &gpu, &mut Silent) {
+                Ok(g) if g.detection.defects == report.detection.defects => "same",
+                Ok(_) => "DIFFERS",
+                Err(_) => "n/a",
+            };
             let q = evaluate(&report.detection.defects, &truth);
             let cell = |k: Kind| {
                 let r = &q.kinds.iter().find(|(kk, _)| *kk == k).expect("kind").1;
@@ -58,7 +69,7 @@ fn main() {
                 .iter()
                 .fold((0, 0), |(a, b), (_, r)| (a + r.named_right, b + r.found));
             println!(
-                "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11}",
+                "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>9}",
                 frames,
                 spec.seed,
                 cell(Kind::Hot),
@@ -66,7 +77,8 @@ fn main() {
                 cell(Kind::Stuck),
                 cell(Kind::Dead),
                 q.precision(),
-                format!("{right}/{found}")
+                format!("{right}/{found}"),
+                same
             );
         }
     }
