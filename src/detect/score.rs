@@ -50,6 +50,19 @@ pub fn frozen(m: &Moments, g: Geometry, i: usize) -> bool {
                     * g.peer_median(i, LOCAL_DISTANCE, NEIGHBOUR_DISTANCE, |j| m.res_std(j)))
 }
 
+/// False only where [`frozen`] is certainly false, from variances alone (no square roots): a
+/// frozen subpixel varies less than [`DULL_RATIO`] (or 1/[`FROZEN_RATIO`]) times as much as the
+/// median of its ring, so less than that times its ring's most varying member, which itself varies
+/// by at least [`FROZEN_MIN_SPREAD`].
+fn may_be_frozen(m: &Moments, g: Geometry, i: usize) -> bool {
+    let ring = g.ring(i, LOCAL_DISTANCE, |j| m.variance(j));
+    let most = ring[0].max(ring[1]).max(ring[2]).max(ring[3]);
+    let ratio = DULL_RATIO.max(1.0 / FROZEN_RATIO);
+    let least = FROZEN_MIN_SPREAD * m.shape.max_value() as f32;
+    // A little slack for rounding: this only decides whether to look closer.
+    most * 1.001 >= least * least && m.variance(i) <= ratio * ratio * most * 1.001
+}
+
 /// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away from subpixel
 /// `i`: how much its surroundings vary.
 pub fn surrounding(m: &Moments, g: Geometry, i: usize) -> f32 {
@@ -191,19 +204,60 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         1.0
     };
     let threshold = (DEFAULT_K / sensitivity * spread.max(0.1)).max(MIN_THRESHOLD / sensitivity);
-    let hits: Vec<(usize, f32)> = (0..len)
+    let (width, height) = (shape.width as usize, shape.height as usize);
+    let row = width * channels;
+    let ratio = DULL_RATIO.max(1.0 / FROZEN_RATIO);
+    let (ratio2, least) = (ratio * ratio, FROZEN_MIN_SPREAD * shape.max_value() as f32);
+    // With one count for every subpixel, "may be frozen" compares M2s directly (see
+    // `may_be_frozen`); inside the border band the ring needs no mirroring.
+    let uniform = match m.n {
+        crate::stats::Counts::Uniform(n) if n >= 2 => Some(least * least * (n - 1) as f32),
+        _ => None,
+    };
+    let (reach_x, reach_y) = (LOCAL_DISTANCE * channels, LOCAL_DISTANCE * row);
+    let hits: Vec<(usize, f32)> = (0..height)
         .into_par_iter()
-        .with_min_len(1 << 14)
-        .filter_map(|i| {
-            let s = scorer.score(i);
-            if (s - median).abs() >= threshold {
-                Some((i, s))
-            } else if !options.dark && frozen(m, scorer.geometry, i) {
-                let sign = if s < median { -1.0 } else { 1.0 };
-                Some((i, median + sign * threshold))
-            } else {
-                None
+        .flat_map_iter(|y| {
+            let inner_y = y >= LOCAL_DISTANCE && y + LOCAL_DISTANCE < height;
+            let mut out = Vec::new();
+            let mut c = 0;
+            for k in 0..row {
+                let i = y * row + k;
+                let this_c = c;
+                c = if c + 1 == channels { 0 } else { c + 1 };
+                let s = (options.dark || {
+                    // |score| ≤ |residual − location| / scale (the noise term never falls below
+                    // the channel's scale): most subpixels are ruled out without the ring.
+                    let bound =
+                        (m.res_mean[i] - scorer.location[this_c]).abs() / scorer.scale[this_c];
+                    bound * 1.0001 + median.abs() >= threshold
+                })
+                .then(|| scorer.score(i));
+                if let Some(s) = s.filter(|s| (s - median).abs() >= threshold) {
+                    out.push((i, s));
+                    continue;
+                }
+                if options.dark {
+                    continue;
+                }
+                let maybe = match uniform {
+                    Some(least_m2) if inner_y && k >= reach_x && k + reach_x < row => {
+                        let m2 = &m.m2;
+                        let most = m2[i - reach_x]
+                            .max(m2[i + reach_x])
+                            .max(m2[i - reach_y])
+                            .max(m2[i + reach_y]);
+                        most * 1.001 >= least_m2 && m2[i] <= ratio2 * most * 1.001
+                    }
+                    _ => may_be_frozen(m, scorer.geometry, i),
+                };
+                if maybe && frozen(m, scorer.geometry, i) {
+                    let s = s.unwrap_or_else(|| scorer.score(i));
+                    let sign = if s < median { -1.0 } else { 1.0 };
+                    out.push((i, median + sign * threshold));
+                }
             }
+            out
         })
         .collect();
     let (candidates, values) = hits.into_iter().unzip();
@@ -219,5 +273,80 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         },
         location: scorer.location,
         scale: scorer.scale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Shape;
+    use crate::stats::Counts;
+
+    /// Statistics with every kind of subpixel in them: mostly ordinary, some far off their
+    /// neighbours, some much stiller than their ring, some both.
+    fn moments(counts: Counts) -> Moments {
+        let shape = Shape::new(41, 29, 3, 8).unwrap();
+        let mut m = Moments::new(shape);
+        m.n = counts;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut unit = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for i in 0..m.mean.len() {
+            let (a, b, c, d, e, f) = (unit(), unit(), unit(), unit(), unit(), unit());
+            m.mean[i] = if d < 0.03 { 250.0 } else { 100.0 + 20.0 * a };
+            // Spreads vary continuously, so many subpixels sit near every bound.
+            m.m2[i] = 6_000.0 * (0.05 + c * c);
+            m.res_mean[i] = 4.0 * (b - 0.5) + if d < 0.15 { 40.0 * (e - 0.5) } else { 0.0 };
+            m.res_m2[i] = if f < 0.3 {
+                2.0
+            } else if f > 0.9 {
+                40_000.0 * e
+            } else {
+                2_000.0 * (0.2 + d)
+            };
+        }
+        m
+    }
+
+    /// The full pass skips most subpixels with bounds; it must keep exactly what scoring every
+    /// subpixel and testing every one for [`frozen`] keeps.
+    #[test]
+    fn the_pruned_pass_keeps_what_scoring_everything_keeps() {
+        let len = 41 * 29 * 3;
+        let per: Vec<u32> = (0..len as u32).map(|i| 18 + i % 5).collect();
+        for (counts, dark) in [
+            (Counts::Uniform(20), false),
+            (Counts::PerSubpixel(per), false),
+            (Counts::Uniform(20), true),
+        ] {
+            let m = moments(counts);
+            let options = DetectOptions {
+                sensitivity: 1.6,
+                dark,
+            };
+            let got = score(&m, &options);
+            let scorer = Scorer {
+                m: &m,
+                dark,
+                location: got.location.clone(),
+                scale: got.scale.clone(),
+                n: m.frames() as f32,
+                geometry: Geometry::of(m.shape),
+                channels: 3,
+            };
+            let t = got.thresholds;
+            let want: Vec<usize> = (0..len)
+                .filter(|&i| {
+                    (scorer.score(i) - t.median).abs() >= t.threshold
+                        || (!dark && frozen(&m, scorer.geometry, i))
+                })
+                .collect();
+            assert!(want.len() > 20, "the test needs candidates: {}", want.len());
+            assert_eq!(got.candidates, want, "dark {dark}");
+        }
     }
 }

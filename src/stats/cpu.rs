@@ -143,20 +143,27 @@ impl Geometry {
         }
     }
 
-    /// The median of `value` over subpixel `i`'s four same-channel neighbours `distance` pixels
-    /// left, right, above and below (mirrored at the borders), taken in that order.
+    /// `value` at subpixel `i`'s four same-channel neighbours `distance` pixels left, right,
+    /// above and below (mirrored at the borders), in that order.
     #[inline]
-    pub fn ring_median(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> f32 {
+    pub fn ring(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> [f32; 4] {
         let (y, rem) = (i / self.row, i % self.row);
         let (x, c) = (rem / self.channels, rem % self.channels);
         let d = distance as isize;
         let at = |xx: usize, yy: usize| value(yy * self.row + xx * self.channels + c);
-        median4(
+        [
             at(reflect(x as isize - d, self.width), y),
             at(reflect(x as isize + d, self.width), y),
             at(x, reflect(y as isize - d, self.height)),
             at(x, reflect(y as isize + d, self.height)),
-        )
+        ]
+    }
+
+    /// The median of [`Geometry::ring`]: the robust estimate from the four neighbours.
+    #[inline]
+    pub fn ring_median(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> f32 {
+        let [a, b, c, d] = self.ring(i, distance, value);
+        median4(a, b, c, d)
     }
 
     /// Like [`Geometry::ring_median`], but near the borders the four come from subpixels whose
