@@ -356,8 +356,15 @@ fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32],
         rmu[..lanes].copy_from_slice(&block.res_mean[local..local + lanes]);
         rs[..lanes].copy_from_slice(&block.res_m2[local..local + lanes]);
         for (f, &inv) in frames.iter().zip(inv) {
-            let mut v = [0f32; LANES];
-            let mut est = [0f32; LANES];
+            let mut update = |j: usize, v: f32, est: f32| {
+                let d = v - mu[j];
+                mu[j] += d * inv;
+                s[j] += d * (v - mu[j]);
+                let r = v - est;
+                let dr = r - rmu[j];
+                rmu[j] += dr * inv;
+                rs[j] += dr * (r - rmu[j]);
+            };
             if fast {
                 let at = |o: usize| -> &[T; LANES] { f[o..o + LANES].try_into().expect("lanes") };
                 let (x, l, r, u, b) = (
@@ -368,23 +375,13 @@ fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32],
                     at(base + dv),
                 );
                 for j in 0..LANES {
-                    v[j] = x[j].to_f32();
-                    est[j] = median4(l[j].to_f32(), r[j].to_f32(), u[j].to_f32(), b[j].to_f32());
+                    let est = median4(l[j].to_f32(), r[j].to_f32(), u[j].to_f32(), b[j].to_f32());
+                    update(j, x[j].to_f32(), est);
                 }
             } else {
                 for j in 0..lanes {
-                    v[j] = f[base + j].to_f32();
-                    est[j] = neighbour_estimate(f, g, base + j);
+                    update(j, f[base + j].to_f32(), neighbour_estimate(f, g, base + j));
                 }
-            }
-            for j in 0..LANES {
-                let d = v[j] - mu[j];
-                mu[j] += d * inv;
-                s[j] += d * (v[j] - mu[j]);
-                let r = v[j] - est[j];
-                let dr = r - rmu[j];
-                rmu[j] += dr * inv;
-                rs[j] += dr * (r - rmu[j]);
             }
         }
         block.mean[local..local + lanes].copy_from_slice(&mu[..lanes]);
