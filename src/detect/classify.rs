@@ -88,9 +88,8 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
             Kind::Warm
         };
     }
-    let g = Geometry::of(m.shape);
-    let still = defect.std < STUCK_STD_RATIO * surrounding(m, g, defect.index)
-        && defect.mean < STUCK_MAX_MEAN * full;
+    let around = surrounding(m, Geometry::of(m.shape), defect.index);
+    let still = defect.std < STUCK_STD_RATIO * around && defect.mean < STUCK_MAX_MEAN * full;
     if defect.score < 0.0 {
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
         // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
@@ -101,7 +100,7 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
             Kind::Dead
         };
     }
-    let frozen = defect.std * FROZEN_RATIO < surrounding(m, g, defect.index);
+    let frozen = defect.std * FROZEN_RATIO < around;
     if still && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std) {
         return Kind::Stuck;
     }

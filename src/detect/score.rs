@@ -55,12 +55,23 @@ pub fn frozen(m: &Moments, g: Geometry, i: usize) -> bool {
 /// median of its ring, so less than that times its ring's most varying member, which itself varies
 /// by at least [`FROZEN_MIN_SPREAD`].
 fn may_be_frozen(m: &Moments, g: Geometry, i: usize) -> bool {
-    let ring = g.ring(i, LOCAL_DISTANCE, |j| m.variance(j));
+    let least = FROZEN_MIN_SPREAD * m.shape.max_value() as f32;
+    frozen_possible(
+        m.variance(i),
+        g.ring(i, LOCAL_DISTANCE, |j| m.variance(j)),
+        least * least,
+    )
+}
+
+/// The test behind [`may_be_frozen`], on the variance of a subpixel (`own`) and of its ring, or on
+/// their `M2`s when every subpixel saw the same frames; `least` is the variance (or `M2`) the
+/// ring's most varying member must reach.
+#[inline(always)]
+fn frozen_possible(own: f32, ring: [f32; 4], least: f32) -> bool {
     let most = ring[0].max(ring[1]).max(ring[2]).max(ring[3]);
     let ratio = DULL_RATIO.max(1.0 / FROZEN_RATIO);
-    let least = FROZEN_MIN_SPREAD * m.shape.max_value() as f32;
     // A little slack for rounding: this only decides whether to look closer.
-    most * 1.001 >= least * least && m.variance(i) <= ratio * ratio * most * 1.001
+    most * 1.001 >= least && own <= ratio * ratio * most * 1.001
 }
 
 /// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away from subpixel
@@ -206,8 +217,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
     let threshold = (DEFAULT_K / sensitivity * spread.max(0.1)).max(MIN_THRESHOLD / sensitivity);
     let (width, height) = (shape.width as usize, shape.height as usize);
     let row = width * channels;
-    let ratio = DULL_RATIO.max(1.0 / FROZEN_RATIO);
-    let (ratio2, least) = (ratio * ratio, FROZEN_MIN_SPREAD * shape.max_value() as f32);
+    let least = FROZEN_MIN_SPREAD * shape.max_value() as f32;
     // With one count for every subpixel, "may be frozen" compares M2s directly (see
     // `may_be_frozen`); inside the border band the ring needs no mirroring.
     let uniform = match m.n {
@@ -243,11 +253,13 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
                 let maybe = match uniform {
                     Some(least_m2) if inner_y && k >= reach_x && k + reach_x < row => {
                         let m2 = &m.m2;
-                        let most = m2[i - reach_x]
-                            .max(m2[i + reach_x])
-                            .max(m2[i - reach_y])
-                            .max(m2[i + reach_y]);
-                        most * 1.001 >= least_m2 && m2[i] <= ratio2 * most * 1.001
+                        let ring = [
+                            m2[i - reach_x],
+                            m2[i + reach_x],
+                            m2[i - reach_y],
+                            m2[i + reach_y],
+                        ];
+                        frozen_possible(m2[i], ring, least_m2)
                     }
                     _ => may_be_frozen(m, scorer.geometry, i),
                 };
