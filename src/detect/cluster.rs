@@ -123,19 +123,16 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
     // within SATELLITE_DISTANCE of a much stronger one, joins it (blobs come strongest first).
     let mut merged: Vec<Vec<(f32, (u32, u32))>> = Vec::new();
     for blob in blobs {
-        let gap = |h: &[(f32, (u32, u32))]| {
-            h.iter()
-                .flat_map(|(_, p)| {
-                    blob.iter()
-                        .map(move |(_, q)| p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)))
-                })
-                .min()
-                .unwrap_or(u32::MAX)
-        };
         let host = merged.iter().position(|h| {
-            let gap = gap(h);
-            gap <= ECHO_DISTANCE
-                || (gap <= SATELLITE_DISTANCE && h[0].0 >= SATELLITE_RATIO * blob[0].0)
+            let reach = if h[0].0 >= SATELLITE_RATIO * blob[0].0 {
+                SATELLITE_DISTANCE.max(ECHO_DISTANCE)
+            } else {
+                ECHO_DISTANCE
+            };
+            h.iter().any(|(_, p)| {
+                blob.iter()
+                    .any(|(_, q)| p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)) <= reach)
+            })
         });
         match host {
             Some(h) => merged[h].extend(blob),
