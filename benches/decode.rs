@@ -2,8 +2,8 @@
 //! buffer): 12 and 24 MP JPEG at quality 92 with 4:2:2 chroma, and a 16-bit RGB PNG.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hotpixels::bench::shape_for_megapixels;
 use hotpixels::input::{decode_file_pooled, FramePool};
+use hotpixels::synth::shape_for_megapixels;
 use hotpixels::synth::{scene_frame, write_frame_jpeg, write_frame_png, Chroma, SyntheticSet};
 use hotpixels::Shape;
 

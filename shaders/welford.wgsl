@@ -1,19 +1,25 @@
 // Welford's running statistics per subpixel, for one tile of the sensor and a batch of frames:
 // of each subpixel's value, and of its residual against its same-channel neighbours.
 //
+// NEIGHBOUR_DISTANCE, WORKGROUP_SIZE and SUBPIXELS_PER_INVOCATION are defined by the Rust code
+// that loads this file (src/stats/gpu/accumulator.rs, `shader_source`), which prepends them.
+//
 // A tile is a band of whole rows. `batch` holds `frames` frames of the band plus a halo of up to
-// two rows above and below (`halo_row` is the first row uploaded), each `stride_words` words long,
-// samples packed little-endian: four 8-bit samples per word, or two 16-bit samples per word.
+// NEIGHBOUR_DISTANCE rows above and below (`halo_row` is the first row uploaded), each
+// `stride_words` words long, samples packed little-endian: four 8-bit samples per word, or two
+// 16-bit samples per word.
 //
 // The residual is `x - median(left, right, up, down)`, the four same-channel neighbours at
-// distance 2 (mirrored at the frame's borders), the median of four being the mean of the middle
-// two. Each invocation owns four consecutive subpixels (one vec4 of each state array); the state
-// is read once, updated for every frame of the batch in order, and written back once. The state
-// arrays are padded to a multiple of four subpixels; the padding lanes are never read back.
+// NEIGHBOUR_DISTANCE (mirrored at the frame's borders), the median of four being the mean of the
+// middle two. Each invocation owns SUBPIXELS_PER_INVOCATION consecutive subpixels (one vec4 of each
+// state array); the state is read once, updated for every frame of the batch in order, and written
+// back once. The state arrays are padded to whole vec4s; the padding lanes are never read back.
+// Every subpixel has seen `count` frames before this batch.
 
 struct Params {
     len: u32,          // subpixels in this tile
     frames: u32,       // frames in this batch
+    count: u32,        // frames every subpixel saw before this batch
     stride_words: u32, // words between one frame's samples and the next's
     bits: u32,         // 8 or 16
     row_threads: u32,  // invocations per dispatch row (workgroups in x * workgroup size)
@@ -22,17 +28,15 @@ struct Params {
     channels: u32,     // interleaved channels
     first_row: u32,    // the tile's first row in the frame
     halo_row: u32,     // the first row uploaded (first_row minus the halo above)
-    _pad0: u32,
-    _pad1: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> batch: array<u32>;
-@group(0) @binding(2) var<storage, read_write> n: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read_write> mean: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> m2: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> res_mean: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> res_m2: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mean: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> m2: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> res_mean: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> res_m2: array<vec4<f32>>;
 
 // Sample `idx` (counted from the first uploaded row) of frame `frame`.
 fn sample(frame: u32, idx: u32) -> f32 {
@@ -74,10 +78,10 @@ fn taps(i: u32) -> Taps {
     let rem = i % row;
     let x = rem / p.channels;
     let c = rem % p.channels;
-    let xl = reflect(i32(x) - 2, p.width);
-    let xr = reflect(i32(x) + 2, p.width);
-    let yu = reflect(i32(y) - 2, p.height);
-    let yb = reflect(i32(y) + 2, p.height);
+    let xl = reflect(i32(x) - NEIGHBOUR_DISTANCE, p.width);
+    let xr = reflect(i32(x) + NEIGHBOUR_DISTANCE, p.width);
+    let yu = reflect(i32(y) - NEIGHBOUR_DISTANCE, p.height);
+    let yb = reflect(i32(y) + NEIGHBOUR_DISTANCE, p.height);
     let ly = (y - p.halo_row) * row;
     t.x = ly + x * p.channels + c;
     t.l = ly + xl * p.channels + c;
@@ -103,17 +107,17 @@ fn residual(f: u32, t: Taps) -> f32 {
     return x - median4(sample(f, t.l), sample(f, t.r), sample(f, t.u), sample(f, t.b));
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let q = gid.x + gid.y * p.row_threads;
-    if (q * 4u >= p.len) {
+    let first = SUBPIXELS_PER_INVOCATION * q;
+    if (first >= p.len) {
         return;
     }
-    let t0 = taps(4u * q);
-    let t1 = taps(4u * q + 1u);
-    let t2 = taps(4u * q + 2u);
-    let t3 = taps(4u * q + 3u);
-    var count = n[q];
+    let t0 = taps(first);
+    let t1 = taps(first + 1u);
+    let t2 = taps(first + 2u);
+    let t3 = taps(first + 3u);
     var mu = mean[q];
     var s = m2[q];
     var rmu = res_mean[q];
@@ -121,8 +125,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var f = 0u; f < p.frames; f = f + 1u) {
         let x = vec4<f32>(value(f, t0), value(f, t1), value(f, t2), value(f, t3));
         let r = vec4<f32>(residual(f, t0), residual(f, t1), residual(f, t2), residual(f, t3));
-        count = count + vec4<u32>(1u);
-        let inv = vec4<f32>(1.0) / vec4<f32>(count);
+        let inv = vec4<f32>(1.0 / f32(p.count + f + 1u));
         let d = x - mu;
         mu = mu + d * inv;
         s = s + d * (x - mu);
@@ -130,7 +133,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         rmu = rmu + dr * inv;
         rs = rs + dr * (r - rmu);
     }
-    n[q] = count;
     mean[q] = mu;
     m2[q] = s;
     res_mean[q] = rmu;

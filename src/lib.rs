@@ -1,24 +1,26 @@
 //! hotpixels finds a camera sensor's defective pixels (hot, warm, stuck, dead) from many ordinary
 //! photos or dark frames: it streams every frame once through per-subpixel Welford statistics on
-//! the GPU or the CPU, then ranks the subpixels that do not change with the scene.
+//! the GPU or the CPU, then finds the subpixels that do not follow the scene.
 //!
-//! The pipeline, module by module:
+//! The library is the product; the `hotpixels` command line is a thin front end over it (behind
+//! the default `cli` feature, which alone brings in clap and indicatif). The pipeline, module by
+//! module:
 //! - [`input`]: expand files, folders and globs; read headers; pick the frame shape; decode.
-//! - [`stats`]: the [`stats::Accumulator`] trait with its CPU and GPU (WGSL) backends.
+//! - [`geometry`]: where a subpixel's same-colour neighbours are, for every backend and detector.
+//! - [`stats`]: the [`Moments`] state, the [`Accumulator`] trait, its CPU and GPU (WGSL) backends.
 //! - [`detect`]: the lowest-`M2` ranking (argmin and top-k), the residual score, clusters, kinds.
-//! - [`report`]: the text table, JSON, CSV, the defect map and crops.
-//! - [`mod@scan`]: the decode pool and the whole scan; [`demo`] and [`synth`]: the simulated camera.
-//! - [`cli`]: the command line, used by the `hotpixels` binary.
+//! - [`report`]: one [`report::Exporter`] per output format (text, JSON, CSV, map, crops).
+//! - [`mod@scan`]: the pipeline: discovery, the decoder pool feeding an accumulator, detection.
+//! - `synth` (feature `synth`, on by default): the simulated camera for tests, benches and `demo`.
 
-pub mod bench;
-pub mod cli;
-pub mod demo;
 pub mod detect;
+pub mod geometry;
 pub mod input;
-pub mod mem;
+mod mem;
 pub mod report;
 pub mod scan;
 pub mod stats;
+#[cfg(feature = "synth")]
 pub mod synth;
 
 pub use input::{Frame, Samples, Shape};

@@ -1,15 +1,18 @@
-//! The scan: discovery, a pool of decoders feeding the accumulator in file order through a bounded
-//! window, then the ranking. Memory is bounded by the window, never by the number of files.
+//! The scan pipeline: discovery ([`prepare`]), then ([`Prepared::run`]) a pool of decoders feeding
+//! the accumulator in file order through a bounded window, then ranking and detection. Memory is
+//! bounded by the window, never by the number of files; a file that fails (or whose decoder
+//! panics) is reported and counted, and the scan goes on.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::{
-    decode_file_pooled, discover, DecodeError, Discovery, FramePool, InputError, Shape, Skipped,
+    decode_file_pooled, discover, guard_decoder, DecodeError, Discovery, Frame, FramePool,
+    InputError, Shape, Skipped,
 };
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
@@ -73,6 +76,16 @@ pub enum ScanError {
     /// Variance needs two frames.
     #[error("{0} usable frame(s) of {1}: variance needs at least two frames")]
     TooFewFrames(usize, String),
+    /// More lowest-variance subpixels were asked for than the frames have.
+    #[error("--top {top} is more than the {subpixels} subpixels of {shape}")]
+    TopTooLarge {
+        /// The number asked for.
+        top: usize,
+        /// Subpixels per frame.
+        subpixels: usize,
+        /// The frame shape.
+        shape: String,
+    },
     /// The GPU backend was asked for and is not available, or failed.
     #[error(transparent)]
     Gpu(#[from] GpuError),
@@ -132,19 +145,73 @@ pub fn open_backend(
 ) -> Result<Box<dyn Accumulator>, ScanError> {
     Ok(match choice {
         BackendChoice::Cpu => Box::new(CpuAccumulator::new(shape)),
-        BackendChoice::Gpu => Box::new(GpuContext::open(true)?.accumulator(shape, gpu)),
-        BackendChoice::Auto => match GpuContext::open(false) {
-            Ok(ctx) => Box::new(ctx.accumulator(shape, gpu)),
-            Err(_) => Box::new(CpuAccumulator::new(shape)),
-        },
+        BackendChoice::Gpu => Box::new(GpuContext::open(true)?.accumulator(shape, gpu)?),
+        BackendChoice::Auto => {
+            match GpuContext::open(false).and_then(|c| c.accumulator(shape, gpu)) {
+                Ok(acc) => Box::new(acc),
+                Err(_) => Box::new(CpuAccumulator::new(shape)),
+            }
+        }
     })
+}
+
+/// How far decoders may run ahead of the accumulator: at most `size` files past the last one
+/// consumed. Waiting and aborting go through one mutex, so an abort cannot slip between a
+/// decoder's check and its wait.
+struct Window {
+    size: usize,
+    state: Mutex<WindowState>,
+    moved: Condvar,
+}
+
+struct WindowState {
+    consumed: usize,
+    aborted: bool,
+}
+
+impl Window {
+    fn new(size: usize) -> Self {
+        Window {
+            size,
+            state: Mutex::new(WindowState {
+                consumed: 0,
+                aborted: false,
+            }),
+            moved: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WindowState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until file `i` is within the window; false when the scan was aborted.
+    fn wait_turn(&self, i: usize) -> bool {
+        let mut s = self.lock();
+        while i >= s.consumed + self.size && !s.aborted {
+            s = self.moved.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        !s.aborted
+    }
+
+    /// Files before `consumed` have been taken by the accumulator.
+    fn advance(&self, consumed: usize) {
+        self.lock().consumed = consumed;
+        self.moved.notify_all();
+    }
+
+    /// Stops every decoder: waiting ones wake and give up, running ones stop after their file.
+    fn abort(&self) {
+        self.lock().aborted = true;
+        self.moved.notify_all();
+    }
 }
 
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order.
 ///
 /// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most that
-/// many decoded frames wait besides the ones the accumulator holds (the CPU backend keeps one
-/// batch). Returns the frames used and the files that failed.
+/// many decoded frames wait besides the ones the accumulator holds
+/// ([`Accumulator::frames_held`]). Returns the frames used and the files that failed.
 pub fn accumulate_files(
     files: &[PathBuf],
     shape: Shape,
@@ -152,39 +219,48 @@ pub fn accumulate_files(
     jobs: usize,
     observer: &mut dyn ScanObserver,
 ) -> Result<(usize, Vec<DecodeError>), StatsError> {
+    accumulate_with(files, acc, jobs, observer, &|path, pool| {
+        decode_file_pooled(path, shape, pool)
+    })
+}
+
+/// A decoder: reads one file into a frame, its buffer taken from the pool.
+pub type DecodeFn<'a> = dyn Fn(&Path, &Arc<FramePool>) -> Result<Frame, DecodeError> + Sync + 'a;
+
+/// [`accumulate_files`] with any decoder. A decoder that panics fails that file only
+/// ([`guard_decoder`]); an accumulator that fails stops the decoders and is returned.
+pub fn accumulate_with(
+    files: &[PathBuf],
+    acc: &mut dyn Accumulator,
+    jobs: usize,
+    observer: &mut dyn ScanObserver,
+    decode: &DecodeFn,
+) -> Result<(usize, Vec<DecodeError>), StatsError> {
     let jobs = jobs.max(1).min(files.len().max(1));
-    let window = jobs + 2;
+    let window = Window::new(jobs + 2);
     let next = AtomicUsize::new(0);
-    let consumed = Mutex::new(0usize);
-    let moved = Condvar::new();
-    let abort = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window);
-    // Enough idle buffers for every frame that can be alive at once (window and a batch).
-    let pool = FramePool::new(window + 16);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window.size);
+    // Enough idle buffers for every frame that can be alive at once.
+    let pool = FramePool::new(window.size + acc.frames_held());
 
     std::thread::scope(|s| {
-        for _ in 0..jobs {
+        for k in 0..jobs {
             let tx = tx.clone();
-            let (next, consumed, moved, abort, pool) = (&next, &consumed, &moved, &abort, &pool);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= files.len() {
-                    break;
-                }
-                {
-                    let mut c = consumed.lock().unwrap();
-                    while i >= *c + window && !abort.load(Ordering::Relaxed) {
-                        c = moved.wait(c).unwrap();
+            let (next, window, pool) = (&next, &window, &pool);
+            std::thread::Builder::new()
+                .name(format!("hotpixels-decode-{k}"))
+                .spawn_scoped(s, move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= files.len() || !window.wait_turn(i) {
+                        break;
                     }
-                }
-                if abort.load(Ordering::Relaxed) {
-                    break;
-                }
-                let result = decode_file_pooled(&files[i], shape, pool);
-                if tx.send((i, result)).is_err() {
-                    break;
-                }
-            });
+                    let path = &files[i];
+                    let result = guard_decoder(path, || decode(path, pool));
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                })
+                .expect("spawning a decoder thread");
         }
         drop(tx);
 
@@ -209,28 +285,35 @@ pub fn accumulate_files(
                         }
                     }
                     expected += 1;
-                    *consumed.lock().unwrap() = expected;
-                    moved.notify_all();
+                    window.advance(expected);
                     observer.progress(expected, files.len(), bytes);
                 }
             }
             Ok(())
         })();
         if outcome.is_err() {
-            abort.store(true, Ordering::Relaxed);
-            moved.notify_all();
+            window.abort();
             drop(rx);
         }
         outcome.map(|()| (used, failed))
     })
 }
 
-/// Runs a whole scan over `inputs` (files, directories, glob patterns).
-pub fn scan(
+/// A scan whose inputs have been discovered (headers read, shape chosen) and checked, and whose
+/// work has not started: the moment to check outputs against [`Prepared::files`].
+pub struct Prepared {
+    discovery: Discovery,
+    shape: Shape,
+    started: Instant,
+}
+
+/// Discovers the inputs (files, directories, glob patterns) and checks what can be checked
+/// before decoding: a shape was found, two frames at least, `options.top` within the subpixels.
+pub fn prepare(
     inputs: &[String],
     options: &ScanOptions,
     observer: &mut dyn ScanObserver,
-) -> Result<ScanReport, ScanError> {
+) -> Result<Prepared, ScanError> {
     let started = Instant::now();
     let discovery = discover(inputs)?;
     observer.discovered(&discovery);
@@ -243,49 +326,238 @@ pub fn scan(
             shape.describe(),
         ));
     }
-    let mut acc = open_backend(options.backend, shape, options.gpu)?;
-    let backend = acc.info();
-    let (used, failures) = accumulate_files(
-        &discovery.files,
-        shape,
-        acc.as_mut(),
-        options.jobs,
-        observer,
-    )?;
-    if used < 2 {
-        return Err(ScanError::TooFewFrames(used, shape.describe()));
+    if options.top > shape.subpixels() {
+        return Err(ScanError::TopTooLarge {
+            top: options.top,
+            subpixels: shape.subpixels(),
+            shape: shape.describe(),
+        });
     }
-    let moments = acc.finish()?;
-    let lowest = lowest_m2(&moments, options.top);
-    let detection = detect(&moments, &options.detect);
-    let failed_paths: std::collections::HashSet<&std::path::Path> =
-        failures.iter().map(|e| e.path()).collect();
-    let files: Vec<PathBuf> = discovery
-        .files
-        .iter()
-        .filter(|f| !failed_paths.contains(f.as_path()))
-        .cloned()
-        .collect();
-
-    let mut skipped = discovery.skipped;
-    let failed = failures.len();
-    skipped.extend(failures.iter().map(|e| Skipped {
-        path: e.path().to_path_buf(),
-        reason: e.reason(),
-    }));
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(ScanReport {
+    Ok(Prepared {
+        discovery,
         shape,
-        frames_used: used,
-        skipped,
-        failed,
-        unmatched: discovery.unmatched,
-        alpha_ignored: discovery.alpha_ignored,
-        backend,
-        lowest,
-        detection,
-        files,
-        moments,
-        elapsed: started.elapsed(),
+        started,
     })
+}
+
+impl Prepared {
+    /// The files the scan will read.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.discovery.files
+    }
+
+    /// The frame shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Decodes and accumulates every file, then ranks and detects.
+    pub fn run(
+        self,
+        options: &ScanOptions,
+        observer: &mut dyn ScanObserver,
+    ) -> Result<ScanReport, ScanError> {
+        let Prepared {
+            discovery,
+            shape,
+            started,
+        } = self;
+        let mut acc = open_backend(options.backend, shape, options.gpu)?;
+        let backend = acc.info();
+        let (used, failures) = accumulate_files(
+            &discovery.files,
+            shape,
+            acc.as_mut(),
+            options.jobs,
+            observer,
+        )?;
+        if used < 2 {
+            return Err(ScanError::TooFewFrames(used, shape.describe()));
+        }
+        let moments = acc.finish()?;
+        let lowest = lowest_m2(&moments, options.top);
+        let detection = detect(&moments, &options.detect);
+        let failed_paths: std::collections::HashSet<&Path> =
+            failures.iter().map(|e| e.path()).collect();
+        let files: Vec<PathBuf> = discovery
+            .files
+            .iter()
+            .filter(|f| !failed_paths.contains(f.as_path()))
+            .cloned()
+            .collect();
+
+        let mut skipped = discovery.skipped;
+        let failed = failures.len();
+        skipped.extend(failures.iter().map(|e| Skipped {
+            path: e.path().to_path_buf(),
+            reason: e.reason(),
+        }));
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(ScanReport {
+            shape,
+            frames_used: used,
+            skipped,
+            failed,
+            unmatched: discovery.unmatched,
+            alpha_ignored: discovery.alpha_ignored,
+            backend,
+            lowest,
+            detection,
+            files,
+            moments,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+/// Runs a whole scan over `inputs` (files, directories, glob patterns): [`prepare`], then
+/// [`Prepared::run`].
+pub fn scan(
+    inputs: &[String],
+    options: &ScanOptions,
+    observer: &mut dyn ScanObserver,
+) -> Result<ScanReport, ScanError> {
+    prepare(inputs, options, observer)?.run(options, observer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{BackendInfo, BackendKind, CpuAccumulator, Moments};
+    use std::time::Duration;
+
+    const NO_HANG: Duration = Duration::from_secs(60);
+
+    fn shape() -> Shape {
+        Shape::new(8, 6, 1, 8).unwrap()
+    }
+
+    fn frame(i: usize) -> Frame {
+        Frame::from_u8(shape(), vec![(i * 7 % 251) as u8; 48]).unwrap()
+    }
+
+    fn paths(n: usize) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| PathBuf::from(format!("f{i:03}.png")))
+            .collect()
+    }
+
+    /// Runs `f` on a thread and fails the test if it has not finished within [`NO_HANG`].
+    fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(NO_HANG).expect("the scan hung")
+    }
+
+    #[test]
+    fn a_decoder_panic_fails_that_file_only() {
+        let (used, failed) = within_a_minute(|| {
+            let files = paths(40);
+            let mut acc = CpuAccumulator::with_options(shape(), 3, Some(1));
+            let decode = |p: &Path, _: &Arc<FramePool>| {
+                let i: usize = p.to_str().unwrap()[1..4].parse().unwrap();
+                if i == 5 {
+                    panic!("crafted file");
+                }
+                Ok(frame(i))
+            };
+            let (used, failed) =
+                accumulate_with(&files, &mut acc, 3, &mut Silent, &decode).unwrap();
+            (used, failed)
+        });
+        assert_eq!(used, 39);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].path(), Path::new("f005.png"));
+        assert!(
+            failed[0].to_string().contains("crafted file"),
+            "{}",
+            failed[0]
+        );
+    }
+
+    /// An accumulator that fails on its third frame.
+    struct Failing(usize);
+
+    impl Accumulator for Failing {
+        fn shape(&self) -> Shape {
+            shape()
+        }
+        fn add(&mut self, _: Frame) -> Result<(), StatsError> {
+            self.0 += 1;
+            if self.0 == 3 {
+                return Err(StatsError::ShapeMismatch {
+                    expected: "a".into(),
+                    found: "b".into(),
+                });
+            }
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> Result<Moments, StatsError> {
+            Ok(Moments::new(shape()))
+        }
+        fn info(&self) -> BackendInfo {
+            BackendInfo {
+                kind: BackendKind::Cpu,
+                adapter: String::new(),
+                driver: String::new(),
+            }
+        }
+        fn frames_held(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn a_failing_accumulator_stops_the_decoders() {
+        for _ in 0..20 {
+            let result = within_a_minute(|| {
+                let files = paths(200);
+                let decode = |p: &Path, _: &Arc<FramePool>| {
+                    let i: usize = p.to_str().unwrap()[1..4].parse().unwrap();
+                    Ok(frame(i))
+                };
+                accumulate_with(&files, &mut Failing(0), 4, &mut Silent, &decode).is_err()
+            });
+            assert!(result);
+        }
+    }
+
+    /// The race an abort must not lose: a decoder has checked the window under the lock and is
+    /// about to wait. An abort that does not take the lock would set the flag and notify in that
+    /// gap, and the decoder would then wait forever.
+    #[test]
+    fn an_abort_waits_for_a_decoder_between_its_check_and_its_wait() {
+        let window = Arc::new(Window::new(2));
+        let held = window.lock();
+        let aborter = {
+            let window = window.clone();
+            std::thread::spawn(move || window.abort())
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !aborter.is_finished(),
+            "abort went ahead while a decoder held the window"
+        );
+        drop(held);
+        aborter.join().unwrap();
+        assert!(!window.wait_turn(100), "an aborted window lets nobody on");
+    }
+
+    #[test]
+    fn an_abort_wakes_a_waiting_decoder() {
+        let window = Arc::new(Window::new(2));
+        let waiter = {
+            let window = window.clone();
+            std::thread::spawn(move || window.wait_turn(10))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        window.abort();
+        assert!(!within_a_minute(move || waiter.join().unwrap()));
+        window.advance(0);
+        assert!(!window.wait_turn(0));
+        let open = Window::new(2);
+        assert!(open.wait_turn(1));
+    }
 }

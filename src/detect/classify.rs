@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::score::{surrounding, FROZEN_RATIO};
 use super::{Defect, Scores};
-use crate::stats::cpu::Geometry;
+use crate::geometry::Geometry;
 use crate::stats::Moments;
 
 /// The kinds of defective photosites.

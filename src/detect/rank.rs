@@ -45,10 +45,12 @@ impl Ord for Key {
     }
 }
 
+/// Subpixels ranked per parallel task.
 const BLOCK: usize = 1 << 16;
 
+/// The `k` lowest keys of one block, unordered.
 fn block_lowest(m2: &[f32], offset: usize, k: usize) -> Vec<Key> {
-    let mut heap: BinaryHeap<Key> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<Key> = BinaryHeap::with_capacity(k.min(m2.len()) + 1);
     // The largest kept value: anything above it is rejected with one comparison.
     let mut worst = f32::NAN;
     for (i, &v) in m2.iter().enumerate() {
@@ -69,20 +71,44 @@ fn block_lowest(m2: &[f32], offset: usize, k: usize) -> Vec<Key> {
     heap.into_vec()
 }
 
+/// The lowest `k` of two ascending lists, ascending.
+fn merge_lowest(a: Vec<Key>, b: Vec<Key>, k: usize) -> Vec<Key> {
+    let mut out = Vec::with_capacity(k.min(a.len() + b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while out.len() < k {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(key) => out.push(key),
+            None => break,
+        }
+    }
+    out
+}
+
 /// The `k` subpixels with the lowest `M2`, lowest first, ties by position (row, column, channel).
-/// The first entry is the argmin. NaN sorts last.
+/// The first entry is the argmin. NaN sorts last. Memory beyond the result is a few lists of at
+/// most `k` keys (one per thread), whatever the sensor's size; `k` beyond the number of subpixels
+/// gives every subpixel.
 pub fn lowest_m2(moments: &Moments, k: usize) -> Vec<Candidate> {
+    let k = k.min(moments.m2.len());
     if k == 0 {
         return Vec::new();
     }
-    let mut keys: Vec<Key> = moments
+    let keys: Vec<Key> = moments
         .m2
         .par_chunks(BLOCK)
         .enumerate()
-        .flat_map_iter(|(b, chunk)| block_lowest(chunk, b * BLOCK, k))
-        .collect();
-    keys.sort_unstable();
-    keys.truncate(k);
+        .map(|(b, chunk)| {
+            let mut keys = block_lowest(chunk, b * BLOCK, k);
+            keys.sort_unstable();
+            keys
+        })
+        .reduce(Vec::new, |a, b| merge_lowest(a, b, k));
     keys.into_iter()
         .map(|Key(m2, index)| {
             let (x, y, channel) = moments.shape.position(index);
@@ -107,7 +133,7 @@ mod tests {
     fn moments(m2: Vec<f32>) -> Moments {
         let shape = Shape::new(m2.len() as u32, 1, 1, 8).unwrap();
         let mut m = Moments::new(shape);
-        m.n = crate::stats::Counts::Uniform(5);
+        m.n = 5;
         m.mean = (0..m2.len()).map(|i| i as f32).collect();
         m.m2 = m2;
         m
@@ -135,15 +161,17 @@ mod tests {
         let m = moments(m2.clone());
         let mut idx: Vec<usize> = (0..len).collect();
         idx.sort_by(|&a, &b| m2[a].total_cmp(&m2[b]).then(a.cmp(&b)));
-        let got: Vec<usize> = lowest_m2(&m, 50).iter().map(|c| c.index).collect();
-        assert_eq!(got, idx[..50]);
+        for k in [1, 50, BLOCK + 7, len, len + 1000, usize::MAX] {
+            let got: Vec<usize> = lowest_m2(&m, k).iter().map(|c| c.index).collect();
+            assert_eq!(got, idx[..k.min(len)], "k = {k}");
+        }
     }
 
     #[test]
     fn positions_follow_the_interleaved_layout() {
         let shape = Shape::new(5, 4, 3, 8).unwrap();
         let mut m = Moments::new(shape);
-        m.n = crate::stats::Counts::Uniform(3);
+        m.n = 3;
         m.m2.fill(10.0);
         let i = shape.index(3, 2, 1);
         m.m2[i] = 0.5;

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::DetectOptions;
-use crate::stats::cpu::{Geometry, NEIGHBOUR_DISTANCE};
+use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::stats::Moments;
 
 /// Distance, in pixels, of the ring whose residual spread says how textured a place is. Beyond the
@@ -218,12 +218,9 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
     let (width, height) = (shape.width as usize, shape.height as usize);
     let row = width * channels;
     let least = FROZEN_MIN_SPREAD * shape.max_value() as f32;
-    // With one count for every subpixel, "may be frozen" compares M2s directly (see
+    // Every subpixel saw the same frames, so "may be frozen" compares M2s directly (see
     // `may_be_frozen`); inside the border band the ring needs no mirroring.
-    let uniform = match m.n {
-        crate::stats::Counts::Uniform(n) if n >= 2 => Some(least * least * (n - 1) as f32),
-        _ => None,
-    };
+    let uniform = (m.n >= 2).then(|| least * least * (m.n - 1) as f32);
     let (reach_x, reach_y) = (LOCAL_DISTANCE * channels, LOCAL_DISTANCE * row);
     let hits: Vec<(usize, f32)> = (0..height)
         .into_par_iter()
@@ -292,14 +289,13 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
 mod tests {
     use super::*;
     use crate::input::Shape;
-    use crate::stats::Counts;
 
     /// Statistics with every kind of subpixel in them: mostly ordinary, some far off their
     /// neighbours, some much stiller than their ring, some both.
-    fn moments(counts: Counts) -> Moments {
+    fn moments(frames: u32) -> Moments {
         let shape = Shape::new(41, 29, 3, 8).unwrap();
         let mut m = Moments::new(shape);
-        m.n = counts;
+        m.n = frames;
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut unit = || {
             state ^= state << 13;
@@ -329,13 +325,8 @@ mod tests {
     #[test]
     fn the_pruned_pass_keeps_what_scoring_everything_keeps() {
         let len = 41 * 29 * 3;
-        let per: Vec<u32> = (0..len as u32).map(|i| 18 + i % 5).collect();
-        for (counts, dark) in [
-            (Counts::Uniform(20), false),
-            (Counts::PerSubpixel(per), false),
-            (Counts::Uniform(20), true),
-        ] {
-            let m = moments(counts);
+        for (frames, dark) in [(20, false), (1, false), (20, true)] {
+            let m = moments(frames);
             let options = DetectOptions {
                 sensitivity: 1.6,
                 dark,

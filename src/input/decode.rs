@@ -208,6 +208,38 @@ pub fn decode_file_pooled(
     Ok(frame.recycle_into(pool))
 }
 
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs a decoder under [`guard_decoder`]: a program's panic hook can stay
+/// quiet then, as the panic becomes that file's error.
+pub fn in_guarded_decoder() -> bool {
+    IN_DECODER.with(|f| f.get())
+}
+
+/// Runs a decoder on `path`; a panic inside it (a crafted file can make a decoder panic) becomes
+/// that file's [`DecodeError`] instead of ending the scan.
+pub fn guard_decoder<T>(
+    path: &Path,
+    decode: impl FnOnce() -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let outer = IN_DECODER.with(|f| f.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    IN_DECODER.with(|f| f.set(outer));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(DecodeError::Format {
+            path: path.to_path_buf(),
+            reason: format!("the decoder failed on this file ({})", one_line(what)),
+        })
+    })
+}
+
 /// Decodes `path` into a fresh buffer, checking that it has the `expected` shape.
 pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
     decode_file_pooled(path, expected, &FramePool::new(0))

@@ -1,7 +1,7 @@
 //! Discovery: expands the inputs (files, directories, glob patterns) into a stable list of files,
 //! reads their headers, picks the frame shape most of them share, and lists every file it skips.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -68,7 +68,29 @@ fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-fn walk(dir: &Path, files: &mut BTreeSet<PathBuf>, skipped: &mut Vec<Skipped>) {
+/// Walks `dir` recursively for image files. Folder links are followed, but a folder already
+/// walked (compared as a canonical path) is not entered again, so a link to a parent folder
+/// neither loops nor counts a file twice.
+fn walk(
+    dir: &Path,
+    files: &mut BTreeSet<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) {
+    match dir.canonicalize() {
+        Ok(real) => {
+            if !visited.insert(real) {
+                return;
+            }
+        }
+        Err(e) => {
+            skipped.push(Skipped {
+                path: dir.to_path_buf(),
+                reason: format!("cannot read directory: {e}"),
+            });
+            return;
+        }
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -92,11 +114,21 @@ fn walk(dir: &Path, files: &mut BTreeSet<PathBuf>, skipped: &mut Vec<Skipped>) {
         };
         let path = entry.path();
         if path.is_dir() {
-            walk(&path, files, skipped);
+            walk(&path, files, visited, skipped);
         } else if has_image_extension(&path) {
             files.insert(path);
         }
     }
+}
+
+/// `files` (sorted) with every file that another, earlier-sorted path already names (through a
+/// link, `..` or a second input) left out.
+fn once_each(files: BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    files
+        .into_iter()
+        .filter(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())))
+        .collect()
 }
 
 /// Files found by [`expand_inputs`], the entries it could not read, and the inputs that matched nothing.
@@ -113,14 +145,16 @@ pub struct Expanded {
 /// Expands inputs into a sorted, de-duplicated list of files.
 ///
 /// An existing file is taken as it is; a directory is walked recursively for image files
-/// ([`IMAGE_EXTENSIONS`], any case); anything else containing `*`, `?` or `[` is a glob pattern,
-/// expanded here (so quoted patterns work) and matched case-insensitively. Directories a
-/// pattern matches are walked too.
+/// ([`IMAGE_EXTENSIONS`], any case), following folder links but entering each folder once;
+/// anything else containing `*`, `?` or `[` is a glob pattern, expanded here (so quoted patterns
+/// work) and matched case-insensitively. Directories a pattern matches are walked too. A file
+/// reached by two paths (links, `..`, overlapping inputs) is listed once.
 pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
     if inputs.is_empty() {
         return Err(InputError::NoInputs);
     }
     let mut files = BTreeSet::new();
+    let mut visited = HashSet::new();
     let mut skipped = Vec::new();
     let mut unmatched = Vec::new();
     let options = glob::MatchOptions {
@@ -132,7 +166,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
         let before = files.len();
         let path = Path::new(input);
         if path.is_dir() {
-            walk(path, &mut files, &mut skipped);
+            walk(path, &mut files, &mut visited, &mut skipped);
         } else if path.exists() {
             files.insert(path.to_path_buf());
         } else if is_glob(input) {
@@ -142,7 +176,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
             })?;
             for entry in paths {
                 match entry {
-                    Ok(p) if p.is_dir() => walk(&p, &mut files, &mut skipped),
+                    Ok(p) if p.is_dir() => walk(&p, &mut files, &mut visited, &mut skipped),
                     Ok(p) => {
                         files.insert(p);
                     }
@@ -163,7 +197,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
         }
     }
     Ok(Expanded {
-        files: files.into_iter().collect(),
+        files: once_each(files),
         skipped,
         unmatched,
     })
@@ -192,7 +226,7 @@ pub fn discover(inputs: &[String]) -> Result<Discovery, InputError> {
     let headers: Vec<(PathBuf, Result<_, DecodeError>)> = files
         .into_par_iter()
         .map(|p| {
-            let h = probe(&p);
+            let h = super::decode::guard_decoder(&p, || probe(&p));
             (p, h)
         })
         .collect();

@@ -3,7 +3,7 @@
 pub mod decode;
 pub mod discover;
 
-pub use decode::{decode_file, decode_file_pooled, DecodeError};
+pub use decode::{decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, DecodeError};
 pub use discover::{discover, Discovery, InputError, Skipped};
 
 use std::sync::{Arc, Mutex};
@@ -94,6 +94,24 @@ pub fn channel_name(shape: &Shape, channel: u32) -> &'static str {
         "L"
     } else {
         ["R", "G", "B"][channel as usize % 3]
+    }
+}
+
+/// A packed sample type the statistics read directly.
+pub trait Sample: Copy + Send + Sync {
+    /// The sample as f32 (exact: samples have at most 16 bits).
+    fn to_f32(self) -> f32;
+}
+impl Sample for u8 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+}
+impl Sample for u16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as f32
     }
 }
 

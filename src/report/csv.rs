@@ -3,6 +3,19 @@
 use crate::detect::Candidate;
 use crate::input::{channel_name, Shape};
 
+/// The CSV exporter.
+pub struct Csv;
+
+impl super::Exporter for Csv {
+    fn format(&self) -> super::Format {
+        super::Format::Csv
+    }
+
+    fn render(&self, report: &crate::scan::ScanReport) -> Vec<u8> {
+        render(&report.shape, &report.lowest).into_bytes()
+    }
+}
+
 /// Header and one row per candidate: `rank,x,y,channel,channel_name,m2,variance,mean`.
 pub fn render(shape: &Shape, lowest: &[Candidate]) -> String {
     let mut s = String::from("rank,x,y,channel,channel_name,m2,variance,mean\n");

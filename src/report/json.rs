@@ -37,6 +37,19 @@ struct Report<'a> {
     defects: &'a [crate::detect::Defect],
 }
 
+/// The JSON exporter.
+pub struct Json;
+
+impl super::Exporter for Json {
+    fn format(&self) -> super::Format {
+        super::Format::Json
+    }
+
+    fn render(&self, report: &ScanReport) -> Vec<u8> {
+        render(report).into_bytes()
+    }
+}
+
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &ScanReport) -> String {
     let doc = Report {

@@ -1,19 +1,96 @@
-//! Output: the human table, the JSON and CSV reports, the defect map and crops, and safe writing
-//! of report files.
+//! Output: one [`Exporter`] per format (text table, JSON, CSV, defect map, crops), each in its own
+//! file, the checks every output passes before a scan starts, and the one loop that writes them
+//! (atomically for files).
 
+pub mod crops;
 pub mod csv;
-pub mod image;
+pub mod draw;
 pub mod json;
+pub mod map;
 pub mod text;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use crate::scan::ScanReport;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The human table ([`text`]).
+    Text,
+    /// The JSON report ([`json`]).
+    Json,
+    /// The lowest-variance list as CSV ([`csv`]).
+    Csv,
+    /// The defect map, PNG ([`map`]).
+    Map,
+    /// The crops contact sheet, PNG ([`crops`]).
+    Crops,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Csv,
+        Format::Map,
+        Format::Crops,
+    ];
+
+    /// The format's name, as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Map => "map",
+            Format::Crops => "crops",
+        }
+    }
+
+    /// The exporter that writes this format.
+    pub fn exporter(self) -> &'static dyn Exporter {
+        match self {
+            Format::Text => &text::Text,
+            Format::Json => &json::Json,
+            Format::Csv => &csv::Csv,
+            Format::Map => &map::Map,
+            Format::Crops => &crops::Crops,
+        }
+    }
+
+    /// True for formats that are pictures (never written to a terminal).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Map | Format::Crops)
+    }
+}
+
+/// Turns a scan report into the bytes of one format.
+pub trait Exporter: Sync {
+    /// The format written.
+    fn format(&self) -> Format;
+    /// The whole output for `report`.
+    fn render(&self, report: &ScanReport) -> Vec<u8>;
+}
+
+/// One requested output: a format and where it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// The format.
+    pub format: Format,
+    /// Where it goes.
+    pub dest: Destination,
+}
 
 /// Where a report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
     /// Standard output (`-`).
     Stdout,
+    /// Standard error (the human table, when standard output carries another format).
+    Stderr,
     /// A file, written atomically.
     File(PathBuf),
 }
@@ -29,9 +106,25 @@ impl Destination {
     }
 }
 
-/// Errors writing a report.
+/// Errors checking or writing a report.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The reader of standard output has gone (`| head`): not worth a message.
+    #[error("standard output was closed")]
+    ClosedPipe,
+    /// Two outputs name the same file or both go to standard output.
+    #[error("{first} and {second} both write to {target}")]
+    Clash {
+        /// The first output's format.
+        first: &'static str,
+        /// The second output's format.
+        second: &'static str,
+        /// The file both name, or standard output.
+        target: String,
+    },
+    /// An output names a file the scan reads.
+    #[error("{0}: is also an input; refusing to write over it")]
+    IsInput(PathBuf),
     /// The file exists and overwriting was not asked for.
     #[error("{0}: already exists (pass --force to replace it)")]
     Exists(PathBuf),
@@ -85,18 +178,113 @@ pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), Outpu
     Ok(())
 }
 
+/// Writes `contents` to a stream; a closed pipe is [`OutputError::ClosedPipe`].
+fn write_stream(mut out: impl Write, name: &str, contents: &[u8]) -> Result<(), OutputError> {
+    out.write_all(contents)
+        .and_then(|_| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => OutputError::ClosedPipe,
+            _ => OutputError::Io {
+                path: PathBuf::from(name),
+                reason: e.to_string(),
+            },
+        })
+}
+
 /// Writes `contents` to `dest`.
 pub fn write_to(dest: &Destination, contents: &[u8], force: bool) -> Result<(), OutputError> {
     match dest {
-        Destination::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(contents)
-                .and_then(|_| out.flush())
-                .map_err(|e| OutputError::Io {
-                    path: PathBuf::from("-"),
-                    reason: e.to_string(),
-                })
-        }
+        Destination::Stdout => write_stream(std::io::stdout().lock(), "-", contents),
+        Destination::Stderr => write_stream(std::io::stderr().lock(), "stderr", contents),
         Destination::File(p) => write_file(p, contents, force),
     }
+}
+
+/// The path `path` will have once written: its folder made canonical (symbolic links and `..`
+/// resolved) and its name kept, so two spellings of one file compare equal before it exists.
+pub fn canonical_target(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (dir.canonicalize(), path.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Checks requested outputs before any work: each file may be written ([`check_writable`]), no
+/// two outputs share a file (compared as canonical paths) or standard output, and no output is
+/// one of the `inputs` that exist as files.
+pub fn check_outputs(
+    outputs: &[Output],
+    inputs: &[PathBuf],
+    force: bool,
+) -> Result<(), OutputError> {
+    let mut seen: Vec<(PathBuf, Format)> = Vec::new();
+    let mut stdout: Option<Format> = None;
+    for o in outputs {
+        match &o.dest {
+            Destination::Stdout => {
+                if let Some(first) = stdout {
+                    return Err(OutputError::Clash {
+                        first: first.name(),
+                        second: o.format.name(),
+                        target: "standard output".into(),
+                    });
+                }
+                stdout = Some(o.format);
+            }
+            Destination::Stderr => {}
+            Destination::File(p) => {
+                check_writable(p, force)?;
+                let target = canonical_target(p);
+                if let Some((_, first)) = seen.iter().find(|(t, _)| *t == target) {
+                    return Err(OutputError::Clash {
+                        first: first.name(),
+                        second: o.format.name(),
+                        target: p.display().to_string(),
+                    });
+                }
+                seen.push((target, o.format));
+            }
+        }
+    }
+    check_not_inputs(outputs, inputs)
+}
+
+/// Refuses an output file that is one of `inputs` (compared as canonical paths).
+pub fn check_not_inputs(outputs: &[Output], inputs: &[PathBuf]) -> Result<(), OutputError> {
+    let inputs: std::collections::HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    for o in outputs {
+        if let Destination::File(p) = &o.dest {
+            if inputs.contains(&canonical_target(p)) {
+                return Err(OutputError::IsInput(p.clone()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Renders and writes every output in order. Returns the errors (each names its file); a closed
+/// standard output stops the loop, as nobody reads what follows.
+pub fn write_outputs(report: &ScanReport, outputs: &[Output], force: bool) -> Vec<OutputError> {
+    let mut errors = Vec::new();
+    for o in outputs {
+        let bytes = o.format.exporter().render(report);
+        if let Err(e) = write_to(&o.dest, &bytes, force) {
+            let closed = matches!(e, OutputError::ClosedPipe);
+            errors.push(e);
+            if closed {
+                break;
+            }
+        }
+    }
+    errors
 }

@@ -5,6 +5,19 @@ use std::fmt::Write;
 use crate::input::channel_name;
 use crate::scan::ScanReport;
 
+/// The text exporter: the human table.
+pub struct Text;
+
+impl super::Exporter for Text {
+    fn format(&self) -> super::Format {
+        super::Format::Text
+    }
+
+    fn render(&self, report: &ScanReport) -> Vec<u8> {
+        render(report).into_bytes()
+    }
+}
+
 /// The report as text: frames, backend, skipped files, the argmin, the top-k table and the
 /// defects.
 pub fn render(report: &ScanReport) -> String {

@@ -11,55 +11,21 @@ use serde::Serialize;
 
 use crate::input::{Frame, Shape};
 
-/// Frames seen by each subpixel: one number when every subpixel saw every frame (the usual case,
-/// kept without a 4-byte-per-subpixel array), else one count per subpixel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Counts {
-    /// Every subpixel saw `n` frames.
-    Uniform(u32),
-    /// A count per subpixel.
-    PerSubpixel(Vec<u32>),
-}
-
-impl Counts {
-    /// Frames seen by subpixel `i`.
-    #[inline]
-    pub fn get(&self, i: usize) -> u32 {
-        match self {
-            Counts::Uniform(n) => *n,
-            Counts::PerSubpixel(v) => v[i],
-        }
-    }
-
-    /// The largest count.
-    pub fn max(&self) -> u32 {
-        match self {
-            Counts::Uniform(n) => *n,
-            Counts::PerSubpixel(v) => v.iter().copied().max().unwrap_or(0),
-        }
-    }
-
-    /// Counts read back from a per-subpixel array, made [`Counts::Uniform`] when they all agree.
-    pub fn from_vec(v: Vec<u32>) -> Self {
-        match v.first() {
-            Some(&first) if v.iter().all(|&n| n == first) => Counts::Uniform(first),
-            None => Counts::Uniform(0),
-            _ => Counts::PerSubpixel(v),
-        }
-    }
-}
-
-/// Per-subpixel running statistics: count, mean and sum of squared deviations (`M2`) of the
-/// values, and the same of the residuals (value − the median of the four same-channel neighbours
-/// at distance 2, see [`cpu::neighbour_estimate`]).
+/// Per-subpixel running statistics: mean and sum of squared deviations (`M2`) of the values, and
+/// the same of the residuals (value − the median of the four same-colour neighbours, see
+/// [`crate::geometry::neighbour_estimate`]), over `n` frames.
+///
+/// Every subpixel sees every frame (accumulators take whole frames of one shape), so the count is
+/// one number. These four arrays are the whole state of a backend: the CPU backend updates them in
+/// place, the GPU backend reads them back into one.
 ///
 /// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Moments {
     /// The frame shape the statistics describe.
     pub shape: Shape,
-    /// Frames seen by each subpixel.
-    pub n: Counts,
+    /// Frames seen (by every subpixel).
+    pub n: u32,
     /// Running mean of each subpixel.
     pub mean: Vec<f32>,
     /// Running sum of squared deviations from the mean (`M2`); variance is `M2 / (n - 1)`.
@@ -76,7 +42,7 @@ impl Moments {
         let len = shape.subpixels();
         Moments {
             shape,
-            n: Counts::Uniform(0),
+            n: 0,
             mean: crate::mem::filled(len, 0.0),
             m2: crate::mem::filled(len, 0.0),
             res_mean: crate::mem::filled(len, 0.0),
@@ -96,7 +62,7 @@ impl Moments {
 
     /// `m2[i] / (n - 1)`, 0 when subpixel `i` saw fewer than two frames.
     fn sample_variance(&self, m2: &[f32], i: usize) -> f32 {
-        let n = self.n.get(i);
+        let n = self.n;
         if n < 2 {
             0.0
         } else {
@@ -114,9 +80,19 @@ impl Moments {
         self.variance(i).max(0.0).sqrt()
     }
 
-    /// Frames seen (the largest per-subpixel count).
+    /// Frames seen.
     pub fn frames(&self) -> u32 {
-        self.n.max()
+        self.n
+    }
+
+    /// The four state arrays, mutably, in the order mean, `M2`, residual mean, residual `M2`.
+    pub fn arrays_mut(&mut self) -> [&mut Vec<f32>; 4] {
+        [
+            &mut self.mean,
+            &mut self.m2,
+            &mut self.res_mean,
+            &mut self.res_m2,
+        ]
     }
 
     /// Adds `other`'s statistics to these with Chan et al.'s parallel formula, as if every frame
@@ -134,11 +110,11 @@ impl Moments {
             *mean = (*mean as f64 + delta * nb / n) as f32;
             *m2 = (*m2 as f64 + m2_b as f64 + delta * delta * na * nb / n) as f32;
         }
+        let (na, nb) = (self.n as f64, other.n as f64);
+        if nb == 0.0 {
+            return Ok(());
+        }
         for i in 0..self.mean.len() {
-            let (na, nb) = (self.n.get(i) as f64, other.n.get(i) as f64);
-            if nb == 0.0 {
-                continue;
-            }
             chan(
                 na,
                 nb,
@@ -156,14 +132,7 @@ impl Moments {
                 other.res_m2[i],
             );
         }
-        self.n = match (&self.n, &other.n) {
-            (Counts::Uniform(a), Counts::Uniform(b)) => Counts::Uniform(a + b),
-            _ => Counts::from_vec(
-                (0..self.mean.len())
-                    .map(|i| self.n.get(i) + other.n.get(i))
-                    .collect(),
-            ),
-        };
+        self.n += other.n;
         Ok(())
     }
 }
@@ -217,6 +186,9 @@ pub trait Accumulator: Send {
     fn finish(self: Box<Self>) -> Result<Moments, StatsError>;
     /// What this backend is, for reports.
     fn info(&self) -> BackendInfo;
+    /// The most frames the backend keeps before consuming them (a CPU batch; 0 when frames are
+    /// copied out as they come): with the decoders' window, how many frames can be alive at once.
+    fn frames_held(&self) -> usize;
 }
 
 pub(crate) fn check_shape(expected: Shape, frame: &Frame) -> Result<(), StatsError> {

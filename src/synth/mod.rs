@@ -274,3 +274,11 @@ pub fn write_frame_jpeg(
     };
     enc.encode(data, w, h, color).map_err(|e| e.to_string())
 }
+
+/// A 3:2 shape of about `mp` megapixels, width a multiple of 16.
+pub fn shape_for_megapixels(mp: u32) -> Shape {
+    let pixels = mp as f64 * 1e6;
+    let height = ((pixels / 1.5).sqrt() / 16.0).round() as u32 * 16;
+    let width = ((pixels / height as f64) / 16.0).round() as u32 * 16;
+    Shape::new(width, height, 3, 8).expect("valid bench shape")
+}

@@ -563,8 +563,8 @@ fn demosaic(m: &[f32], w: usize, h: usize) -> Vec<[f32; 3]> {
     let mut out = vec![[0f32; 3]; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         let at = |x: isize, y: isize| -> f32 {
-            let xx = crate::stats::cpu::reflect(x, w);
-            let yy = crate::stats::cpu::reflect(y, h);
+            let xx = crate::geometry::reflect(x, w);
+            let yy = crate::geometry::reflect(y, h);
             m[yy * w + xx]
         };
         for (x, px) in row.iter_mut().enumerate() {
@@ -596,6 +596,12 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
         return Err(SynthError::Spec(
             "a set needs at least 8x8 pixels and one frame".into(),
         ));
+    }
+    if !spec.width.is_multiple_of(2) || !spec.height.is_multiple_of(2) {
+        return Err(SynthError::Spec(format!(
+            "{}x{}: the simulated RGGB sensor needs an even width and height",
+            spec.width, spec.height
+        )));
     }
     if spec.format == SetFormat::Jpeg && (spec.width > 65_535 || spec.height > 65_535) {
         return Err(SynthError::Spec(

@@ -1,5 +1,5 @@
-//! The `bench` command: decode-only, accumulate-only and end-to-end throughput per backend, on the
-//! user's files or on synthetic 12, 24 and 45 MP JPEGs, as a table or JSON.
+//! The `bench` measurements: decode-only, accumulate-only and end-to-end throughput per backend,
+//! on the user's files or on synthetic 12, 24 and 45 MP JPEGs, as a table or JSON.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::input::{discover, Frame, Shape};
-use crate::scan::{accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent};
-use crate::stats::{
+use hotpixels::input::{discover, Frame, Shape};
+use hotpixels::scan::{accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent};
+use hotpixels::stats::{
     gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
     StatsError,
 };
-use crate::synth::{scene_frame, write_frame_jpeg, Chroma};
+use hotpixels::synth::{scene_frame, shape_for_megapixels, write_frame_jpeg, Chroma};
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -55,7 +55,7 @@ impl Default for BenchOptions {
             frames: 16,
             accumulate_frames: 8,
             quality: 92,
-            jobs: crate::scan::default_jobs(),
+            jobs: hotpixels::scan::default_jobs(),
             gpu: GpuChoice::Hardware,
             repeat: 3,
         }
@@ -142,6 +142,9 @@ impl Accumulator for Discard {
             driver: String::new(),
         }
     }
+    fn frames_held(&self) -> usize {
+        0
+    }
 }
 
 fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) -> BenchRow {
@@ -158,14 +161,6 @@ fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) ->
         gigabytes_per_second: fps * shape.frame_bytes() as f64 / 1e9,
         vs_decode: None,
     }
-}
-
-/// A 3:2 shape of about `mp` megapixels, width a multiple of 16.
-pub fn shape_for_megapixels(mp: u32) -> Shape {
-    let pixels = mp as f64 * 1e6;
-    let height = ((pixels / 1.5).sqrt() / 16.0).round() as u32 * 16;
-    let width = ((pixels / height as f64) / 16.0).round() as u32 * 16;
-    Shape::new(width, height, 3, 8).expect("valid bench shape")
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -273,10 +268,10 @@ fn measure_accumulate(
     };
     run("cpu", Box::new(CpuAccumulator::new(shape)))?;
     if let Some(ctx) = gpu_ctx {
-        run(
-            "gpu",
-            Box::new(ctx.accumulator(shape, GpuOptions::default())),
-        )?;
+        let acc = ctx
+            .accumulator(shape, GpuOptions::default())
+            .map_err(StatsError::from)?;
+        run("gpu", Box::new(acc))?;
     }
     Ok(())
 }
@@ -345,8 +340,8 @@ pub fn run(
         }
     }
     Ok(BenchReport {
-        tool: crate::tool_name(),
-        cores: crate::scan::default_jobs(),
+        tool: hotpixels::tool_name(),
+        cores: hotpixels::scan::default_jobs(),
         jobs: options.jobs,
         repeat: options.repeat.max(1),
         adapter: gpu_ctx.as_ref().map(|c| c.info.name.clone()),

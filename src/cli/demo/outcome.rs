@@ -4,10 +4,10 @@
 
 use std::fmt::Write;
 
-use crate::detect::Kind;
-use crate::scan::{scan, ScanError, ScanObserver, ScanOptions, ScanReport};
-use crate::synth::eval::{evaluate, touches, Quality, MATCH_RADIUS};
-use crate::synth::sensor::{write_set, SetSpec, SynthError, Truth};
+use hotpixels::detect::Kind;
+use hotpixels::scan::{scan, ScanError, ScanObserver, ScanOptions, ScanReport};
+use hotpixels::synth::eval::{evaluate, touches, Quality, MATCH_RADIUS};
+use hotpixels::synth::sensor::{write_set, SetSpec, SynthError, Truth};
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,80 @@
+//! The console observer of a scan: per-file errors as they happen, warnings after discovery, and
+//! a progress bar on standard error when it is a terminal.
+
+use std::io::Write;
+
+use hotpixels::input::{DecodeError, Discovery};
+use hotpixels::scan::ScanObserver;
+
+use super::error;
+
+/// Prints per-file errors as they happen, warnings after discovery, and a progress bar on stderr
+/// (only when stderr is a terminal and not `--quiet`).
+pub struct Console {
+    quiet: bool,
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+}
+
+impl Console {
+    /// A console; `quiet` prints errors only.
+    pub fn new(quiet: bool) -> Self {
+        Console {
+            quiet,
+            bar: None,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Clears the progress bar.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl ScanObserver for Console {
+    fn discovered(&mut self, d: &Discovery) {
+        if self.quiet {
+            return;
+        }
+        for u in &d.unmatched {
+            let _ = writeln!(
+                std::io::stderr(),
+                "hotpixels: warning: '{u}' matched no image file"
+            );
+        }
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) && d.files.len() > 1 {
+            let bar = indicatif::ProgressBar::new(d.files.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} frames  {msg}  ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            self.started = std::time::Instant::now();
+            self.bar = Some(bar);
+        }
+    }
+
+    fn decode_failed(&mut self, e: &DecodeError) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| error(e)),
+            None => error(e),
+        }
+    }
+
+    fn progress(&mut self, done: usize, _total: usize, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{:.1} frames/s  {:.0} MB/s",
+                done as f64 / secs,
+                bytes as f64 / 1e6 / secs
+            ));
+        }
+    }
+}

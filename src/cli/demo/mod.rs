@@ -1,0 +1,83 @@
+//! `hotpixels demo`: a synthetic set from the simulated camera, scanned and scored against what
+//! was planted.
+
+mod outcome;
+
+use super::console::Console;
+use super::{error, print, stopped, BackendArg, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
+use hotpixels::report;
+use hotpixels::scan::ScanOptions;
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Statistics backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendArg,
+    /// Frames in the synthetic set.
+    #[arg(long, default_value_t = 60)]
+    frames: usize,
+    /// Frame width.
+    #[arg(long, default_value_t = 640)]
+    width: u32,
+    /// Frame height.
+    #[arg(long, default_value_t = 480)]
+    height: u32,
+    /// Seed of the synthetic set.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs `demo`.
+pub fn run(a: DemoArgs) -> u8 {
+    let fits = |v: u32| (16..=8000).contains(&v) && v.is_multiple_of(2);
+    if !fits(a.width) || !fits(a.height) {
+        error("--width and --height must be even numbers between 16 and 8000");
+        return EXIT_FATAL;
+    }
+    if a.frames < 2 {
+        error("--frames must be at least 2");
+        return EXIT_FATAL;
+    }
+    let options = ScanOptions {
+        backend: a.backend.into(),
+        ..Default::default()
+    };
+    let spec = hotpixels::synth::sensor::SetSpec {
+        width: a.width,
+        height: a.height,
+        frames: a.frames,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let intro = format!(
+        "demo: {} synthetic {}x{} JPEG frames from a simulated RGGB camera with {} defective \
+         photosites (bursts, underexposed frames), written to a temporary folder",
+        spec.frames,
+        spec.width,
+        spec.height,
+        spec.hot + spec.warm + spec.stuck + spec.dead + 2 * spec.pairs
+    );
+    if let Err(stop) = print(&(intro + "\n")) {
+        return stopped(stop);
+    }
+    let mut console = Console::new(false);
+    let result = outcome::run_demo(&spec, options, &mut console);
+    console.finish();
+    match result {
+        Ok(outcome) => {
+            let text = report::text::render(&outcome.report) + &outcome.render();
+            if let Err(stop) = print(&text) {
+                return stopped(stop);
+            }
+            if outcome.passed() {
+                EXIT_OK
+            } else {
+                EXIT_SOME_FAILED
+            }
+        }
+        Err(e) => {
+            error(e);
+            EXIT_FATAL
+        }
+    }
+}

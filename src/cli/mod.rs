@@ -1,0 +1,136 @@
+//! The command line: one module per subcommand, each turning its clap arguments into a validated
+//! config before any work starts and printing what the library returns. Per-file errors are
+//! counted, not fatal; a closed standard output ends the run quietly.
+
+mod bench;
+mod console;
+mod demo;
+mod devices;
+mod scan;
+mod synth;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use hotpixels::report::{self, Destination, OutputError};
+use hotpixels::scan::BackendChoice;
+
+/// Exit status: the run completed.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the run completed, but some files failed to decode.
+pub const EXIT_SOME_FAILED: u8 = 1;
+/// Exit status: nothing could be done (bad arguments, no input, no usable frame).
+pub const EXIT_FATAL: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hotpixels",
+    version,
+    about = "Find a camera sensor's hot, warm, stuck and dead pixels from many photos or dark frames"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan photos (files, folders or glob patterns) and rank the subpixels that never change.
+    Scan(scan::ScanArgs),
+    /// List the GPU adapters this machine offers.
+    Devices,
+    /// Scan a synthetic set from a simulated camera with planted defects and check what is found.
+    Demo(demo::DemoArgs),
+    /// Measure decode, accumulate and whole-scan throughput per backend.
+    Bench(bench::BenchArgs),
+    /// Write a synthetic test set: frames from a simulated camera with defects, and truth.json.
+    Synth(synth::SynthArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendArg {
+    /// A hardware GPU if there is one, else the CPU.
+    Auto,
+    /// Any GPU adapter, software ones included.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Gpu => BackendChoice::Gpu,
+            BackendArg::Cpu => BackendChoice::Cpu,
+        }
+    }
+}
+
+/// Prints `hotpixels: error: MSG` on standard error.
+pub fn error(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");
+}
+
+/// What ends a command early besides its own errors.
+#[derive(Debug)]
+pub enum Stop {
+    /// Standard output was closed by its reader: exit quietly.
+    ClosedPipe,
+    /// Writing failed otherwise; the message was printed.
+    Failed,
+}
+
+/// Writes `text` to standard output. A closed pipe (`| head`) is [`Stop::ClosedPipe`], not a panic.
+pub fn print(text: &str) -> Result<(), Stop> {
+    match report::write_to(&Destination::Stdout, text.as_bytes(), false) {
+        Ok(()) => Ok(()),
+        Err(OutputError::ClosedPipe) => Err(Stop::ClosedPipe),
+        Err(e) => {
+            error(e);
+            Err(Stop::Failed)
+        }
+    }
+}
+
+/// The exit status of a command that stopped early.
+pub fn stopped(stop: Stop) -> u8 {
+    match stop {
+        Stop::ClosedPipe => EXIT_OK,
+        Stop::Failed => EXIT_FATAL,
+    }
+}
+
+/// A panic inside a decoder becomes that file's error (reported as such), so its message is not
+/// printed twice; every other panic is reported as usual.
+fn quiet_decoder_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !hotpixels::input::in_guarded_decoder() {
+            default(info)
+        }
+    }));
+}
+
+/// Parses `args`, runs the command and returns its exit code.
+pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_FATAL } else { EXIT_OK });
+        }
+    };
+    quiet_decoder_panics();
+    let code = match cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Devices => devices::run(),
+        Command::Demo(a) => demo::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Synth(a) => synth::run(a),
+    };
+    ExitCode::from(code)
+}

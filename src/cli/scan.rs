@@ -1,0 +1,182 @@
+//! `hotpixels scan`: the arguments, their validation into a [`ScanConfig`] (every output checked
+//! before any work), the scan, and the outputs written in one loop.
+
+use std::path::PathBuf;
+
+use hotpixels::report::{self, Destination, Format, Output, OutputError};
+use hotpixels::scan::{self, ScanOptions};
+
+use super::console::Console;
+use super::{error, BackendArg, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// Image files, folders (searched recursively) or glob patterns such as 'photos/**/*.JPG'.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Statistics backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendArg,
+    /// How many lowest-variance subpixels to list.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    top: usize,
+    /// Write the JSON report to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write the lowest-variance list as CSV to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<String>,
+    /// Replace report files that already exist.
+    #[arg(long)]
+    force: bool,
+    /// Decoder threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Print only errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Find fainter defects (above 1) or only clear ones (below 1); scales the automatic threshold.
+    #[arg(long, default_value_t = 1.0, value_name = "S")]
+    sensitivity: f32,
+    /// The inputs are dark frames (lens cap on): rank by how far each mean stands from the dark level.
+    #[arg(long)]
+    dark: bool,
+    /// Draw the sensor with every defect circled and labelled by kind into FILE.png.
+    #[arg(long, value_name = "FILE.png")]
+    map: Option<std::path::PathBuf>,
+    /// Draw magnified crops around each defect, from the frame where it shows best, into FILE.png.
+    #[arg(long, value_name = "FILE.png")]
+    crops: Option<std::path::PathBuf>,
+}
+
+/// A scan's validated configuration.
+#[derive(Debug)]
+pub struct ScanConfig {
+    /// The inputs.
+    pub inputs: Vec<String>,
+    /// Options passed to the library.
+    pub options: ScanOptions,
+    /// Every output, the human table first (on standard error when standard output carries
+    /// another format; none with `--quiet`).
+    pub outputs: Vec<Output>,
+    /// Replace existing report files.
+    pub force: bool,
+    /// Print only errors.
+    pub quiet: bool,
+}
+
+impl ScanConfig {
+    /// Validates the arguments and checks every output: files writable, no two outputs on one file
+    /// or on standard output, no output that is an input. Nothing is read or written yet.
+    pub fn from_args(a: ScanArgs) -> Result<Self, String> {
+        if a.top == 0 {
+            return Err("--top must be at least 1".into());
+        }
+        if a.jobs == Some(0) {
+            return Err("--jobs must be at least 1".into());
+        }
+        if !(a.sensitivity > 0.0 && a.sensitivity.is_finite()) {
+            return Err("--sensitivity must be a positive number".into());
+        }
+        let requested = [
+            (Format::Json, a.json.as_deref().map(Destination::parse)),
+            (Format::Csv, a.csv.as_deref().map(Destination::parse)),
+            (Format::Map, a.map.map(Destination::File)),
+            (Format::Crops, a.crops.map(Destination::File)),
+        ];
+        let mut outputs: Vec<Output> = requested
+            .into_iter()
+            .filter_map(|(format, dest)| dest.map(|dest| Output { format, dest }))
+            .collect();
+        if let Some(o) = outputs
+            .iter()
+            .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
+        {
+            return Err(format!(
+                "--{} writes a PNG: name a file, not standard output",
+                o.format.name()
+            ));
+        }
+        if !a.quiet {
+            let table = if outputs.iter().any(|o| o.dest == Destination::Stdout) {
+                Destination::Stderr
+            } else {
+                Destination::Stdout
+            };
+            outputs.insert(
+                0,
+                Output {
+                    format: Format::Text,
+                    dest: table,
+                },
+            );
+        }
+        let given: Vec<PathBuf> = a.inputs.iter().map(PathBuf::from).collect();
+        report::check_outputs(&outputs, &given, a.force).map_err(|e| e.to_string())?;
+        Ok(ScanConfig {
+            inputs: a.inputs,
+            options: ScanOptions {
+                backend: a.backend.into(),
+                top: a.top,
+                jobs: a.jobs.unwrap_or_else(scan::default_jobs),
+                detect: hotpixels::detect::DetectOptions {
+                    sensitivity: a.sensitivity,
+                    dark: a.dark,
+                },
+                ..Default::default()
+            },
+            outputs,
+            force: a.force,
+            quiet: a.quiet,
+        })
+    }
+}
+
+/// Runs `scan`.
+pub fn run(a: ScanArgs) -> u8 {
+    match ScanConfig::from_args(a) {
+        Ok(cfg) => run_config(cfg),
+        Err(e) => {
+            error(e);
+            EXIT_FATAL
+        }
+    }
+}
+
+fn run_config(cfg: ScanConfig) -> u8 {
+    let mut console = Console::new(cfg.quiet);
+    let result = scan::prepare(&cfg.inputs, &cfg.options, &mut console).and_then(|prepared| {
+        // Inputs found inside folders and patterns are known now: no output may replace one.
+        if let Err(e) = report::check_not_inputs(&cfg.outputs, prepared.files()) {
+            return Ok(Err(e));
+        }
+        prepared.run(&cfg.options, &mut console).map(Ok)
+    });
+    console.finish();
+    let report = match result {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+        Err(e) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+    };
+    let mut status = if report.failed > 0 {
+        EXIT_SOME_FAILED
+    } else {
+        EXIT_OK
+    };
+    for e in report::write_outputs(&report, &cfg.outputs, cfg.force) {
+        match e {
+            OutputError::ClosedPipe => return status,
+            e => {
+                error(e);
+                status = EXIT_FATAL;
+            }
+        }
+    }
+    status
+}

@@ -1,0 +1,157 @@
+//! The `crops` format: a PNG contact sheet of magnified crops around each defect, each from the
+//! frame (of a few re-read) where the defect stands out most.
+
+use std::path::PathBuf;
+
+use image::{Rgb, RgbImage};
+
+use super::draw::{draw_text, fill, kind_colour, png_bytes, put};
+use super::{Exporter, Format};
+use crate::detect::Defect;
+use crate::input::{decode_file, Frame, Shape};
+use crate::scan::ScanReport;
+
+/// The crops exporter.
+pub struct Crops;
+
+impl Exporter for Crops {
+    fn format(&self) -> Format {
+        Format::Crops
+    }
+
+    fn render(&self, report: &ScanReport) -> Vec<u8> {
+        png_bytes(&render_crops(
+            report.shape,
+            &report.files,
+            &report.detection.defects,
+        ))
+    }
+}
+
+/// Pixels on each side of a defect in a crop (a crop is `2 · CROP_RADIUS + 1` pixels square).
+pub const CROP_RADIUS: u32 = 7;
+/// Magnification of the crops.
+pub const CROP_ZOOM: u32 = 8;
+/// Most defects on one contact sheet (the strongest).
+pub const MAX_CROPS: usize = 120;
+/// Frames re-read to find where each defect shows best.
+pub const CROP_FRAMES: usize = 16;
+
+/// A crop's pixels (RGB) and how strongly the defect showed in that frame.
+struct Crop {
+    strength: f64,
+    pixels: Vec<[u8; 3]>,
+}
+
+fn sample8(frame: &Frame, shape: Shape, x: u32, y: u32, ch: u32) -> u8 {
+    let v = frame.value(shape.index(x, y, ch.min(shape.channels - 1)));
+    (v * 255.0 / shape.max_value() as f64)
+        .round()
+        .clamp(0.0, 255.0) as u8
+}
+
+/// How far the defect's strongest subpixel stands out of its four neighbours in `frame`, in the
+/// direction of its score.
+fn strength(frame: &Frame, d: &Defect) -> f64 {
+    let est = crate::geometry::neighbour_estimate_frame(frame, d.index);
+    let v = frame.value(d.index);
+    (v - est) * d.score.signum() as f64
+}
+
+/// Builds the contact sheet: for the strongest [`MAX_CROPS`] defects, the neighbourhood from the
+/// frame (of up to [`CROP_FRAMES`] re-read, spread over the scan) where the defect stands out
+/// most, magnified, with `x,y kind` under it. Files that fail to decode are passed over.
+pub fn render_crops(shape: Shape, files: &[PathBuf], defects: &[Defect]) -> RgbImage {
+    let defects = &defects[..defects.len().min(MAX_CROPS)];
+    let side = 2 * CROP_RADIUS + 1;
+    let mut best: Vec<Option<Crop>> = (0..defects.len()).map(|_| None).collect();
+    let step = (files.len() as f64 / CROP_FRAMES as f64).max(1.0);
+    let picks: Vec<&PathBuf> = (0..CROP_FRAMES.min(files.len()))
+        .map(|k| &files[((k as f64 * step) as usize).min(files.len() - 1)])
+        .collect();
+    for path in picks {
+        let Ok(frame) = decode_file(path, shape) else {
+            continue;
+        };
+        for (d, slot) in defects.iter().zip(best.iter_mut()) {
+            let st = strength(&frame, d);
+            if slot.as_ref().is_some_and(|c| c.strength >= st) {
+                continue;
+            }
+            let mut pixels = Vec::with_capacity((side * side) as usize);
+            for dy in 0..side {
+                for dx in 0..side {
+                    let x = (d.x + dx)
+                        .checked_sub(CROP_RADIUS)
+                        .filter(|&x| x < shape.width);
+                    let y = (d.y + dy)
+                        .checked_sub(CROP_RADIUS)
+                        .filter(|&y| y < shape.height);
+                    pixels.push(match (x, y) {
+                        (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(&frame, shape, x, y, c)),
+                        _ => [0, 0, 0],
+                    });
+                }
+            }
+            *slot = Some(Crop {
+                strength: st,
+                pixels,
+            });
+        }
+    }
+    let cell = side * CROP_ZOOM;
+    let caption = 16;
+    let cols = (defects.len() as u32).clamp(1, 8);
+    let rows = (defects.len() as u32).div_ceil(cols).max(1);
+    let pad = 6;
+    let mut img = RgbImage::from_pixel(
+        cols * (cell + pad) + pad,
+        rows * (cell + caption + pad) + pad,
+        Rgb([24, 24, 24]),
+    );
+    for (k, (d, crop)) in defects.iter().zip(&best).enumerate() {
+        let (ox, oy) = (
+            pad + (k as u32 % cols) * (cell + pad),
+            pad + (k as u32 / cols) * (cell + caption + pad),
+        );
+        if let Some(crop) = crop {
+            for (p, px) in crop.pixels.iter().enumerate() {
+                let (cx, cy) = (p as u32 % side, p as u32 / side);
+                fill(
+                    &mut img,
+                    (ox + cx * CROP_ZOOM) as i64,
+                    (oy + cy * CROP_ZOOM) as i64,
+                    CROP_ZOOM,
+                    CROP_ZOOM,
+                    Rgb(*px),
+                );
+            }
+        }
+        // The defect's own pixel is outlined.
+        let colour = kind_colour(d.kind);
+        let (px, py) = (
+            (ox + CROP_RADIUS * CROP_ZOOM) as i64,
+            (oy + CROP_RADIUS * CROP_ZOOM) as i64,
+        );
+        for t in 0..CROP_ZOOM as i64 {
+            for (a, b) in [
+                (t, -1),
+                (t, CROP_ZOOM as i64),
+                (-1, t),
+                (CROP_ZOOM as i64, t),
+            ] {
+                put(&mut img, px + a, py + b, colour);
+            }
+        }
+        let label = format!("{},{} {}", d.x, d.y, d.kind.name());
+        draw_text(
+            &mut img,
+            ox as i64,
+            (oy + cell + 4) as i64,
+            &label,
+            2,
+            colour,
+        );
+    }
+    img
+}
