@@ -71,6 +71,66 @@ fn quoted_glob_is_expanded_by_the_program() {
     assert_eq!(names, ["IMG_1.PNG", "img_2.png", "top.png"]);
 }
 
+/// Runs discovery on a thread and fails if it has not finished within a minute (a walk that
+/// follows a link loop never does).
+fn discover_in_time(inputs: Vec<String>) -> hotpixels::input::Discovery {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(discover(&inputs));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("discovery did not finish: a link loop?")
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_parent_folder_neither_loops_nor_counts_a_file_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    fs::create_dir(&photos).unwrap();
+    let shape = Shape::new(20, 10, 1, 8).unwrap();
+    write_set(&photos, shape, 5, 3, "f");
+    std::os::unix::fs::symlink("..", photos.join("up")).unwrap();
+    std::os::unix::fs::symlink(".", photos.join("here")).unwrap();
+    // A second link to the same folder from outside it: its files are the same files.
+    std::os::unix::fs::symlink(&photos, dir.path().join("again")).unwrap();
+    for input in [
+        s(&photos),
+        s(dir.path()),
+        format!("{}/**/*.png", photos.display()),
+        format!("{}/**/*.png", dir.path().display()),
+    ] {
+        let d = discover_in_time(vec![input.clone()]);
+        assert_eq!(d.files.len(), 5, "{input}: {:?}", d.files);
+    }
+    // Two inputs naming the same files count them once too.
+    let d = discover_in_time(vec![s(&photos), s(&dir.path().join("again/f000.png"))]);
+    assert_eq!(d.files.len(), 5, "{:?}", d.files);
+}
+
+#[test]
+fn patterns_reach_as_deep_as_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(20, 10, 1, 8).unwrap();
+    fs::create_dir_all(dir.path().join("a/b")).unwrap();
+    let set = SyntheticSet::new(shape, 3, 0, 2);
+    write_frame_png(&set.frame(0), &dir.path().join("top.png")).unwrap();
+    write_frame_png(&set.frame(1), &dir.path().join("a/one.png")).unwrap();
+    write_frame_png(&set.frame(2), &dir.path().join("a/b/two.png")).unwrap();
+    let count = |pattern: &str| {
+        discover_in_time(vec![format!("{}/{pattern}", dir.path().display())])
+            .files
+            .len()
+    };
+    assert_eq!(count("*.png"), 1);
+    assert_eq!(count("*/*.png"), 1);
+    assert_eq!(count("*/*/*.png"), 1);
+    assert_eq!(count("**/*.png"), 3);
+    // A pattern that names a folder takes the images in it, however deep.
+    assert_eq!(count("?"), 2);
+}
+
 #[test]
 fn empty_glob_is_an_error_naming_the_pattern() {
     let dir = tempfile::tempdir().unwrap();

@@ -68,57 +68,104 @@ fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-/// Walks `dir` recursively for image files. Folder links are followed, but a folder already
-/// walked (compared as a canonical path) is not entered again, so a link to a parent folder
-/// neither loops nor counts a file twice.
-fn walk(
-    dir: &Path,
-    files: &mut BTreeSet<PathBuf>,
-    visited: &mut HashSet<PathBuf>,
-    skipped: &mut Vec<Skipped>,
-) {
-    match dir.canonicalize() {
-        Ok(real) => {
-            if !visited.insert(real) {
-                return;
-            }
-        }
-        Err(e) => {
-            skipped.push(Skipped {
-                path: dir.to_path_buf(),
-                reason: format!("cannot read directory: {e}"),
-            });
-            return;
-        }
+/// What a walk does with an entry it meets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// Leave it (and, for a folder, everything in it).
+    Nothing,
+    /// Take the file, or look into the folder (each entry asked again).
+    This,
+    /// A folder whose image files are all taken.
+    AllImages,
+}
+
+/// A recursive walk that follows folder links but enters each folder (compared as a canonical
+/// path) once, so a link to a parent folder neither loops nor counts a file twice.
+struct Walker<'a> {
+    files: &'a mut BTreeSet<PathBuf>,
+    skipped: &'a mut Vec<Skipped>,
+    visited: HashSet<PathBuf>,
+}
+
+impl Walker<'_> {
+    fn cannot_read(&mut self, path: &Path, what: &str, e: std::io::Error) {
+        self.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason: format!("cannot read {what}: {e}"),
+        });
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            skipped.push(Skipped {
-                path: dir.to_path_buf(),
-                reason: format!("cannot read directory: {e}"),
-            });
-            return;
-        }
-    };
-    for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                skipped.push(Skipped {
-                    path: dir.to_path_buf(),
-                    reason: format!("cannot read directory entry: {e}"),
-                });
-                continue;
-            }
+
+    /// Walks `dir` (the current folder when empty), at most `depth` levels down, asking `take`
+    /// about every entry: `take(path, is_folder)`.
+    fn walk(&mut self, dir: &Path, depth: usize, take: &dyn Fn(&Path, bool) -> Take) {
+        let here = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
         };
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, files, visited, skipped);
-        } else if has_image_extension(&path) {
-            files.insert(path);
+        match here.canonicalize() {
+            Ok(real) => {
+                if !self.visited.insert(real) {
+                    return;
+                }
+            }
+            Err(e) => return self.cannot_read(dir, "directory", e),
+        }
+        let entries = match std::fs::read_dir(here) {
+            Ok(e) => e,
+            Err(e) => return self.cannot_read(dir, "directory", e),
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    self.cannot_read(dir, "directory entry", e);
+                    continue;
+                }
+            };
+            let path = dir.join(entry.file_name());
+            let is_dir = path.is_dir();
+            match take(&path, is_dir) {
+                Take::Nothing => {}
+                Take::This if !is_dir => {
+                    self.files.insert(path);
+                }
+                Take::This if depth > 0 => self.walk(&path, depth - 1, take),
+                Take::This => {}
+                Take::AllImages => self.walk(&path, usize::MAX, &all_images),
+            }
         }
     }
+}
+
+/// The walk of a folder input: every image file, however deep.
+fn all_images(path: &Path, is_dir: bool) -> Take {
+    if is_dir || has_image_extension(path) {
+        Take::This
+    } else {
+        Take::Nothing
+    }
+}
+
+/// The folder a pattern's walk starts from (its components before the first wildcard) and how
+/// many levels below it the pattern reaches (unlimited with `**`).
+fn pattern_root(pattern: &str) -> (PathBuf, usize) {
+    let mut root = PathBuf::new();
+    let mut rest = Vec::new();
+    for c in Path::new(pattern).components() {
+        let text = c.as_os_str().to_string_lossy();
+        if rest.is_empty() && !is_glob(&text) {
+            root.push(c);
+        } else {
+            rest.push(text.into_owned());
+        }
+    }
+    let depth = if rest.iter().any(|c| c.contains("**")) {
+        usize::MAX
+    } else {
+        rest.len().saturating_sub(1)
+    };
+    (root, depth)
 }
 
 /// `files` (sorted) with every file that another, earlier-sorted path already names (through a
@@ -145,16 +192,16 @@ pub struct Expanded {
 /// Expands inputs into a sorted, de-duplicated list of files.
 ///
 /// An existing file is taken as it is; a directory is walked recursively for image files
-/// ([`IMAGE_EXTENSIONS`], any case), following folder links but entering each folder once;
-/// anything else containing `*`, `?` or `[` is a glob pattern, expanded here (so quoted patterns
-/// work) and matched case-insensitively. Directories a pattern matches are walked too. A file
-/// reached by two paths (links, `..`, overlapping inputs) is listed once.
+/// ([`IMAGE_EXTENSIONS`], any case); anything else containing `*`, `?` or `[` is a glob pattern,
+/// expanded here (so quoted patterns work) and matched case-insensitively, `**` spanning any
+/// number of folders. Directories a pattern matches are walked too. Walks follow folder links but
+/// enter each folder once, so a link to a parent folder does not loop; a file reached by two
+/// paths (links, `..`, overlapping inputs) is listed once.
 pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
     if inputs.is_empty() {
         return Err(InputError::NoInputs);
     }
     let mut files = BTreeSet::new();
-    let mut visited = HashSet::new();
     let mut skipped = Vec::new();
     let mut unmatched = Vec::new();
     let options = glob::MatchOptions {
@@ -165,29 +212,32 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
     for input in inputs {
         let before = files.len();
         let path = Path::new(input);
+        let mut walker = Walker {
+            files: &mut files,
+            skipped: &mut skipped,
+            visited: HashSet::new(),
+        };
         if path.is_dir() {
-            walk(path, &mut files, &mut visited, &mut skipped);
+            walker.walk(path, usize::MAX, &all_images);
         } else if path.exists() {
-            files.insert(path.to_path_buf());
+            walker.files.insert(path.to_path_buf());
         } else if is_glob(input) {
-            let paths = glob::glob_with(input, options).map_err(|e| InputError::BadPattern {
+            let pattern = glob::Pattern::new(input).map_err(|e| InputError::BadPattern {
                 pattern: input.clone(),
                 reason: e.msg.to_string(),
             })?;
-            for entry in paths {
-                match entry {
-                    Ok(p) if p.is_dir() => walk(&p, &mut files, &mut visited, &mut skipped),
-                    Ok(p) => {
-                        files.insert(p);
-                    }
-                    Err(e) => skipped.push(Skipped {
-                        path: e.path().to_path_buf(),
-                        reason: format!("cannot read: {}", e.error()),
-                    }),
-                }
+            let (root, depth) = pattern_root(input);
+            let take =
+                |p: &Path, is_dir: bool| match (pattern.matches_path_with(p, options), is_dir) {
+                    (true, true) => Take::AllImages,
+                    (true, false) | (false, true) => Take::This,
+                    (false, false) => Take::Nothing,
+                };
+            if root.as_os_str().is_empty() || root.is_dir() {
+                walker.walk(&root, depth, &take);
             }
         } else {
-            skipped.push(Skipped {
+            walker.skipped.push(Skipped {
                 path: path.to_path_buf(),
                 reason: "no such file or directory".into(),
             });
