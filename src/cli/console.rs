@@ -45,7 +45,8 @@ impl ScanObserver for Console {
                 "hotpixels: warning: '{u}' matched no image file"
             );
         }
-        if std::io::IsTerminal::is_terminal(&std::io::stderr()) && d.files.len() > 1 {
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if wants_progress_bar(terminal, self.quiet, d.files.len()) {
             let bar = indicatif::ProgressBar::new(d.files.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -76,5 +77,24 @@ impl ScanObserver for Console {
                 bytes as f64 / 1e6 / secs
             ));
         }
+    }
+}
+
+/// A progress bar is drawn only on a terminal (never into a log or a pipe), not with `--quiet`,
+/// and only when there is more than one file to show progress over.
+fn wants_progress_bar(stderr_is_terminal: bool, quiet: bool, files: usize) -> bool {
+    stderr_is_terminal && !quiet && files > 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_progress_bar;
+
+    #[test]
+    fn the_bar_is_for_terminals_and_not_for_quiet_runs() {
+        assert!(wants_progress_bar(true, false, 2));
+        assert!(!wants_progress_bar(false, false, 2), "not into a log");
+        assert!(!wants_progress_bar(true, true, 2), "not with --quiet");
+        assert!(!wants_progress_bar(true, false, 1), "not for one file");
     }
 }

@@ -81,8 +81,8 @@ impl ScanConfig {
         let requested = [
             (Format::Json, a.json.as_deref().map(Destination::parse)),
             (Format::Csv, a.csv.as_deref().map(Destination::parse)),
-            (Format::Map, a.map.map(Destination::File)),
-            (Format::Crops, a.crops.map(Destination::File)),
+            (Format::Map, a.map.as_deref().map(path_destination)),
+            (Format::Crops, a.crops.as_deref().map(path_destination)),
         ];
         let mut outputs: Vec<Output> = requested
             .into_iter()
@@ -129,6 +129,15 @@ impl ScanConfig {
             force: a.force,
             quiet: a.quiet,
         })
+    }
+}
+
+/// `-` is standard output (refused for pictures), anything else a file.
+fn path_destination(p: &std::path::Path) -> Destination {
+    if p.as_os_str() == "-" {
+        Destination::Stdout
+    } else {
+        Destination::File(p.to_path_buf())
     }
 }
 
