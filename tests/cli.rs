@@ -270,6 +270,21 @@ fn synth_then_scan_writes_defects_map_and_crops() {
         .assert()
         .success()
         .stdout(predicate::str::contains("wrote 24 frames"));
+    // The simulated RGGB sensor needs whole 2×2 cells.
+    for (w, h) in [("201", "150"), ("200", "151")] {
+        bin()
+            .arg("synth")
+            .arg(dir.path().join("odd"))
+            .args(["--frames", "2", "--width", w, "--height", h])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("even width and height"));
+    }
+    bin()
+        .args(["demo", "--width", "257"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("even numbers"));
     // The set is never overwritten.
     bin()
         .arg("synth")

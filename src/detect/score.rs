@@ -70,8 +70,7 @@ fn may_be_frozen(m: &Moments, g: Geometry, i: usize) -> bool {
 fn frozen_possible(own: f32, ring: [f32; 4], least: f32) -> bool {
     let most = ring[0].max(ring[1]).max(ring[2]).max(ring[3]);
     let ratio = DULL_RATIO.max(1.0 / FROZEN_RATIO);
-    // A little slack for rounding: this only decides whether to look closer.
-    most * 1.001 >= least && own <= ratio * ratio * most * 1.001
+    most * FROZEN_BOUND_SLACK >= least && own <= ratio * ratio * most * FROZEN_BOUND_SLACK
 }
 
 /// Median standard deviation of the same channel [`LOCAL_DISTANCE`] pixels away from subpixel
@@ -80,7 +79,27 @@ pub fn surrounding(m: &Moments, g: Geometry, i: usize) -> f32 {
     g.ring_median(i, LOCAL_DISTANCE, |j| m.std(j))
 }
 
-/// Default threshold in robust standard deviations (MAD × 1.4826) of the sensor's scores.
+/// MAD × this is a robust standard deviation (the normal distribution's ratio).
+pub const MAD_TO_STD: f32 = 1.4826;
+
+/// The smallest spread of the sensor's scores a threshold is drawn from: below it (a sensor of
+/// identical scores) the threshold would be 0.
+pub const MIN_SCORE_SPREAD: f32 = 0.1;
+
+/// The smallest per-channel spread of residuals (or dark means) is full scale divided by this: a
+/// quarter of a level of 8-bit samples (dark JPEGs are often flat).
+pub const CHANNEL_SPREAD_FLOOR_DIVISOR: f32 = 1020.0;
+
+/// Relative slack of the bounds that rule subpixels out before they are scored: they only decide
+/// whether to look closer, so rounding must never rule out a candidate.
+const BOUND_SLACK: f32 = 1.0001;
+/// The same slack for the "may be frozen" bound.
+const FROZEN_BOUND_SLACK: f32 = 1.001;
+
+/// Robust statistics of the sensor's scores come from about this many subpixels at most.
+const SAMPLED_SUBPIXELS: usize = 1_000_000;
+
+/// Default threshold in robust standard deviations (MAD × [`MAD_TO_STD`]) of the sensor's scores.
 pub const DEFAULT_K: f32 = 7.0;
 
 /// The lowest threshold ever used, in score units, whatever the spread.
@@ -93,7 +112,7 @@ pub struct Thresholds {
     pub method: &'static str,
     /// Median of the scores over the sensor.
     pub median: f32,
-    /// Robust standard deviation of the scores: 1.4826 × their median absolute deviation.
+    /// Robust standard deviation of the scores: [`MAD_TO_STD`] × their median absolute deviation.
     pub spread: f32,
     /// A subpixel whose |score − median| reaches this is a candidate.
     pub threshold: f32,
@@ -121,10 +140,10 @@ pub struct Scores {
 /// Every `stride`-th subpixel, enough to estimate robust statistics of a large sensor quickly.
 fn sample_stride(len: usize) -> usize {
     // Odd and not a multiple of 3, so every channel is sampled.
-    if len <= 2_000_000 {
+    if len <= 2 * SAMPLED_SUBPIXELS {
         1
     } else {
-        let s = (len / 1_000_000) | 1;
+        let s = (len / SAMPLED_SUBPIXELS) | 1;
         if s.is_multiple_of(3) {
             s + 2
         } else {
@@ -133,7 +152,7 @@ fn sample_stride(len: usize) -> usize {
     }
 }
 
-/// Median and 1.4826 × median absolute deviation of `v` (reordered).
+/// Median and [`MAD_TO_STD`] × median absolute deviation of `v` (reordered).
 pub fn median_spread(v: &mut [f32]) -> (f32, f32) {
     if v.is_empty() {
         return (0.0, 0.0);
@@ -142,7 +161,7 @@ pub fn median_spread(v: &mut [f32]) -> (f32, f32) {
     let median = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
     v.iter_mut().for_each(|x| *x = (*x - median).abs());
     let mad = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
-    (median, 1.4826 * mad)
+    (median, MAD_TO_STD * mad)
 }
 
 /// What makes a subpixel's score: for photos, the mean residual over its expected noise at that
@@ -181,8 +200,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
     let len = m.mean.len();
     let channels = shape.channels as usize;
     let stride = sample_stride(len);
-    // Smallest spread allowed: a quarter of a level of 8-bit samples (dark JPEGs are often flat).
-    let floor = shape.max_value() as f32 / 1020.0;
+    let floor = shape.max_value() as f32 / CHANNEL_SPREAD_FLOOR_DIVISOR;
     let base: &[f32] = if options.dark { &m.mean } else { &m.res_mean };
     let (mut location, mut scale) = (Vec::new(), Vec::new());
     for c in 0..channels {
@@ -214,7 +232,8 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
     } else {
         1.0
     };
-    let threshold = (DEFAULT_K / sensitivity * spread.max(0.1)).max(MIN_THRESHOLD / sensitivity);
+    let threshold =
+        (DEFAULT_K / sensitivity * spread.max(MIN_SCORE_SPREAD)).max(MIN_THRESHOLD / sensitivity);
     let (width, height) = (shape.width as usize, shape.height as usize);
     let row = width * channels;
     let least = FROZEN_MIN_SPREAD * shape.max_value() as f32;
@@ -237,7 +256,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
                     // the channel's scale): most subpixels are ruled out without the ring.
                     let bound =
                         (m.res_mean[i] - scorer.location[this_c]).abs() / scorer.scale[this_c];
-                    bound * 1.0001 + median.abs() >= threshold
+                    bound * BOUND_SLACK + median.abs() >= threshold
                 })
                 .then(|| scorer.score(i));
                 if let Some(s) = s.filter(|s| (s - median).abs() >= threshold) {
