@@ -4,9 +4,10 @@
 //! read-back) when an adapter opens.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use hotpixels::input::FramePool;
 use hotpixels::stats::{Accumulator, CpuAccumulator, GpuContext, GpuOptions};
 use hotpixels::synth::{scene_frame, shape_for_megapixels};
-use hotpixels::Frame;
+use hotpixels::{Frame, Samples};
 
 const BATCH: usize = 8;
 
@@ -21,10 +22,25 @@ fn cpu(c: &mut Criterion) {
         // batch applied to state already in memory, as in a long scan.
         let mut acc = CpuAccumulator::with_options(shape, BATCH, None);
         group.throughput(Throughput::Elements((len * BATCH) as u64));
+        // Frames live in pooled buffers, as in a scan: the copies are made outside the
+        // measurement, and a frame dropped after its batch goes back to the pool instead of being
+        // unmapped inside it.
+        let pool = FramePool::new(BATCH);
+        let pooled = || -> Vec<Frame> {
+            frames
+                .iter()
+                .map(|f| {
+                    let mut samples = pool.take(8, len);
+                    if let (Samples::U8(dst), Samples::U8(src)) = (&mut samples, f.samples()) {
+                        dst.copy_from_slice(src);
+                    }
+                    Frame::new(shape, samples).unwrap().recycle_into(&pool)
+                })
+                .collect()
+        };
         group.bench_function(BenchmarkId::new("batch_of_8", format!("{mp}MP")), |b| {
-            // The copies are made outside the measurement.
             b.iter_batched(
-                || frames.clone(),
+                pooled,
                 |batch| {
                     for f in batch {
                         acc.add(f).unwrap();
