@@ -1,5 +1,6 @@
-//! Statistics: Welford's running moments per subpixel, the [`Accumulator`] trait, and its CPU and
-//! GPU backends.
+//! Statistics: [`Moments`] (Welford's running mean and `M2` per subpixel, of the values and of the
+//! neighbour residuals, with Chan's merge) is the one state; the [`Accumulator`] trait streams
+//! frames into it, on the CPU ([`cpu`]) or the GPU ([`gpu`]).
 
 pub mod cpu;
 pub mod gpu;
