@@ -74,7 +74,7 @@ impl Geometry {
     }
 
     /// `(x, y, channel)` of subpixel `i`.
-    #[inline]
+    #[inline(always)]
     fn split(&self, i: usize) -> (usize, usize, usize) {
         let (y, rem) = (i / self.row, i % self.row);
         (rem / self.channels, y, rem % self.channels)
@@ -82,7 +82,7 @@ impl Geometry {
 
     /// The subpixel of the same colour as `(x, y, c)` nearest to `dx` columns and `dy` rows away,
     /// mirrored at the borders ([`reflect`]).
-    #[inline]
+    #[inline(always)]
     pub fn same_colour(&self, x: usize, y: usize, c: usize, dx: isize, dy: isize) -> usize {
         match self.layout {
             Layout::Interleaved => {
@@ -95,7 +95,7 @@ impl Geometry {
 
     /// `value` at subpixel `i`'s four same-colour neighbours `distance` pixels left, right,
     /// above and below (mirrored at the borders), in that order.
-    #[inline]
+    #[inline(always)]
     pub fn ring(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> [f32; 4] {
         let (x, y, c) = self.split(i);
         let d = distance as isize;
@@ -108,7 +108,7 @@ impl Geometry {
     }
 
     /// The median of [`Geometry::ring`]: the robust estimate from the four neighbours.
-    #[inline]
+    #[inline(always)]
     pub fn ring_median(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> f32 {
         let [a, b, c, d] = self.ring(i, distance, value);
         median4(a, b, c, d)
@@ -119,7 +119,7 @@ impl Geometry {
     /// border they are `distance` and `2 × distance` pixels left and right in the same row;
     /// within `margin` of the left or right border, above and below in the same column (a
     /// corner takes the row). Statistics of the residual are comparable among such peers only.
-    #[inline]
+    #[inline(always)]
     pub fn peer_median(
         &self,
         i: usize,
@@ -169,7 +169,7 @@ impl Geometry {
 }
 
 /// `v` reflected into `0..n` (`-2` → `2`, `n + 1` → `n − 3`), then clamped for tiny frames.
-#[inline]
+#[inline(always)]
 pub fn reflect(v: isize, n: usize) -> usize {
     let last = n as isize - 1;
     let r = if v < 0 {
@@ -194,7 +194,7 @@ pub fn median4(a: f32, b: f32, c: f32, d: f32) -> f32 {
 
 /// The neighbour estimate of subpixel `i` of a frame: the median of the same colour at distance
 /// [`NEIGHBOUR_DISTANCE`] left, right, above and below (mirrored at the borders).
-#[inline]
+#[inline(always)]
 pub fn neighbour_estimate<T: Sample>(frame: &[T], g: Geometry, i: usize) -> f32 {
     g.ring_median(i, NEIGHBOUR_DISTANCE, |j| frame[j].to_f32())
 }
