@@ -48,31 +48,6 @@ impl Geometry {
         }
     }
 
-    /// The layout.
-    pub fn layout(&self) -> Layout {
-        self.layout
-    }
-
-    /// Subpixels per row (width × channels).
-    pub fn row_len(&self) -> usize {
-        self.row
-    }
-
-    /// Frame width in pixels.
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
-    /// Frame height in rows.
-    pub fn height(&self) -> usize {
-        self.height
-    }
-
-    /// Interleaved channels.
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
     /// `(x, y, channel)` of subpixel `i`.
     #[inline(always)]
     fn split(&self, i: usize) -> (usize, usize, usize) {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use image::{Rgb, RgbImage};
 
 use super::draw::{draw_text, fill, kind_colour, png_bytes, put};
-use super::{Exporter, Format};
+use super::Exporter;
 use crate::detect::Defect;
 use crate::input::{decode_file, Frame, Shape};
 use crate::scan::ScanReport;
@@ -15,10 +15,6 @@ use crate::scan::ScanReport;
 pub struct Crops;
 
 impl Exporter for Crops {
-    fn format(&self) -> Format {
-        Format::Crops
-    }
-
     fn render(&self, report: &ScanReport) -> Vec<u8> {
         png_bytes(&render_crops(
             report.shape,

@@ -7,10 +7,6 @@ use crate::input::{channel_name, Shape};
 pub struct Csv;
 
 impl super::Exporter for Csv {
-    fn format(&self) -> super::Format {
-        super::Format::Csv
-    }
-
     fn render(&self, report: &crate::scan::ScanReport) -> Vec<u8> {
         render(&report.shape, &report.lowest).into_bytes()
     }

@@ -41,10 +41,6 @@ struct Report<'a> {
 pub struct Json;
 
 impl super::Exporter for Json {
-    fn format(&self) -> super::Format {
-        super::Format::Json
-    }
-
     fn render(&self, report: &ScanReport) -> Vec<u8> {
         render(report).into_bytes()
     }

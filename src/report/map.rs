@@ -4,7 +4,7 @@
 use image::{Rgb, RgbImage};
 
 use super::draw::{draw_text, fill, kind_colour, png_bytes, ring, text_width};
-use super::{Exporter, Format};
+use super::Exporter;
 use crate::detect::{Defect, Kind};
 use crate::scan::ScanReport;
 use crate::stats::Moments;
@@ -13,10 +13,6 @@ use crate::stats::Moments;
 pub struct Map;
 
 impl Exporter for Map {
-    fn format(&self) -> Format {
-        Format::Map
-    }
-
     fn render(&self, report: &ScanReport) -> Vec<u8> {
         png_bytes(&render_map(&report.moments, &report.detection.defects))
     }

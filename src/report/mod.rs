@@ -30,15 +30,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format.
-    pub const ALL: [Format; 5] = [
-        Format::Text,
-        Format::Json,
-        Format::Csv,
-        Format::Map,
-        Format::Crops,
-    ];
-
     /// The format's name, as the command line spells it.
     pub fn name(self) -> &'static str {
         match self {
@@ -69,8 +60,6 @@ impl Format {
 
 /// Turns a scan report into the bytes of one format.
 pub trait Exporter: Sync {
-    /// The format written.
-    fn format(&self) -> Format;
     /// The whole output for `report`.
     fn render(&self, report: &ScanReport) -> Vec<u8>;
 }

@@ -9,10 +9,6 @@ use crate::scan::ScanReport;
 pub struct Text;
 
 impl super::Exporter for Text {
-    fn format(&self) -> super::Format {
-        super::Format::Text
-    }
-
     fn render(&self, report: &ScanReport) -> Vec<u8> {
         render(report).into_bytes()
     }
