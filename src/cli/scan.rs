@@ -81,8 +81,8 @@ impl ScanConfig {
         let requested = [
             (Format::Json, a.json.as_deref().map(Destination::parse)),
             (Format::Csv, a.csv.as_deref().map(Destination::parse)),
-            (Format::Map, a.map.as_deref().map(path_destination)),
-            (Format::Crops, a.crops.as_deref().map(path_destination)),
+            (Format::Map, a.map.as_deref().map(Destination::parse)),
+            (Format::Crops, a.crops.as_deref().map(Destination::parse)),
         ];
         let mut outputs: Vec<Output> = requested
             .into_iter()
@@ -132,15 +132,6 @@ impl ScanConfig {
     }
 }
 
-/// `-` is standard output (refused for pictures), anything else a file.
-fn path_destination(p: &std::path::Path) -> Destination {
-    if p.as_os_str() == "-" {
-        Destination::Stdout
-    } else {
-        Destination::File(p.to_path_buf())
-    }
-}
-
 /// Runs `scan`.
 pub fn run(a: ScanArgs) -> u8 {
     match ScanConfig::from_args(a) {
@@ -154,20 +145,15 @@ pub fn run(a: ScanArgs) -> u8 {
 
 fn run_config(cfg: ScanConfig) -> u8 {
     let mut console = Console::new(cfg.quiet);
-    let result = scan::prepare(&cfg.inputs, &cfg.options, &mut console).and_then(|prepared| {
+    let result = (|| -> Result<_, Box<dyn std::error::Error>> {
+        let prepared = scan::prepare(&cfg.inputs, &cfg.options, &mut console)?;
         // Inputs found inside folders and patterns are known now: no output may replace one.
-        if let Err(e) = report::check_not_inputs(&cfg.outputs, prepared.files()) {
-            return Ok(Err(e));
-        }
-        prepared.run(&cfg.options, &mut console).map(Ok)
-    });
+        report::check_not_inputs(&cfg.outputs, prepared.files())?;
+        Ok(prepared.run(&cfg.options, &mut console)?)
+    })();
     console.finish();
     let report = match result {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            error(e);
-            return EXIT_FATAL;
-        }
+        Ok(r) => r,
         Err(e) => {
             error(e);
             return EXIT_FATAL;

@@ -86,7 +86,8 @@ pub enum Destination {
 
 impl Destination {
     /// `-` is standard output, anything else a file.
-    pub fn parse(s: &str) -> Self {
+    pub fn parse(s: impl AsRef<std::ffi::OsStr>) -> Self {
+        let s = s.as_ref();
         if s == "-" {
             Destination::Stdout
         } else {
@@ -245,20 +246,27 @@ pub fn check_outputs(
     check_not_inputs(outputs, inputs)
 }
 
-/// Refuses an output file that is one of `inputs` (compared as canonical paths).
+/// Refuses an output file that is one of `inputs` (compared as canonical paths). Inputs exist, so
+/// only an output file that exists already can be one; when none does, no input is looked at.
 pub fn check_not_inputs(outputs: &[Output], inputs: &[PathBuf]) -> Result<(), OutputError> {
+    let existing: Vec<(PathBuf, &PathBuf)> = outputs
+        .iter()
+        .filter_map(|o| match &o.dest {
+            Destination::File(p) => p.canonicalize().ok().map(|real| (real, p)),
+            _ => None,
+        })
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
     let inputs: std::collections::HashSet<PathBuf> = inputs
         .iter()
         .filter_map(|p| p.canonicalize().ok())
         .collect();
-    for o in outputs {
-        if let Destination::File(p) = &o.dest {
-            if inputs.contains(&canonical_target(p)) {
-                return Err(OutputError::IsInput(p.clone()));
-            }
-        }
+    match existing.into_iter().find(|(real, _)| inputs.contains(real)) {
+        Some((_, p)) => Err(OutputError::IsInput(p.clone())),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Renders and writes every output in order. Returns the errors (each names its file); a closed
