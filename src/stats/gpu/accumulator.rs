@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use wgpu::util::DeviceExt;
 
-use super::plan::{plan_tiles, DeviceLimits, TilePlan, TileSpec};
+use super::plan::{plan_tiles, DeviceLimits, TilePlan};
 use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::{Frame, Samples, Shape};
@@ -102,8 +102,8 @@ struct Params {
     _pad: u32,
 }
 
+/// The buffers of one tile of the plan (`GpuAccumulator::plan.tiles`, in the same order).
 struct Tile {
-    spec: TileSpec,
     mean: wgpu::Buffer,
     m2: wgpu::Buffer,
     res_mean: wgpu::Buffer,
@@ -216,7 +216,6 @@ impl GpuAccumulator {
                     entries: &entries,
                 });
                 Tile {
-                    spec: spec.clone(),
                     mean,
                     m2,
                     res_mean,
@@ -298,8 +297,7 @@ impl GpuAccumulator {
         }
         let bps = self.shape.bytes_per_sample();
         let slot = &self.slots[self.current];
-        for tile in &self.tiles {
-            let t = &tile.spec;
+        for t in &self.plan.tiles {
             let range = t.upload_start..t.upload_start + t.upload_len;
             let bytes = t.upload_len * bps;
             let offset = t.staging_offset + t.stride * self.in_batch as u64;
@@ -330,7 +328,7 @@ impl GpuAccumulator {
         // `frames` and `count` are adjacent: one write of both per tile and batch.
         const _: () = assert!(offset_of!(Params, count) == offset_of!(Params, frames) + 4);
         let counts = [frames as u32, self.count];
-        for tile in &self.tiles {
+        for (spec, tile) in self.plan.tiles.iter().zip(&self.tiles) {
             self.queue.write_buffer(
                 &tile.params,
                 offset_of!(Params, frames) as u64,
@@ -338,10 +336,10 @@ impl GpuAccumulator {
             );
             encoder.copy_buffer_to_buffer(
                 &slot.buffer,
-                tile.spec.staging_offset,
+                spec.staging_offset,
                 &tile.batch,
                 0,
-                tile.spec.stride * frames as u64,
+                spec.stride * frames as u64,
             );
         }
         {
@@ -350,9 +348,9 @@ impl GpuAccumulator {
                 timestamp_writes: None,
             });
             pass.set_pipeline(&self.pipeline);
-            for tile in &self.tiles {
+            for (spec, tile) in self.plan.tiles.iter().zip(&self.tiles) {
                 pass.set_bind_group(0, &tile.bind_group, &[]);
-                pass.dispatch_workgroups(tile.spec.groups.0, tile.spec.groups.1, 1);
+                pass.dispatch_workgroups(spec.groups.0, spec.groups.1, 1);
             }
         }
         let index = self.queue.submit([encoder.finish()]);
@@ -383,11 +381,12 @@ impl GpuAccumulator {
         });
         let mut out = Moments::new(self.shape);
         out.n = self.count;
-        for tile in std::mem::take(&mut self.tiles) {
-            let range = tile.spec.start..tile.spec.start + tile.spec.len;
+        let tiles = std::mem::take(&mut self.tiles);
+        for (spec, tile) in self.plan.tiles.iter().zip(tiles) {
+            let range = spec.start..spec.start + spec.len;
             let buffers = [&tile.mean, &tile.m2, &tile.res_mean, &tile.res_m2];
             for (buffer, dest) in buffers.into_iter().zip(out.arrays_mut()) {
-                self.copy_out(&readback, buffer, tile.spec.len, |b| {
+                self.copy_out(&readback, buffer, spec.len, |b| {
                     dest[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
                 })?;
             }
