@@ -3,9 +3,12 @@
 //!
 //! Every part of the pipeline that looks at neighbours — both statistics backends (the shader gets
 //! [`NEIGHBOUR_DISTANCE`] from here), detection, the crops and the simulated camera — asks this
-//! module. A new sensor layout (a Bayer mosaic read as one plane, X-Trans) is one more
-//! [`Layout`] case: [`Geometry::same_colour`] is the only place that says where the same colour is.
+//! module. A sensor layout is one [`Layout`] case: [`Geometry::same_colour`] is the only place
+//! that says where the same colour is, and [`Geometry::class`] which subpixels share statistics.
+//! (X-Trans, whose nearest same-colour photosites are not on a square grid, is not a case yet:
+//! RAW decoding refuses it.)
 
+use crate::input::levels::{tile_position, BAYER_PERIOD};
 use crate::input::{Frame, Sample, Samples, Shape};
 
 /// Distance, in pixels, of the neighbours a subpixel is compared with. At that distance a defect
@@ -19,6 +22,10 @@ pub enum Layout {
     /// Whole pixels of one (grey) or three (RGB) interleaved samples: every pixel has every
     /// channel, so the same colour is the same channel of the pixels `d` columns or rows away.
     Interleaved,
+    /// One plane of photosites under a Bayer colour filter (a camera RAW frame): the same colour
+    /// repeats every 2 photosites across and down, so it is the photosite an even number of
+    /// columns or rows away — at [`NEIGHBOUR_DISTANCE`], the nearest four of that colour.
+    Bayer,
 }
 
 /// Where a subpixel's same-colour neighbours are: the frame's geometry in subpixels.
@@ -39,8 +46,13 @@ impl Geometry {
             shape.height as usize,
             shape.channels as usize,
         );
+        let layout = if shape.cfa.is_some() {
+            Layout::Bayer
+        } else {
+            Layout::Interleaved
+        };
         Geometry {
-            layout: Layout::Interleaved,
+            layout,
             width,
             height,
             channels,
@@ -65,7 +77,40 @@ impl Geometry {
                 let yy = reflect(y as isize + dy, self.height);
                 yy * self.row + xx * self.channels + c
             }
+            Layout::Bayer => {
+                // Whole tiles away; mirroring at a border keeps the parity (see `reflect`).
+                let period = BAYER_PERIOD as isize;
+                debug_assert!(dx % period == 0 && dy % period == 0);
+                let xx = reflect(x as isize + dx, self.width);
+                let yy = reflect(y as isize + dy, self.height);
+                yy * self.row + xx
+            }
         }
+    }
+
+    /// How many classes of subpixels [`Geometry::class`] tells apart.
+    pub fn classes(&self) -> usize {
+        match self.layout {
+            Layout::Interleaved => self.channels,
+            Layout::Bayer => (BAYER_PERIOD * BAYER_PERIOD) as usize,
+        }
+    }
+
+    /// The class of the subpixel `k` samples into row `y`: subpixels of one class record the
+    /// same colour the same way (a channel; a position of the Bayer tile, so the two greens are
+    /// two classes), and their statistics are compared with each other.
+    #[inline(always)]
+    pub fn class(&self, k: usize, y: usize) -> usize {
+        match self.layout {
+            Layout::Interleaved => k % self.channels,
+            Layout::Bayer => tile_position(k as u32, y as u32),
+        }
+    }
+
+    /// The class of subpixel `i` (see [`Geometry::class`]).
+    #[inline(always)]
+    pub fn class_of(&self, i: usize) -> usize {
+        self.class(i % self.row, i / self.row)
     }
 
     /// `value` at subpixel `i`'s four same-colour neighbours `distance` pixels left, right,
@@ -135,7 +180,7 @@ impl Geometry {
     #[inline(always)]
     pub fn neighbour_offsets(&self) -> (usize, usize) {
         match self.layout {
-            Layout::Interleaved => (
+            Layout::Interleaved | Layout::Bayer => (
                 NEIGHBOUR_DISTANCE * self.channels,
                 NEIGHBOUR_DISTANCE * self.row,
             ),
@@ -193,6 +238,33 @@ mod tests {
         assert_eq!(reflect(11, 10), 7);
         assert_eq!(reflect(5, 10), 5);
         assert_eq!(reflect(-3, 2), 1);
+    }
+
+    #[test]
+    fn bayer_neighbours_have_the_photosite_colour_even_at_the_borders() {
+        use crate::input::Cfa;
+        let cfa = Cfa::parse("GRBG").unwrap();
+        let shape = Shape::raw(11, 9, cfa).unwrap();
+        let g = Geometry::of(shape);
+        assert_eq!(g.classes(), 4);
+        for y in 0..9usize {
+            for x in 0..11usize {
+                let i = y * 11 + x;
+                assert_eq!(g.class_of(i), tile_position(x as u32, y as u32));
+                for d in [2isize, 4, 8] {
+                    for (dx, dy) in [(-d, 0), (d, 0), (0, -d), (0, d)] {
+                        let j = g.same_colour(x, y, 0, dx, dy);
+                        let (jx, jy) = ((j % 11) as u32, (j / 11) as u32);
+                        assert_eq!(
+                            cfa.colour_at(jx, jy),
+                            cfa.colour_at(x as u32, y as u32),
+                            "({x},{y}) {dx},{dy}"
+                        );
+                        assert_eq!(g.class_of(j), g.class_of(i));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::detect::{detect, lowest_m2, Candidate, DetectOptions, Detection};
+use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::{
-    decode_file_pooled, discover, guard_decoder, DecodeError, Discovery, Frame, FramePool,
-    InputError, Shape, Skipped,
+    decode_file_pooled, discover_with, guard_decoder, DecodeError, Discovery, Frame, FramePool,
+    InputError, Levels, Prefer, RawInfo, Shape, Skipped,
 };
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
@@ -43,6 +43,8 @@ pub struct ScanOptions {
     pub gpu: GpuOptions,
     /// Detection settings.
     pub detect: DetectOptions,
+    /// Which file of a shot saved as RAW and image both is read.
+    pub prefer: Prefer,
 }
 
 impl Default for ScanOptions {
@@ -53,6 +55,7 @@ impl Default for ScanOptions {
             jobs: default_jobs(),
             gpu: GpuOptions::default(),
             detect: DetectOptions::default(),
+            prefer: Prefer::default(),
         }
     }
 }
@@ -99,6 +102,14 @@ pub enum ScanError {
 pub struct ScanReport {
     /// The frame shape.
     pub shape: Shape,
+    /// For RAW frames: the camera, margins and levels (of the first file).
+    pub raw: Option<RawInfo>,
+    /// The levels that turn values into linear light (from `raw`, or an image's sRGB levels).
+    pub levels: Levels,
+    /// Files left out because the same shot was read in the preferred form (RAW or image).
+    pub twins_left_out: usize,
+    /// Which form of a shot saved twice was read.
+    pub prefer: Prefer,
     /// Frames accumulated.
     pub frames_used: usize,
     /// Files left out, with reasons: at discovery and while decoding.
@@ -315,7 +326,7 @@ pub fn prepare(
     observer: &mut dyn ScanObserver,
 ) -> Result<Prepared, ScanError> {
     let started = Instant::now();
-    let discovery = discover(inputs)?;
+    let discovery = discover_with(inputs, options.prefer)?;
     observer.discovered(&discovery);
     let shape = discovery
         .shape
@@ -376,7 +387,12 @@ impl Prepared {
         }
         let moments = acc.finish()?;
         let lowest = lowest_m2(&moments, options.top);
-        let detection = detect(&moments, &options.detect);
+        let levels = discovery
+            .raw
+            .as_ref()
+            .map(|r| r.levels)
+            .unwrap_or_else(|| Levels::encoded(shape.bit_depth));
+        let detection = detect_with(&moments, &options.detect, &levels);
         let failed_paths: std::collections::HashSet<&Path> =
             failures.iter().map(|e| e.path()).collect();
         let files: Vec<PathBuf> = discovery
@@ -395,6 +411,10 @@ impl Prepared {
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(ScanReport {
             shape,
+            raw: discovery.raw,
+            levels,
+            twins_left_out: discovery.twins_left_out,
+            prefer: options.prefer,
             frames_used: used,
             skipped,
             failed,

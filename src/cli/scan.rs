@@ -11,7 +11,8 @@ use super::{error, BackendArg, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
 
 #[derive(clap::Args, Debug)]
 pub struct ScanArgs {
-    /// Image files, folders (searched recursively) or glob patterns such as 'photos/**/*.JPG'.
+    /// Image or camera RAW files, folders (searched recursively) or glob patterns such as
+    /// 'photos/**/*.JPG'.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
     /// Statistics backend.
@@ -41,6 +42,10 @@ pub struct ScanArgs {
     /// The inputs are dark frames (lens cap on): rank by how far each mean stands from the dark level.
     #[arg(long)]
     dark: bool,
+    /// For shots saved as RAW and JPEG both (same name): read the RAW files (the sensor's own
+    /// photosites) or the JPEGs.
+    #[arg(long, value_parser = ["raw", "jpeg"], default_value = "raw")]
+    prefer: String,
     /// Draw the sensor with every defect circled and labelled by kind into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     map: Option<std::path::PathBuf>,
@@ -122,6 +127,11 @@ impl ScanConfig {
                 detect: hotpixels::detect::DetectOptions {
                     sensitivity: a.sensitivity,
                     dark: a.dark,
+                },
+                prefer: if a.prefer == "jpeg" {
+                    hotpixels::input::Prefer::Jpeg
+                } else {
+                    hotpixels::input::Prefer::Raw
                 },
                 ..Default::default()
             },

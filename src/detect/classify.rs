@@ -1,20 +1,26 @@
 //! Kinds: what each defect is, from the numbers of its strongest subpixel.
 //!
+//! Offsets and levels are judged in linear light, as fractions of full scale, whatever the input:
+//! a RAW value minus its black level over white minus black; an image value (JPEG, PNG, TIFF)
+//! with the sRGB curve undone ([`Levels::linear`]). A dark-current offset is a size in linear
+//! sensor units, so a kind means the same on every input. The offset of a defect is the linear
+//! light of its mean minus that of its neighbours' (its mean minus its mean residual).
+//!
 //! From photos (the residual is the value minus the median of its four same-colour neighbours at
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
 //! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do, its
-//!   mean is below 80 % of full scale (one pinned near full scale is called hot), and its offset
+//!   mean is below 90 % of full scale (one pinned near full scale is called hot), and its offset
 //!   from the neighbours changes sign and size with the scene: when brighter than them on
 //!   average, its mean residual is below 1.1 times the residual's own spread, or it varies less
 //!   than a fifth as much as its surroundings; when darker, the size of its mean residual is below
 //!   half the residual's spread. (Candidates found by [`super::score::frozen`]'s second test —
 //!   dull and swinging — are named by these rules too: a hot photosite often clipped looks so.)
 //! - `dead`: darker than its neighbours (a negative score) and not stuck: consistently darker.
-//! - `hot`: brighter than its neighbours by at least 12 % of full scale on average.
+//! - `hot`: brighter than its neighbours by at least 25 % of full scale on average.
 //! - `warm`: brighter than its neighbours by less than that.
 //!
-//! From dark frames (the score is the mean's distance from the channel's dark level):
-//! - `dead`: below the dark level; `hot`: at least 35 % of full scale above it; `warm`: less.
+//! From dark frames (the score is the mean's distance from the dark level of its colour):
+//! - `dead`: below the dark level; `hot`: at least 25 % of full scale above it; `warm`: less.
 //!   (A stuck photosite cannot be told from a hot one in dark frames.)
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::score::{surrounding, FROZEN_RATIO};
 use super::{Defect, Scores};
 use crate::geometry::Geometry;
+use crate::input::Levels;
 use crate::stats::Moments;
 
 /// The kinds of defective photosites.
@@ -59,10 +66,9 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// A hot photosite is at least this far (fraction of full scale) above its neighbours on average.
-pub const HOT_RESIDUAL: f32 = 0.12;
-/// In dark frames, a hot photosite is at least this far above the dark level.
-pub const HOT_DARK: f32 = 0.35;
+/// A hot photosite is at least this far above its neighbours (or, in dark frames, above the
+/// dark level) on average: a fraction of full scale in linear light.
+pub const HOT_OFFSET: f32 = 0.25;
 /// A stuck photosite varies less than this fraction of its surroundings' variation.
 pub const STUCK_STD_RATIO: f32 = 0.7;
 /// A stuck photosite's mean residual is below this multiple of the residual's own spread (its
@@ -71,25 +77,36 @@ pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
 /// A stuck photosite darker than its neighbours on average: its mean residual is below this
 /// multiple of the residual's own spread (a dead one's, smeared by JPEG, is about 1).
 pub const STUCK_DARK_RESIDUAL_RATIO: f32 = 0.5;
-/// A photosite pinned above this fraction of full scale is hot rather than stuck.
-pub const STUCK_MAX_MEAN: f32 = 0.8;
+/// A photosite pinned above this fraction of full scale (linear light) is hot rather than stuck.
+pub const STUCK_MAX_LEVEL: f32 = 0.9;
 
-/// The kind of `defect` by the rules in this module's documentation.
-pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Kind {
-    let full = m.shape.max_value() as f32;
+/// The kind of `defect` by the rules in this module's documentation; `levels` turn its values
+/// into linear light.
+pub fn classify(
+    m: &Moments,
+    scores: &Scores,
+    defect: &Defect,
+    dark: bool,
+    levels: &Levels,
+) -> Kind {
+    let g = Geometry::of(m.shape);
+    let linear = |v: f32| levels.linear(v, defect.x, defect.y);
+    let hot_or_warm = |offset: f32| {
+        if offset >= HOT_OFFSET {
+            Kind::Hot
+        } else {
+            Kind::Warm
+        }
+    };
     if dark {
         if defect.score < 0.0 {
             return Kind::Dead;
         }
-        let level = scores.location[defect.channel as usize];
-        return if defect.mean - level >= HOT_DARK * full {
-            Kind::Hot
-        } else {
-            Kind::Warm
-        };
+        let level = scores.location[g.class_of(defect.index)];
+        return hot_or_warm(linear(defect.mean) - linear(level));
     }
-    let around = surrounding(m, Geometry::of(m.shape), defect.index);
-    let still = defect.std < STUCK_STD_RATIO * around && defect.mean < STUCK_MAX_MEAN * full;
+    let around = surrounding(m, g, defect.index);
+    let still = defect.std < STUCK_STD_RATIO * around && linear(defect.mean) < STUCK_MAX_LEVEL;
     if defect.score < 0.0 {
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
         // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
@@ -104,9 +121,5 @@ pub fn classify(m: &Moments, scores: &Scores, defect: &Defect, dark: bool) -> Ki
     if still && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std) {
         return Kind::Stuck;
     }
-    if defect.residual >= HOT_RESIDUAL * full {
-        Kind::Hot
-    } else {
-        Kind::Warm
-    }
+    hot_or_warm(linear(defect.mean) - linear(defect.mean - defect.residual))
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::{Kind, Scores};
+use crate::input::Colour;
 use crate::stats::Moments;
 
 /// A satellite within this many pixels of a defect at least [`SATELLITE_RATIO`] times stronger
@@ -28,8 +29,10 @@ pub struct Defect {
     pub x: u32,
     /// Row of its strongest subpixel.
     pub y: u32,
-    /// Channel of its strongest subpixel.
+    /// Channel of its strongest subpixel (0 for a RAW photosite).
     pub channel: u32,
+    /// The colour of its strongest subpixel: the channel, or the filter over a RAW photosite.
+    pub colour: Colour,
     /// What kind of defect it is.
     pub kind: Kind,
     /// The strongest subpixel's score (signed: negative when darker than expected).
@@ -148,6 +151,7 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
                 x,
                 y,
                 channel,
+                colour: shape.colour(x, y, channel),
                 kind: Kind::Hot,
                 score,
                 mean: m.mean[index],

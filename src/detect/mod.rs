@@ -13,6 +13,7 @@ pub use score::{score, Scores, Thresholds};
 
 use serde::Serialize;
 
+use crate::input::{Encoding, Levels};
 use crate::stats::Moments;
 
 /// How detection runs.
@@ -44,13 +45,23 @@ pub struct Detection {
     pub thresholds: Thresholds,
 }
 
-/// Scores every subpixel, keeps those over the automatic threshold, clusters them into defects
-/// and names each defect's kind.
+/// [`detect_with`] on the levels an image of `m`'s shape usually has: sRGB-encoded from 0 to the
+/// largest value; for a RAW shape (whose levels only its files know), linear from 0.
 pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
+    let mut levels = Levels::encoded(m.shape.bit_depth);
+    if m.shape.cfa.is_some() {
+        levels.encoding = Encoding::Linear;
+    }
+    detect_with(m, options, &levels)
+}
+
+/// Scores every subpixel, keeps those over the automatic threshold, clusters them into defects
+/// and names each defect's kind, judging offsets in linear light through `levels`.
+pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Detection {
     let scores = score(m, options);
     let mut defects = cluster(m, &scores);
     for d in &mut defects {
-        d.kind = classify::classify(m, &scores, d, options.dark);
+        d.kind = classify::classify(m, &scores, d, options.dark, levels);
     }
     Detection {
         defects,

@@ -131,9 +131,10 @@ pub struct Scores {
     pub values: Vec<f32>,
     /// The thresholds.
     pub thresholds: Thresholds,
-    /// Per-channel robust location of the quantity scored (residual mean, or mean for darks).
+    /// Robust location of the quantity scored (residual mean, or mean for darks) per class of
+    /// subpixels ([`Geometry::class`]: a channel, or a position of the Bayer tile).
     pub location: Vec<f32>,
-    /// Per-channel robust spread of it.
+    /// Robust spread of it per class.
     pub scale: Vec<f32>,
 }
 
@@ -174,12 +175,15 @@ struct Scorer<'a> {
     scale: Vec<f32>,
     n: f32,
     geometry: Geometry,
-    channels: usize,
 }
 
 impl Scorer<'_> {
     fn score(&self, i: usize) -> f32 {
-        let c = i % self.channels;
+        self.score_in(i, self.geometry.class_of(i))
+    }
+
+    /// The score of subpixel `i`, of class `c` ([`Geometry::class`]).
+    fn score_in(&self, i: usize, c: usize) -> f32 {
         if self.dark {
             return (self.m.mean[i] - self.location[c]) / self.scale[c];
         }
@@ -198,28 +202,29 @@ impl Scorer<'_> {
 pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
     let shape = m.shape;
     let len = m.mean.len();
+    let geometry = Geometry::of(shape);
     let channels = shape.channels as usize;
     let stride = sample_stride(len);
     let floor = shape.max_value() as f32 / CHANNEL_SPREAD_FLOOR_DIVISOR;
     let base: &[f32] = if options.dark { &m.mean } else { &m.res_mean };
-    let (mut location, mut scale) = (Vec::new(), Vec::new());
-    for c in 0..channels {
-        let mut v: Vec<f32> = (c..len)
-            .step_by(channels * stride)
-            .map(|i| base[i])
-            .collect();
-        let (loc, spread) = median_spread(&mut v);
-        location.push(loc);
-        scale.push(spread.max(floor));
+    let mut by_class = vec![Vec::new(); geometry.classes()];
+    for i in (0..len).step_by(stride) {
+        by_class[geometry.class_of(i)].push(base[i]);
     }
+    let (location, scale) = by_class
+        .iter_mut()
+        .map(|v| {
+            let (loc, spread) = median_spread(v);
+            (loc, spread.max(floor))
+        })
+        .unzip();
     let scorer = Scorer {
         m,
         dark: options.dark,
         location,
         scale,
         n: m.frames().max(1) as f32,
-        geometry: Geometry::of(shape),
-        channels,
+        geometry,
     };
     let mut sample: Vec<f32> = (0..len)
         .into_par_iter()
@@ -246,11 +251,9 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         .flat_map_iter(|y| {
             let inner_y = y >= LOCAL_DISTANCE && y + LOCAL_DISTANCE < height;
             let mut out = Vec::new();
-            let mut c = 0;
             for k in 0..row {
                 let i = y * row + k;
-                let this_c = c;
-                c = if c + 1 == channels { 0 } else { c + 1 };
+                let this_c = geometry.class(k, y);
                 let s = (options.dark || {
                     // |score| ≤ |residual − location| / scale (the noise term never falls below
                     // the channel's scale): most subpixels are ruled out without the ring.
@@ -258,7 +261,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
                         (m.res_mean[i] - scorer.location[this_c]).abs() / scorer.scale[this_c];
                     bound * BOUND_SLACK + median.abs() >= threshold
                 })
-                .then(|| scorer.score(i));
+                .then(|| scorer.score_in(i, this_c));
                 if let Some(s) = s.filter(|s| (s - median).abs() >= threshold) {
                     out.push((i, s));
                     continue;
@@ -280,7 +283,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
                     _ => may_be_frozen(m, scorer.geometry, i),
                 };
                 if maybe && frozen(m, scorer.geometry, i) {
-                    let s = s.unwrap_or_else(|| scorer.score(i));
+                    let s = s.unwrap_or_else(|| scorer.score_in(i, this_c));
                     let sign = if s < median { -1.0 } else { 1.0 };
                     out.push((i, median + sign * threshold));
                 }

@@ -1,11 +1,13 @@
-//! Decoding one file into a [`Frame`], and reading a file's header to learn its shape.
+//! Decoding one file into a [`Frame`], and reading a file's header to learn its shape: images
+//! through `image`, camera RAW files (by extension) through [`super::raw`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use image::{ColorType, ImageDecoder, ImageReader};
 
-use super::{Frame, FramePool, Samples, Shape};
+use super::discover::is_raw_file;
+use super::{Frame, FramePool, RawInfo, Samples, Shape};
 
 /// Why a file could not be read as a frame. Its message is one line that names the reason.
 #[derive(Debug, thiserror::Error)]
@@ -61,18 +63,20 @@ impl DecodeError {
 }
 
 /// What a header says about a file, before any pixel is decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     /// The shape the frame will have (alpha dropped).
     pub shape: Shape,
     /// The file has an alpha channel, which the statistics ignore.
     pub has_alpha: bool,
+    /// For a camera RAW file: the camera, margins and levels.
+    pub raw: Option<RawInfo>,
 }
 
 /// The largest allocation one decode may make: room for a 200 MP 16-bit RGB frame.
 pub const MAX_DECODE_BYTES: u64 = 1200 << 20;
 
-fn one_line(text: impl std::fmt::Display) -> String {
+pub(crate) fn one_line(text: impl std::fmt::Display) -> String {
     let s = text.to_string();
     let line = s.lines().next().unwrap_or("").trim();
     if line.is_empty() {
@@ -146,11 +150,34 @@ fn header_of(path: &Path, decoder: &impl ImageDecoder) -> Result<Header, DecodeE
     let (w, h) = decoder.dimensions();
     let (channels, depth, has_alpha) = layout(decoder.color_type()).map_err(format)?;
     let shape = Shape::new(w, h, channels, depth).map_err(format)?;
-    Ok(Header { shape, has_alpha })
+    Ok(Header {
+        shape,
+        has_alpha,
+        raw: None,
+    })
+}
+
+/// The error for a camera RAW file when RAW support is not built in.
+#[cfg(not(feature = "raw"))]
+fn raw_not_built(path: &Path) -> DecodeError {
+    DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: "camera RAW support is not built in (cargo feature `raw`)".into(),
+    }
 }
 
 /// Reads only the header of `path` and returns the shape its frame would have.
 pub fn probe(path: &Path) -> Result<Header, DecodeError> {
+    if is_raw_file(path) {
+        #[cfg(feature = "raw")]
+        return super::raw::probe(path).map(|(shape, info)| Header {
+            shape,
+            has_alpha: false,
+            raw: Some(info),
+        });
+        #[cfg(not(feature = "raw"))]
+        return Err(raw_not_built(path));
+    }
     let decoder = open(path)?
         .into_decoder()
         .map_err(|e| format_error(path, e))?;
@@ -176,10 +203,18 @@ pub fn decode_file_pooled(
     expected: Shape,
     pool: &Arc<FramePool>,
 ) -> Result<Frame, DecodeError> {
+    if is_raw_file(path) {
+        #[cfg(feature = "raw")]
+        return super::raw::decode_pooled(path, expected, pool);
+        #[cfg(not(feature = "raw"))]
+        return Err(raw_not_built(path));
+    }
     let decoder = open(path)?
         .into_decoder()
         .map_err(|e| format_error(path, e))?;
-    let Header { shape, has_alpha } = header_of(path, &decoder)?;
+    let Header {
+        shape, has_alpha, ..
+    } = header_of(path, &decoder)?;
     if shape != expected {
         return Err(DecodeError::Shape {
             path: path.to_path_buf(),

@@ -8,10 +8,28 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::decode::{probe, DecodeError};
-use super::Shape;
+use super::{RawInfo, Shape};
 
-/// Extensions (lower case) of the files a directory walk picks up.
+/// Extensions (lower case) of the image files a directory walk picks up.
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "tif", "tiff", "webp"];
+
+/// Extensions (lower case) of camera RAW files: read as RAW, and picked up by directory walks.
+pub const RAW_EXTENSIONS: &[&str] = &[
+    "3fr", "ari", "arw", "cr2", "cr3", "crw", "dcr", "dcs", "dng", "erf", "iiq", "kdc", "mef",
+    "mos", "mrw", "nef", "nrw", "orf", "pef", "raf", "rw2", "rwl", "sr2", "srf", "srw",
+];
+
+fn extension_in(path: &Path, list: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| list.contains(&e.to_ascii_lowercase().as_str()))
+        .unwrap_or(false)
+}
+
+/// True when `path` has one of [`RAW_EXTENSIONS`], compared case-insensitively.
+pub fn is_raw_file(path: &Path) -> bool {
+    extension_in(path, RAW_EXTENSIONS)
+}
 
 /// A file left out of the scan, with the reason in one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -41,11 +59,28 @@ pub enum InputError {
     NothingMatched(String),
 }
 
+/// Which file of a shot saved twice (a camera's "RAW+JPEG" setting: one stem, a RAW and an image
+/// beside it) a scan reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prefer {
+    /// The RAW file: the sensor's own samples.
+    #[default]
+    Raw,
+    /// The image (JPEG, or whatever the camera saved beside the RAW file).
+    Jpeg,
+}
+
 /// The result of discovery: the files to decode, the shape they share, and what was skipped.
 #[derive(Clone, Debug, Default)]
 pub struct Discovery {
     /// The chosen frame shape; `None` when no file had a readable header.
     pub shape: Option<Shape>,
+    /// For RAW frames: the camera, margins and levels of the first file of the chosen shape.
+    pub raw: Option<RawInfo>,
+    /// Files left out because the same shot is also saved in the preferred form (see [`Prefer`]):
+    /// counted, not listed one by one.
+    pub twins_left_out: usize,
     /// Files with that shape, in stable (sorted) order.
     pub files: Vec<PathBuf>,
     /// Files left out, with reasons, in stable order.
@@ -56,12 +91,10 @@ pub struct Discovery {
     pub unmatched: Vec<String>,
 }
 
-/// True when `path` has one of [`IMAGE_EXTENSIONS`], compared case-insensitively.
+/// True when `path` has one of [`IMAGE_EXTENSIONS`] or [`RAW_EXTENSIONS`], compared
+/// case-insensitively: the files a directory walk picks up.
 pub fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        .unwrap_or(false)
+    extension_in(path, IMAGE_EXTENSIONS) || is_raw_file(path)
 }
 
 fn is_glob(s: &str) -> bool {
@@ -259,11 +292,42 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
 /// listed in [`Discovery::skipped`] with its reason; an error is returned only when the
 /// inputs are malformed or match no file at all.
 pub fn discover(inputs: &[String]) -> Result<Discovery, InputError> {
+    discover_with(inputs, Prefer::default())
+}
+
+/// Leaves out the image files that have a RAW twin (same folder and name, compared
+/// case-insensitively, other extension), or the RAW files that have an image twin, as `prefer`
+/// says. Returns the files kept and how many were left out.
+pub fn drop_twins(files: Vec<PathBuf>, prefer: Prefer) -> (Vec<PathBuf>, usize) {
+    let key = |p: &Path| {
+        (
+            p.parent().map(Path::to_path_buf),
+            p.file_stem().map(|s| s.to_string_lossy().to_lowercase()),
+        )
+    };
+    let raw_shots: HashSet<_> = files.iter().filter(|p| is_raw_file(p)).map(|p| key(p)).collect();
+    let image_shots: HashSet<_> = files.iter().filter(|p| !is_raw_file(p)).map(|p| key(p)).collect();
+    let before = files.len();
+    let kept: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|p| match (prefer, is_raw_file(p)) {
+            (Prefer::Raw, false) => !raw_shots.contains(&key(p)),
+            (Prefer::Jpeg, true) => !image_shots.contains(&key(p)),
+            _ => true,
+        })
+        .collect();
+    let left_out = before - kept.len();
+    (kept, left_out)
+}
+
+/// [`discover`], choosing between the RAW and image files of the same shots as `prefer` says.
+pub fn discover_with(inputs: &[String], prefer: Prefer) -> Result<Discovery, InputError> {
     let Expanded {
         files,
         mut skipped,
         unmatched,
     } = expand_inputs(inputs)?;
+    let (files, twins_left_out) = drop_twins(files, prefer);
     if files.is_empty() {
         return Err(InputError::NothingMatched(
             inputs
@@ -296,12 +360,16 @@ pub fn discover(inputs: &[String]) -> Result<Discovery, InputError> {
     let mut out = Discovery {
         shape,
         unmatched,
+        twins_left_out,
         ..Default::default()
     };
     for (path, header) in headers {
         match header {
             Ok(h) if Some(h.shape) == shape => {
                 out.alpha_ignored |= h.has_alpha;
+                if out.raw.is_none() {
+                    out.raw = h.raw;
+                }
                 out.files.push(path);
             }
             Ok(h) => skipped.push(Skipped {

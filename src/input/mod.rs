@@ -1,16 +1,23 @@
-//! Input: finding the image files a scan reads, probing their headers, and decoding them into frames.
+//! Input: finding the image files a scan reads, probing their headers, and decoding them into
+//! frames — images (JPEG, PNG, TIFF, WebP) and, with the `raw` feature, camera RAW files.
 
 pub mod decode;
 pub mod discover;
+pub mod levels;
+#[cfg(feature = "raw")]
+pub mod raw;
+
+pub use levels::{Cfa, Colour, Encoding, Levels, RawInfo};
 
 pub use decode::{decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, DecodeError};
-pub use discover::{discover, Discovery, InputError, Skipped};
+pub use discover::{discover, discover_with, Discovery, InputError, Prefer, Skipped};
 
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-/// The layout every frame of a scan shares: size, interleaved channels and sample depth.
+/// The layout every frame of a scan shares: size, interleaved channels, sample depth and, for a
+/// camera RAW frame, the colour filter over each photosite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Shape {
     /// Columns.
@@ -21,6 +28,11 @@ pub struct Shape {
     pub channels: u32,
     /// Bits per sample: 8 or 16.
     pub bit_depth: u32,
+    /// The colour filter array of a camera RAW frame (one plane of photosites, 16-bit), given
+    /// for the frame as decoded: its top-left photosite is the pattern's first. `None` for
+    /// images, whose pixels have every channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cfa: Option<Cfa>,
 }
 
 impl Shape {
@@ -42,6 +54,15 @@ impl Shape {
             height,
             channels,
             bit_depth,
+            cfa: None,
+        })
+    }
+
+    /// The shape of a camera RAW frame: one 16-bit plane of photosites under `cfa`.
+    pub fn raw(width: u32, height: u32, cfa: Cfa) -> Result<Self, String> {
+        Ok(Shape {
+            cfa: Some(cfa),
+            ..Shape::new(width, height, 1, 16)?
         })
     }
 
@@ -78,22 +99,27 @@ impl Shape {
         (y as usize * self.width as usize + x as usize) * self.channels as usize + channel as usize
     }
 
-    /// Short human description, e.g. `6000x4000 RGB 8-bit`.
+    /// Short human description, e.g. `6000x4000 RGB 8-bit` or `3522x2348 RAW RGGB 16-bit`.
     pub fn describe(&self) -> String {
-        let kind = if self.channels == 1 { "grey" } else { "RGB" };
+        let kind = match (self.cfa, self.channels) {
+            (Some(cfa), _) => format!("RAW {cfa}"),
+            (None, 1) => "grey".into(),
+            (None, _) => "RGB".into(),
+        };
         format!(
             "{}x{} {} {}-bit",
             self.width, self.height, kind, self.bit_depth
         )
     }
-}
 
-/// Name of a channel for display: `R`, `G`, `B`, or `L` for grey.
-pub fn channel_name(shape: &Shape, channel: u32) -> &'static str {
-    if shape.channels == 1 {
-        "L"
-    } else {
-        ["R", "G", "B"][channel as usize % 3]
+    /// The colour of the subpixel at `(x, y, channel)`: the channel of an image pixel, or the
+    /// filter over a RAW photosite.
+    pub fn colour(&self, x: u32, y: u32, channel: u32) -> Colour {
+        match self.cfa {
+            Some(cfa) => cfa.colour_at(x, y),
+            None if self.channels == 1 => Colour::Grey,
+            None => [Colour::Red, Colour::Green, Colour::Blue][channel as usize % 3],
+        }
     }
 }
 

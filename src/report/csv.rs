@@ -1,7 +1,7 @@
 //! The CSV report: the lowest-`M2` list, one subpixel a row.
 
 use crate::detect::Candidate;
-use crate::input::{channel_name, Shape};
+use crate::input::Shape;
 
 /// The CSV exporter.
 pub struct Csv;
@@ -22,7 +22,7 @@ pub fn render(shape: &Shape, lowest: &[Candidate]) -> String {
             c.x,
             c.y,
             c.channel,
-            channel_name(shape, c.channel),
+            shape.colour(c.x, c.y, c.channel),
             c.m2,
             c.variance,
             c.mean

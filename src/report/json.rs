@@ -1,5 +1,6 @@
-//! The JSON report (schema version 1): shape, frames used and skipped, backend, lowest-variance
-//! list and defects.
+//! The JSON report (schema version 1): shape (with, for RAW frames, the colour filter pattern,
+//! camera, visible area and levels), frames used and skipped, backend, lowest-variance list and
+//! defects.
 
 use serde::Serialize;
 
@@ -21,14 +22,35 @@ struct SkippedEntry {
 struct Frames {
     used: usize,
     failed: usize,
+    /// Files of shots also saved in the preferred form (RAW or image), left out.
+    twins_left_out: usize,
     skipped: Vec<SkippedEntry>,
+}
+
+/// What a RAW scan adds to the shape: the camera, the visible area and the levels.
+#[derive(Serialize)]
+struct RawEntry<'a> {
+    make: &'a str,
+    model: &'a str,
+    visible_origin: [u32; 2],
+    raw_size: [u32; 2],
+    black_level: [f32; 4],
+    white_level: f32,
+}
+
+#[derive(Serialize)]
+struct ShapeEntry<'a> {
+    #[serde(flatten)]
+    shape: Shape,
+    #[serde(flatten)]
+    raw: Option<RawEntry<'a>>,
 }
 
 #[derive(Serialize)]
 struct Report<'a> {
     version: u32,
     tool: String,
-    shape: Shape,
+    shape: ShapeEntry<'a>,
     frames: Frames,
     backend: &'a BackendInfo,
     elapsed_seconds: f64,
@@ -51,10 +73,21 @@ pub fn render(report: &ScanReport) -> String {
     let doc = Report {
         version: VERSION,
         tool: crate::tool_name(),
-        shape: report.shape,
+        shape: ShapeEntry {
+            shape: report.shape,
+            raw: report.raw.as_ref().map(|r| RawEntry {
+                make: &r.make,
+                model: &r.model,
+                visible_origin: r.visible_origin,
+                raw_size: r.raw_size,
+                black_level: r.levels.black,
+                white_level: r.levels.white,
+            }),
+        },
         frames: Frames {
             used: report.frames_used,
             failed: report.failed,
+            twins_left_out: report.twins_left_out,
             skipped: report
                 .skipped
                 .iter()

@@ -2,7 +2,6 @@
 
 use std::fmt::Write;
 
-use crate::input::channel_name;
 use crate::scan::ScanReport;
 
 /// The text exporter: the human table.
@@ -43,6 +42,35 @@ pub fn render(report: &ScanReport) -> String {
         driver,
         r.elapsed.as_secs_f64()
     );
+    if let Some(raw) = &r.raw {
+        let b = raw.levels.black;
+        let _ = writeln!(
+            s,
+            "camera: {} {}  visible area at ({}, {}) of {}x{}  black level {} {} {} {}  white level {}",
+            raw.make,
+            raw.model,
+            raw.visible_origin[0],
+            raw.visible_origin[1],
+            raw.raw_size[0],
+            raw.raw_size[1],
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            raw.levels.white
+        );
+    }
+    if r.twins_left_out > 0 {
+        let (left, read, other) = match r.prefer {
+            crate::input::Prefer::Raw => ("image", "RAW", "jpeg"),
+            crate::input::Prefer::Jpeg => ("RAW", "image", "raw"),
+        };
+        let _ = writeln!(
+            s,
+            "note: {} {left} files of shots also saved as {read} were left out (--prefer {other} reads them instead)",
+            r.twins_left_out
+        );
+    }
     if r.alpha_ignored {
         let _ = writeln!(s, "note: alpha channels are ignored");
     }
@@ -59,7 +87,7 @@ pub fn render(report: &ScanReport) -> String {
             c.x,
             c.y,
             c.channel,
-            channel_name(&r.shape, c.channel),
+            r.shape.colour(c.x, c.y, c.channel),
             c.m2,
             c.mean
         );
@@ -77,7 +105,7 @@ pub fn render(report: &ScanReport) -> String {
             i + 1,
             c.x,
             c.y,
-            channel_name(&r.shape, c.channel),
+            r.shape.colour(c.x, c.y, c.channel),
             c.m2,
             c.variance,
             c.mean
@@ -120,7 +148,7 @@ pub fn defects(report: &ScanReport) -> String {
             i + 1,
             e.x,
             e.y,
-            channel_name(&report.shape, e.channel),
+            report.shape.colour(e.x, e.y, e.channel),
             e.kind.name(),
             e.score,
             e.mean,

@@ -1,0 +1,240 @@
+//! What sample values mean: the colour of each subpixel (a RAW frame's colour filter array), the
+//! black and white levels, and the transfer curve that turns a value into linear light.
+
+use serde::Serialize;
+
+/// The colour a subpixel records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Colour {
+    /// Red.
+    #[serde(rename = "R")]
+    Red,
+    /// Green.
+    #[serde(rename = "G")]
+    Green,
+    /// Blue.
+    #[serde(rename = "B")]
+    Blue,
+    /// The one channel of a grey image.
+    #[serde(rename = "L")]
+    Grey,
+}
+
+impl Colour {
+    /// One letter: `R`, `G`, `B`, or `L` for grey.
+    pub fn letter(self) -> &'static str {
+        match self {
+            Colour::Red => "R",
+            Colour::Green => "G",
+            Colour::Blue => "B",
+            Colour::Grey => "L",
+        }
+    }
+
+    fn from_letter(c: char) -> Option<Self> {
+        match c.to_ascii_uppercase() {
+            'R' => Some(Colour::Red),
+            'G' => Some(Colour::Green),
+            'B' => Some(Colour::Blue),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Colour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.letter())
+    }
+}
+
+/// Side of the repeating tile of a Bayer colour filter array.
+pub const BAYER_PERIOD: u32 = 2;
+
+/// A Bayer colour filter array: the colours of the 2×2 tile that repeats over the photosites,
+/// row by row from the top-left photosite (`RGGB`, `BGGR`, `GRBG`, `GBRG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cfa([Colour; 4]);
+
+impl Cfa {
+    /// A pattern from its four letters, e.g. `"RGGB"`; it must hold one red, two greens and one
+    /// blue, with the greens on a diagonal.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let colours: Vec<Option<Colour>> = name.chars().map(Colour::from_letter).collect();
+        let bad = || format!("'{name}' is not a Bayer pattern (RGGB, BGGR, GRBG or GBRG)");
+        let [Some(a), Some(b), Some(c), Some(d)] = colours[..] else {
+            return Err(bad());
+        };
+        let cfa = Cfa([a, b, c, d]);
+        let count = |k| cfa.0.iter().filter(|&&x| x == k).count();
+        let diagonal_greens = (a == Colour::Green && d == Colour::Green)
+            || (b == Colour::Green && c == Colour::Green);
+        if count(Colour::Red) == 1 && count(Colour::Blue) == 1 && diagonal_greens {
+            Ok(cfa)
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// The colour over the photosite at `(x, y)`.
+    #[inline(always)]
+    pub fn colour_at(&self, x: u32, y: u32) -> Colour {
+        self.0[tile_position(x, y)]
+    }
+
+    /// The same array seen from `(dx, dy)`: the pattern of a frame cropped at that offset.
+    pub fn shifted(&self, dx: u32, dy: u32) -> Cfa {
+        Cfa(std::array::from_fn(|p| {
+            let (x, y) = (p as u32 % BAYER_PERIOD, p as u32 / BAYER_PERIOD);
+            self.colour_at(x + dx, y + dy)
+        }))
+    }
+
+    /// The four letters, e.g. `RGGB`.
+    pub fn name(&self) -> String {
+        self.0.iter().map(|c| c.letter()).collect()
+    }
+}
+
+/// Where `(x, y)` sits in the repeating 2×2 tile: 0 top-left, 1 top-right, 2 and 3 below.
+#[inline(always)]
+pub fn tile_position(x: u32, y: u32) -> usize {
+    ((y % BAYER_PERIOD) * BAYER_PERIOD + x % BAYER_PERIOD) as usize
+}
+
+impl std::fmt::Display for Cfa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&self.name())
+    }
+}
+
+impl Serialize for Cfa {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+/// How a sample value relates to the light that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// sRGB-encoded (JPEG, PNG, TIFF from a raw converter): linear light is the sRGB curve undone.
+    Srgb,
+    /// Linear sensor units above a black level (camera RAW).
+    Linear,
+}
+
+/// The black and white levels of the samples and their encoding: what turns a value into a
+/// fraction of full scale in linear light, the unit defect kinds are judged in.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Levels {
+    /// The value that means no light, per position of the 2×2 tile of a RAW frame (row by row);
+    /// 0 for images.
+    pub black: [f32; 4],
+    /// The value of full scale (the sensor's saturation for RAW).
+    pub white: f32,
+    /// How values between the two relate to light.
+    pub encoding: Encoding,
+}
+
+impl Levels {
+    /// The levels of an encoded image of `bit_depth` bits: black 0, white the largest value, sRGB.
+    pub fn encoded(bit_depth: u32) -> Self {
+        Levels {
+            black: [0.0; 4],
+            white: ((1u32 << bit_depth) - 1) as f32,
+            encoding: Encoding::Srgb,
+        }
+    }
+
+    /// The black level at `(x, y)`.
+    #[inline]
+    pub fn black_at(&self, x: u32, y: u32) -> f32 {
+        self.black[tile_position(x, y)]
+    }
+
+    /// `value` at `(x, y)` as linear light, a fraction of full scale (0 black, 1 white; below 0
+    /// for a RAW value under the black level).
+    pub fn linear(&self, value: f32, x: u32, y: u32) -> f32 {
+        let black = self.black_at(x, y);
+        let v = (value - black) / (self.white - black).max(1.0);
+        match self.encoding {
+            Encoding::Linear => v,
+            Encoding::Srgb => srgb_to_linear(v),
+        }
+    }
+}
+
+/// The sRGB transfer curve undone: encoded 0‥1 to linear 0‥1 (IEC 61966-2-1).
+pub fn srgb_to_linear(v: f32) -> f32 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// The sRGB transfer curve: linear 0‥1 to encoded 0‥1.
+pub fn linear_to_srgb(v: f32) -> f32 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.003_130_8 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// What a camera RAW file says beyond its [`super::Shape`]: the camera, where the visible area
+/// sits in the stored frame, and the levels.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RawInfo {
+    /// The camera maker, as the decoder names it.
+    pub make: String,
+    /// The camera model, as the decoder names it.
+    pub model: String,
+    /// Offset `[left, top]` of the visible (active) area in the stored raw frame: LibRaw's and
+    /// dcraw's margins. Photosite coordinates are counted from there.
+    pub visible_origin: [u32; 2],
+    /// Size `[width, height]` of the stored raw frame, masked margins included.
+    pub raw_size: [u32; 2],
+    /// Black and white levels, in raw numbers.
+    pub levels: Levels,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_parse_and_shift_like_a_crop() {
+        let rggb = Cfa::parse("RGGB").unwrap();
+        assert_eq!(rggb.colour_at(0, 0), Colour::Red);
+        assert_eq!(rggb.colour_at(3, 0), Colour::Green);
+        assert_eq!(rggb.colour_at(3, 5), Colour::Blue);
+        assert_eq!(rggb.shifted(1, 0).name(), "GRBG");
+        assert_eq!(rggb.shifted(0, 1).name(), "GBRG");
+        assert_eq!(rggb.shifted(1, 1).name(), "BGGR");
+        assert_eq!(rggb.shifted(74, 12), rggb);
+        for bad in ["RGBG", "RRGB", "RGG", "XTRANS", "RGGBR"] {
+            assert!(Cfa::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn linear_light_undoes_the_encoding() {
+        let raw = Levels {
+            black: [100.0, 200.0, 200.0, 100.0],
+            white: 4100.0,
+            encoding: Encoding::Linear,
+        };
+        assert_eq!(raw.linear(2100.0, 0, 0), 0.5);
+        assert_eq!(raw.linear(200.0, 1, 0), 0.0);
+        let jpeg = Levels::encoded(8);
+        // sRGB 188/255 is about 50 % linear light; 128/255 about 21.6 %.
+        assert!((jpeg.linear(188.0, 5, 5) - 0.5).abs() < 0.01);
+        assert!((jpeg.linear(128.0, 0, 0) - 0.216).abs() < 0.002);
+        for v in [0.0, 0.002, 0.2, 0.7, 1.0] {
+            assert!((srgb_to_linear(linear_to_srgb(v)) - v).abs() < 1e-5);
+        }
+    }
+}

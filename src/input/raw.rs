@@ -1,0 +1,168 @@
+//! Camera RAW files (through `rawler`, LGPL-2.1, behind the `raw` feature): the photosites of the
+//! visible area as one 16-bit plane, with the colour filter pattern, the levels and the margins.
+//!
+//! Coordinates are LibRaw's and dcraw's: the stored raw frame with the masked left and top
+//! margins removed (the decoder's active area), unrotated.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rawler::decoders::RawDecodeParams;
+use rawler::rawimage::{RawImage, RawPhotometricInterpretation};
+use rawler::rawsource::RawSource;
+use rawler::RawImageData;
+
+use super::decode::{one_line, DecodeError};
+use super::levels::{tile_position, BAYER_PERIOD};
+use super::{Cfa, Encoding, Frame, FramePool, Levels, RawInfo, Samples, Shape};
+
+/// The side of an X-Trans sensor's repeating colour tile.
+const XTRANS_PERIOD: usize = 6;
+
+/// What a RAW header says: the frame shape, the camera and levels, and where the visible area is.
+struct Layout {
+    shape: Shape,
+    info: RawInfo,
+}
+
+fn format_error(path: &Path, reason: impl Into<String>) -> DecodeError {
+    DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads the whole file and opens a decoder on it. The file is read into memory rather than
+/// mapped, so a file truncated or replaced while it is read is an error, not a crash.
+fn decode_raw(path: &Path, dummy: bool) -> Result<RawImage, DecodeError> {
+    let bytes = std::fs::read(path).map_err(|e| DecodeError::Io {
+        path: path.to_path_buf(),
+        reason: one_line(e),
+    })?;
+    let source = RawSource::new_from_shared_vec(Arc::new(bytes));
+    let params = RawDecodeParams::default();
+    let image = if dummy {
+        rawler::get_decoder(&source).and_then(|d| d.raw_image(&source, &params, true))
+    } else {
+        rawler::decode(&source, &params)
+    };
+    image.map_err(|e| format_error(path, format!("not a readable camera RAW file: {}", one_line(e))))
+}
+
+/// The shape, camera, levels and visible area of a decoded (or header-only) RAW image; a
+/// sensor this tool cannot read photosite by photosite is refused with the reason.
+fn layout(path: &Path, image: &RawImage) -> Result<Layout, DecodeError> {
+    let refuse = |reason: String| format_error(path, reason);
+    let config = match &image.photometric {
+        RawPhotometricInterpretation::Cfa(config) if image.cpp == 1 => config,
+        _ => {
+            return Err(refuse(format!(
+                "a RAW file with {} samples per pixel and no colour filter array (already \
+                 demosaicked, or a Foveon sensor) is not supported",
+                image.cpp
+            )))
+        }
+    };
+    let cfa = &config.cfa;
+    if cfa.width == XTRANS_PERIOD && cfa.height == XTRANS_PERIOD {
+        return Err(refuse(
+            "X-Trans sensors (6x6 colour filter) are not supported yet; only Bayer (2x2)".into(),
+        ));
+    }
+    if cfa.width != BAYER_PERIOD as usize || cfa.height != BAYER_PERIOD as usize {
+        return Err(refuse(format!(
+            "a {}x{} colour filter pattern ({}) is not supported; only Bayer (2x2)",
+            cfa.width, cfa.height, cfa.name
+        )));
+    }
+    let (width, height) = (image.width, image.height);
+    let (left, top, w, h) = match image.active_area {
+        Some(a) if a.p.x + a.d.w <= width && a.p.y + a.d.h <= height && a.d.w > 0 && a.d.h > 0 => {
+            (a.p.x, a.p.y, a.d.w, a.d.h)
+        }
+        _ => (0, 0, width, height),
+    };
+    let pattern = Cfa::parse(&cfa.shift(left, top).name).map_err(|e| refuse(format!("{e}")))?;
+    let too_big = || refuse(format!("{width}x{height} photosites is too large"));
+    let dim = |v: usize| u32::try_from(v).map_err(|_| too_big());
+    let shape = Shape::raw(dim(w)?, dim(h)?, pattern).map_err(refuse)?;
+    Ok(Layout {
+        shape,
+        info: RawInfo {
+            make: image.clean_make.clone(),
+            model: image.clean_model.clone(),
+            visible_origin: [dim(left)?, dim(top)?],
+            raw_size: [dim(width)?, dim(height)?],
+            levels: levels(image, left, top),
+        },
+    })
+}
+
+/// The black level of each position of the visible area's 2×2 tile and the white level.
+fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
+    let b = &image.blacklevel;
+    let black = std::array::from_fn(|p| {
+        let (px, py) = (p % 2, p / 2);
+        debug_assert_eq!(tile_position(px as u32, py as u32), p);
+        let (bw, bh) = (b.width.max(1), b.height.max(1));
+        let at = ((top + py) % bh) * bw + (left + px) % bw;
+        let cpp = b.cpp.max(1);
+        b.levels
+            .get(at * cpp)
+            .or(b.levels.first())
+            .map(|r| r.as_f32())
+            .unwrap_or(0.0)
+    });
+    let white = image.whitelevel.0.first().copied().unwrap_or(u16::MAX as u32) as f32;
+    Levels {
+        black,
+        white,
+        encoding: Encoding::Linear,
+    }
+}
+
+/// Reads a RAW file's header: the shape of its visible area and its [`RawInfo`].
+pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
+    let image = decode_raw(path, true)?;
+    let Layout { shape, info } = layout(path, &image)?;
+    Ok((shape, info))
+}
+
+/// Decodes a RAW file's visible photosites into a buffer from `pool`, checking the shape.
+pub fn decode_pooled(
+    path: &Path,
+    expected: Shape,
+    pool: &Arc<FramePool>,
+) -> Result<Frame, DecodeError> {
+    let image = decode_raw(path, false)?;
+    let Layout { shape, info } = layout(path, &image)?;
+    if shape != expected {
+        return Err(DecodeError::Shape {
+            path: path.to_path_buf(),
+            found: shape.describe(),
+            expected: expected.describe(),
+        });
+    }
+    let RawImageData::Integer(data) = &image.data else {
+        return Err(format_error(
+            path,
+            "floating-point RAW samples are not supported",
+        ));
+    };
+    let [left, top] = info.visible_origin.map(|v| v as usize);
+    let (w, h) = (shape.width as usize, shape.height as usize);
+    let stride = image.width;
+    if data.len() < stride * image.height {
+        return Err(format_error(path, "the decoder returned fewer samples than its size"));
+    }
+    let mut samples = pool.take(16, w * h);
+    let Samples::U16(out) = &mut samples else {
+        unreachable!("a 16-bit buffer was asked for")
+    };
+    for (y, row) in out.chunks_exact_mut(w).enumerate() {
+        let from = (top + y) * stride + left;
+        row.copy_from_slice(&data[from..from + w]);
+    }
+    let frame = Frame::new(expected, samples).map_err(|r| format_error(path, r))?;
+    Ok(frame.recycle_into(pool))
+}
