@@ -88,6 +88,12 @@ impl Geometry {
         }
     }
 
+    /// True when every sample is one photosite as the sensor read it (a RAW frame), not a
+    /// demosaicked mixture of several.
+    pub fn photosites(&self) -> bool {
+        self.layout == Layout::Bayer
+    }
+
     /// How many classes of subpixels [`Geometry::class`] tells apart.
     pub fn classes(&self) -> usize {
         match self.layout {

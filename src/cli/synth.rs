@@ -7,9 +7,14 @@ use super::{error, print, stopped, EXIT_FATAL, EXIT_OK};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormatArg {
+    /// Demosaicked, sRGB JPEG.
     Jpeg,
+    /// Demosaicked, sRGB 8-bit PNG.
     Png,
+    /// Demosaicked, sRGB 16-bit TIFF.
     Tiff,
+    /// The photosites: 12-bit RGGB DNG (camera RAW).
+    Dng,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +124,7 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String
             FormatArg::Jpeg => SetFormat::Jpeg,
             FormatArg::Png => SetFormat::Png,
             FormatArg::Tiff => SetFormat::Tiff,
+            FormatArg::Dng => SetFormat::Dng,
         },
         quality: parse_quality(&a.quality)?,
         chroma: match a.chroma {

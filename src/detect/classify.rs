@@ -20,8 +20,9 @@
 //! - `warm`: brighter than its neighbours by less than that.
 //!
 //! From dark frames (the score is the mean's distance from the dark level of its colour):
-//! - `dead`: below the dark level; `hot`: at least 25 % of full scale above it; `warm`: less.
-//!   (A stuck photosite cannot be told from a hot one in dark frames.)
+//! - `dead`: below the dark level; `stuck`: above it, and varying less than 0.7 times as much as
+//!   its surroundings (their read noise: a hot photosite adds the noise of its dark current, a
+//!   stuck one reads one level); `hot`: at least 25 % of full scale above it; `warm`: less.
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,9 @@ pub fn classify(
     if dark {
         if defect.score < 0.0 {
             return Kind::Dead;
+        }
+        if defect.std < STUCK_STD_RATIO * surrounding(m, g, defect.index) {
+            return Kind::Stuck;
         }
         let level = scores.location[g.class_of(defect.index)];
         return hot_or_warm(linear(defect.mean) - linear(level));

@@ -58,7 +58,7 @@ pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
 /// Scores every subpixel, keeps those over the automatic threshold, clusters them into defects
 /// and names each defect's kind, judging offsets in linear light through `levels`.
 pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Detection {
-    let scores = score(m, options);
+    let scores = score(m, options, levels);
     let mut defects = cluster(m, &scores);
     for d in &mut defects {
         d.kind = classify::classify(m, &scores, d, options.dark, levels);

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::DetectOptions;
 use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
+use crate::input::Levels;
 use crate::stats::Moments;
 
 /// Distance, in pixels, of the ring whose residual spread says how textured a place is. Beyond the
@@ -36,15 +37,18 @@ pub const SWING_RATIO: f32 = 3.0;
 /// at least [`FROZEN_MIN_SPREAD`] of full scale: it varies less than 1/[`FROZEN_RATIO`] as much as
 /// its surroundings, or less than [`DULL_RATIO`] as much while its residual swings more than
 /// [`SWING_RATIO`] times the residuals around it. A stuck photosite looks like this whatever its
-/// level, even one at the scene's average level that the mean residual cannot see.
-pub fn frozen(m: &Moments, g: Geometry, i: usize) -> bool {
+/// level, even one at the scene's average level that the mean residual cannot see. (The second
+/// test is for demosaicked images only: a RAW photosite is not mixed with its neighbours, and a
+/// stuck one is simply constant.)
+pub fn frozen(m: &Moments, g: Geometry, i: usize, full: f32) -> bool {
     let around = surrounding(m, g, i);
-    if around < FROZEN_MIN_SPREAD * m.shape.max_value() as f32 {
+    if around < FROZEN_MIN_SPREAD * full {
         return false;
     }
     let std = m.std(i);
     std * FROZEN_RATIO < around
-        || (std < DULL_RATIO * around
+        || (!g.photosites()
+            && std < DULL_RATIO * around
             && m.res_std(i)
                 > SWING_RATIO
                     * g.peer_median(i, LOCAL_DISTANCE, NEIGHBOUR_DISTANCE, |j| m.res_std(j)))
@@ -54,8 +58,8 @@ pub fn frozen(m: &Moments, g: Geometry, i: usize) -> bool {
 /// frozen subpixel varies less than [`DULL_RATIO`] (or 1/[`FROZEN_RATIO`]) times as much as the
 /// median of its ring, so less than that times its ring's most varying member, which itself varies
 /// by at least [`FROZEN_MIN_SPREAD`].
-fn may_be_frozen(m: &Moments, g: Geometry, i: usize) -> bool {
-    let least = FROZEN_MIN_SPREAD * m.shape.max_value() as f32;
+fn may_be_frozen(m: &Moments, g: Geometry, i: usize, full: f32) -> bool {
+    let least = FROZEN_MIN_SPREAD * full;
     frozen_possible(
         m.variance(i),
         g.ring(i, LOCAL_DISTANCE, |j| m.variance(j)),
@@ -198,14 +202,16 @@ impl Scorer<'_> {
     }
 }
 
-/// Scores the sensor and returns the candidates over the automatic threshold.
-pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
+/// Scores the sensor and returns the candidates over the automatic threshold. Spreads are judged
+/// against the full scale of `levels` (white minus black).
+pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
     let shape = m.shape;
+    let full = levels.full_scale();
     let len = m.mean.len();
     let geometry = Geometry::of(shape);
     let channels = shape.channels as usize;
     let stride = sample_stride(len);
-    let floor = shape.max_value() as f32 / CHANNEL_SPREAD_FLOOR_DIVISOR;
+    let floor = full / CHANNEL_SPREAD_FLOOR_DIVISOR;
     let base: &[f32] = if options.dark { &m.mean } else { &m.res_mean };
     let mut by_class = vec![Vec::new(); geometry.classes()];
     for i in (0..len).step_by(stride) {
@@ -241,7 +247,7 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
         (DEFAULT_K / sensitivity * spread.max(MIN_SCORE_SPREAD)).max(MIN_THRESHOLD / sensitivity);
     let (width, height) = (shape.width as usize, shape.height as usize);
     let row = width * channels;
-    let least = FROZEN_MIN_SPREAD * shape.max_value() as f32;
+    let least = FROZEN_MIN_SPREAD * full;
     // Every subpixel saw the same frames, so "may be frozen" compares M2s directly (see
     // `may_be_frozen`); inside the border band the ring needs no mirroring.
     let uniform = (m.n >= 2).then(|| least * least * (m.n - 1) as f32);
@@ -280,9 +286,9 @@ pub fn score(m: &Moments, options: &DetectOptions) -> Scores {
                         ];
                         frozen_possible(m2[i], ring, least_m2)
                     }
-                    _ => may_be_frozen(m, scorer.geometry, i),
+                    _ => may_be_frozen(m, scorer.geometry, i, full),
                 };
-                if maybe && frozen(m, scorer.geometry, i) {
+                if maybe && frozen(m, scorer.geometry, i, full) {
                     let s = s.unwrap_or_else(|| scorer.score_in(i, this_c));
                     let sign = if s < median { -1.0 } else { 1.0 };
                     out.push((i, median + sign * threshold));
@@ -353,7 +359,8 @@ mod tests {
                 sensitivity: 1.6,
                 dark,
             };
-            let got = score(&m, &options);
+            let levels = Levels::encoded(m.shape.bit_depth);
+            let got = score(&m, &options, &levels);
             let scorer = Scorer {
                 m: &m,
                 dark,
@@ -361,13 +368,12 @@ mod tests {
                 scale: got.scale.clone(),
                 n: m.frames() as f32,
                 geometry: Geometry::of(m.shape),
-                channels: 3,
             };
             let t = got.thresholds;
             let want: Vec<usize> = (0..len)
                 .filter(|&i| {
                     (scorer.score(i) - t.median).abs() >= t.threshold
-                        || (!dark && frozen(&m, scorer.geometry, i))
+                        || (!dark && frozen(&m, scorer.geometry, i, levels.full_scale()))
                 })
                 .collect();
             assert!(want.len() > 20, "the test needs candidates: {}", want.len());

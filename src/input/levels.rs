@@ -146,6 +146,12 @@ impl Levels {
         }
     }
 
+    /// Full scale in sample values: white minus the lowest black level.
+    pub fn full_scale(&self) -> f32 {
+        let black = self.black.iter().copied().fold(f32::INFINITY, f32::min);
+        (self.white - black).max(1.0)
+    }
+
     /// The black level at `(x, y)`.
     #[inline]
     pub fn black_at(&self, x: u32, y: u32) -> f32 {

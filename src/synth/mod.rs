@@ -1,6 +1,7 @@
 //! Synthetic frames with known defects: a small deterministic generator used by `demo`, the tests
 //! and the benchmarks.
 
+pub mod dng;
 pub mod eval;
 pub mod sensor;
 

@@ -1,6 +1,7 @@
 //! A simulated camera for test sets: scenes (procedural, or crops of the user's photos) exposed on
-//! an RGGB Bayer sensor with shot and read noise and defective photosites, demosaicked,
-//! gamma-encoded and saved as JPEG, PNG or 16-bit TIFF, with a `truth.json` of the defects.
+//! an RGGB Bayer sensor with shot and read noise and defective photosites, then either
+//! demosaicked, gamma-encoded and saved as JPEG, PNG or 16-bit TIFF, or saved as the camera's own
+//! 12-bit photosites in a DNG file; with a `truth.json` of the defects.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{write_frame_jpeg, Chroma, Rng};
+use crate::input::levels::{linear_to_srgb, srgb_to_linear};
 use crate::input::{Frame, Shape};
 
 /// The file format of a synthetic set.
@@ -20,6 +22,8 @@ pub enum SetFormat {
     Png,
     /// 16-bit RGB TIFF.
     Tiff,
+    /// The photosites themselves: a 12-bit RGGB DNG with masked margins.
+    Dng,
 }
 
 pub use crate::detect::Kind as DefectKind;
@@ -284,23 +288,6 @@ struct Linear {
     rgb: Vec<[f32; 3]>,
 }
 
-fn srgb_to_linear(v: f32) -> f32 {
-    if v <= 0.04045 {
-        v / 12.92
-    } else {
-        ((v + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-fn linear_to_srgb(v: f32) -> f32 {
-    let v = v.clamp(0.0, 1.0);
-    if v <= 0.003_130_8 {
-        v * 12.92
-    } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
-    }
-}
-
 /// Scenes loaded from the user's photos, in linear light.
 struct Photos(Vec<Linear>);
 
@@ -489,15 +476,22 @@ const READ_NOISE: f32 = 0.0015;
 /// The dark level every photosite reads with no light, as a fraction of full scale.
 const DARK_LEVEL: f32 = 0.004;
 
-/// Renders frame `index` of a set as linear RGB after the sensor: mosaic, noise, defects,
-/// clipping and bilinear demosaicking.
-fn render(
+/// The simulated camera's RAW files: white level (12-bit samples)...
+pub const RAW_WHITE: u16 = 4095;
+/// ...black level...
+pub const RAW_BLACK: u16 = 256;
+/// ...and masked margins `[left, top]` before the visible area (the right and bottom have none).
+pub const RAW_MARGINS: [u32; 2] = [8, 4];
+
+/// Exposes frame `index` of a set on the sensor: the RGGB mosaic in linear light (fractions of
+/// full scale above black) with noise and defects, not yet clipped.
+fn expose(
     spec: &SetSpec,
     shot: &Shot,
     index: usize,
     source: &SceneSource,
     defects: &[TrueDefect],
-) -> Vec<[f32; 3]> {
+) -> Vec<f32> {
     let (w, h) = (spec.width as usize, spec.height as usize);
     let mut mosaic = vec![0f32; w * h];
     let procedural = Procedural::new(shot.scene, spec.width, spec.height);
@@ -554,8 +548,66 @@ fn render(
             DefectKind::Dead => *v = 0.0,
         }
     }
+    mosaic
+}
+
+/// Frame `index` as linear RGB after the sensor: [`expose`], clipping and bilinear demosaicking.
+fn render(
+    spec: &SetSpec,
+    shot: &Shot,
+    index: usize,
+    source: &SceneSource,
+    defects: &[TrueDefect],
+) -> Vec<[f32; 3]> {
+    let mut mosaic = expose(spec, shot, index, source, defects);
     mosaic.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
-    demosaic(&mosaic, w, h)
+    demosaic(&mosaic, spec.width as usize, spec.height as usize)
+}
+
+/// Frame `index` as the DNG file stores it: [`expose`] in 12-bit raw numbers above
+/// [`RAW_BLACK`], clipped at 0 and [`RAW_WHITE`], inside masked margins that read black plus
+/// read noise.
+fn raw_frame(
+    spec: &SetSpec,
+    shot: &Shot,
+    index: usize,
+    source: &SceneSource,
+    defects: &[TrueDefect],
+) -> Vec<u16> {
+    let mosaic = expose(spec, shot, index, source, defects);
+    let (w, h) = (spec.width as usize, spec.height as usize);
+    let [left, top] = RAW_MARGINS.map(|m| m as usize);
+    let stored_w = w + left;
+    let range = (RAW_WHITE - RAW_BLACK) as f32;
+    let to_raw = |v: f32| (RAW_BLACK as f32 + v * range).round().clamp(0.0, RAW_WHITE as f32) as u16;
+    let mut rng = Rng::new(spec.seed ^ ((index as u64) << 32) ^ 0xB1AC);
+    let mut out = Vec::with_capacity(stored_w * (h + top));
+    for y in 0..h + top {
+        for x in 0..stored_w {
+            out.push(if x < left || y < top {
+                to_raw(gauss(&mut rng) * READ_NOISE)
+            } else {
+                to_raw(mosaic[(y - top) * w + x - left])
+            });
+        }
+    }
+    out
+}
+
+/// How the simulated camera's DNG files are laid out.
+fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
+    let [left, top] = RAW_MARGINS;
+    super::dng::DngLayout {
+        stored: [spec.width + left, spec.height + top],
+        origin: RAW_MARGINS,
+        visible: [spec.width, spec.height],
+        // The visible area is RGGB; the margins are even, so the stored frame is too.
+        cfa: [0, 1, 1, 2],
+        black: RAW_BLACK,
+        white: RAW_WHITE,
+        make: "hotpixels".into(),
+        model: "Simulated 12-bit RGGB".into(),
+    }
 }
 
 /// Bilinear demosaicking of an RGGB mosaic.
@@ -617,6 +669,7 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
         SetFormat::Jpeg => "jpg",
         SetFormat::Png => "png",
         SetFormat::Tiff => "tif",
+        SetFormat::Dng => "dng",
     };
     let names: Vec<String> = (0..spec.frames)
         .map(|i| format!("frame_{:04}.{ext}", i + 1))
@@ -641,8 +694,15 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
     let lut = Lut8::new();
     // Frames are rendered one at a time (each render is parallel inside), so memory stays small.
     for (i, shot) in shots.iter().enumerate() {
-        let rgb = render(spec, shot, i, &source, &defects);
         let path = dir.join(&names[i]);
+        if spec.format == SetFormat::Dng {
+            let samples = raw_frame(spec, shot, i, &source, &defects);
+            let file = std::fs::File::create(&path).map_err(|e| write_err(&path, &e))?;
+            super::dng::write_dng(std::io::BufWriter::new(file), &dng_layout(spec), &samples)
+                .map_err(|e| write_err(&path, &e))?;
+            continue;
+        }
+        let rgb = render(spec, shot, i, &source, &defects);
         match spec.format {
             SetFormat::Jpeg | SetFormat::Png => {
                 let data: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| lut.encode(v))).collect();
@@ -667,6 +727,7 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
                 .expect("buffer matches its size");
                 img.save(&path).map_err(|e| write_err(&path, &e))?;
             }
+            SetFormat::Dng => unreachable!("written above"),
         }
     }
     let truth = Truth {

@@ -1,0 +1,107 @@
+//! A minimal DNG writer for the simulated camera: one uncompressed 16-bit Bayer plane with masked
+//! margins around the visible area (DNG's `ActiveArea`), its pattern and levels — the file rawler,
+//! dcraw and LibRaw read as a camera RAW.
+
+use std::io::{Seek, Write};
+
+use tiff::encoder::{colortype, Rational, SRational, TiffEncoder};
+use tiff::tags::Tag;
+
+/// DNG's tags by number (the `tiff` crate names only baseline TIFF tags).
+mod tags {
+    pub const CFA_REPEAT_PATTERN_DIM: u16 = 33421;
+    pub const CFA_PATTERN: u16 = 33422;
+    pub const DNG_VERSION: u16 = 50706;
+    pub const DNG_BACKWARD_VERSION: u16 = 50707;
+    pub const UNIQUE_CAMERA_MODEL: u16 = 50708;
+    pub const CFA_PLANE_COLOR: u16 = 50710;
+    pub const CFA_LAYOUT: u16 = 50711;
+    pub const BLACK_LEVEL_REPEAT_DIM: u16 = 50713;
+    pub const BLACK_LEVEL: u16 = 50714;
+    pub const WHITE_LEVEL: u16 = 50717;
+    pub const COLOR_MATRIX_1: u16 = 50721;
+    pub const AS_SHOT_NEUTRAL: u16 = 50728;
+    pub const CALIBRATION_ILLUMINANT_1: u16 = 50778;
+    pub const ACTIVE_AREA: u16 = 50829;
+}
+
+/// TIFF's photometric interpretation for a colour filter array.
+const PHOTOMETRIC_CFA: u16 = 32803;
+/// EXIF's light source code for D65.
+const ILLUMINANT_D65: u16 = 21;
+/// XYZ (D65) to linear sRGB, the colour matrix written (×[`MATRIX_SCALE`]): the simulated
+/// sensor's colours are sRGB primaries.
+const XYZ_TO_SRGB: [f32; 9] = [
+    3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570,
+];
+const MATRIX_SCALE: i32 = 10_000;
+
+/// What a DNG file holds besides its samples.
+#[derive(Clone, Debug)]
+pub struct DngLayout {
+    /// Size `[width, height]` of the stored frame, margins included.
+    pub stored: [u32; 2],
+    /// Offset `[left, top]` of the visible area.
+    pub origin: [u32; 2],
+    /// Size `[width, height]` of the visible area.
+    pub visible: [u32; 2],
+    /// The colour filter of the stored frame's top-left 2×2 tile: 0 red, 1 green, 2 blue.
+    pub cfa: [u8; 4],
+    /// Black level.
+    pub black: u16,
+    /// White level.
+    pub white: u16,
+    /// Camera maker and model (TIFF `Make`, `Model`).
+    pub make: String,
+    /// Camera model.
+    pub model: String,
+}
+
+/// Writes `samples` (the stored frame, row by row) as a DNG file to `out`.
+pub fn write_dng<W: Write + Seek>(
+    out: W,
+    layout: &DngLayout,
+    samples: &[u16],
+) -> tiff::TiffResult<()> {
+    let [w, h] = layout.stored;
+    let mut encoder = TiffEncoder::new(out)?;
+    let mut image = encoder.new_image::<colortype::Gray16>(w, h)?;
+    let dir = image.encoder();
+    dir.write_tag(Tag::NewSubfileType, 0u32)?;
+    dir.write_tag(Tag::PhotometricInterpretation, PHOTOMETRIC_CFA)?;
+    dir.write_tag(Tag::Make, layout.make.as_str())?;
+    dir.write_tag(Tag::Model, layout.model.as_str())?;
+    dir.write_tag(Tag::Orientation, 1u16)?;
+    dir.write_tag(Tag::Unknown(tags::DNG_VERSION), &[1u8, 4, 0, 0][..])?;
+    dir.write_tag(Tag::Unknown(tags::DNG_BACKWARD_VERSION), &[1u8, 1, 0, 0][..])?;
+    let unique = format!("{} {}", layout.make, layout.model);
+    dir.write_tag(Tag::Unknown(tags::UNIQUE_CAMERA_MODEL), unique.as_str())?;
+    dir.write_tag(Tag::Unknown(tags::CFA_REPEAT_PATTERN_DIM), &[2u16, 2][..])?;
+    dir.write_tag(Tag::Unknown(tags::CFA_PATTERN), &layout.cfa[..])?;
+    dir.write_tag(Tag::Unknown(tags::CFA_PLANE_COLOR), &[0u8, 1, 2][..])?;
+    dir.write_tag(Tag::Unknown(tags::CFA_LAYOUT), 1u16)?;
+    dir.write_tag(Tag::Unknown(tags::BLACK_LEVEL_REPEAT_DIM), &[1u16, 1][..])?;
+    dir.write_tag(Tag::Unknown(tags::BLACK_LEVEL), layout.black)?;
+    dir.write_tag(Tag::Unknown(tags::WHITE_LEVEL), layout.white)?;
+    let matrix: Vec<SRational> = XYZ_TO_SRGB
+        .iter()
+        .map(|v| SRational {
+            n: (v * MATRIX_SCALE as f32).round() as i32,
+            d: MATRIX_SCALE,
+        })
+        .collect();
+    dir.write_tag(Tag::Unknown(tags::COLOR_MATRIX_1), &matrix[..])?;
+    dir.write_tag(
+        Tag::Unknown(tags::CALIBRATION_ILLUMINANT_1),
+        ILLUMINANT_D65,
+    )?;
+    let neutral: [Rational; 3] = std::array::from_fn(|_| Rational { n: 1, d: 1 });
+    dir.write_tag(Tag::Unknown(tags::AS_SHOT_NEUTRAL), &neutral[..])?;
+    let [left, top] = layout.origin;
+    let [vw, vh] = layout.visible;
+    dir.write_tag(
+        Tag::Unknown(tags::ACTIVE_AREA),
+        &[top, left, top + vh, left + vw][..],
+    )?;
+    image.write_data(samples)
+}
