@@ -125,5 +125,39 @@ pub fn classify(
     if still && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std) {
         return Kind::Stuck;
     }
-    hot_or_warm(linear(defect.mean) - linear(defect.mean - defect.residual))
+    hot_or_warm(offset(m, defect, levels))
+}
+
+/// The channel with the largest of three mean residuals.
+fn strongest(residual: [f32; 3]) -> usize {
+    (0..3)
+        .max_by(|&a, &b| residual[a].total_cmp(&residual[b]))
+        .unwrap_or(0)
+}
+
+/// Rec. 601 luma weights of R, G and B: what JPEG keeps at full resolution.
+pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+
+/// The defect's mean offset from its neighbours in linear light (a fraction of full scale).
+///
+/// A RAW or grey sample is the photosite itself: the linear light of its mean minus that of its
+/// neighbours'. In an RGB image the photosite's offset sits in one channel of one pixel after
+/// demosaicking, and JPEG's chroma subsampling then smears the colour part of it over the
+/// neighbouring pixels and channels, keeping only the luma part in place (to a third of the
+/// offset for blue under 4:2:0). So the offset is read from the luma: the channels' mean
+/// residuals weighted by [`LUMA`], over the luma weight of the photosite's colour (the channel
+/// with the largest residual), added to that channel's neighbour level.
+pub fn offset(m: &Moments, defect: &Defect, levels: &Levels) -> f32 {
+    let linear = |v: f32| levels.linear(v, defect.x, defect.y);
+    let shape = m.shape;
+    if shape.cfa.is_some() || shape.channels != 3 {
+        return linear(defect.mean) - linear(defect.mean - defect.residual);
+    }
+    let at = |c: u32| shape.index(defect.x, defect.y, c);
+    let residual: [f32; 3] = std::array::from_fn(|c| m.res_mean[at(c as u32)]);
+    let colour = strongest(residual);
+    let luma: f32 = residual.iter().zip(LUMA).map(|(r, w)| r * w).sum();
+    let own = luma / LUMA[colour];
+    let around = m.mean[at(colour as u32)] - residual[colour];
+    linear(around + own.max(residual[colour])) - linear(around)
 }
