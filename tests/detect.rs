@@ -147,8 +147,10 @@ fn dark_mode_ranks_by_mean_above_the_dark_level() {
         let mut data: Vec<u8> = (0..32 * 32)
             .map(|i| (3 + (i * 31 + f * 17) % 5) as u8)
             .collect();
-        data[5 * 32 + 5] = 180; // hot
-        data[20 * 32 + 9] = 40; // warm
+        // Dark current adds its own noise to a hot or warm photosite; a stuck one reads one level.
+        data[5 * 32 + 5] = (176 + (f * 7) % 9) as u8; // hot
+        data[20 * 32 + 9] = (36 + (f * 5) % 9) as u8; // warm
+        data[26 * 32 + 27] = 120; // stuck
         acc.add(Frame::from_u8(shape, data).unwrap()).unwrap();
     }
     let m = Box::new(acc).finish().unwrap();
@@ -161,7 +163,14 @@ fn dark_mode_ranks_by_mean_above_the_dark_level() {
     );
     assert_eq!(d.thresholds.method, "dark");
     let kinds: Vec<(u32, u32, Kind)> = d.defects.iter().map(|e| (e.x, e.y, e.kind)).collect();
-    assert_eq!(kinds, vec![(5, 5, Kind::Hot), (9, 20, Kind::Warm)]);
+    assert_eq!(
+        kinds,
+        vec![
+            (5, 5, Kind::Hot),
+            (27, 26, Kind::Stuck),
+            (9, 20, Kind::Warm)
+        ]
+    );
 }
 
 #[test]

@@ -305,8 +305,16 @@ pub fn drop_twins(files: Vec<PathBuf>, prefer: Prefer) -> (Vec<PathBuf>, usize) 
             p.file_stem().map(|s| s.to_string_lossy().to_lowercase()),
         )
     };
-    let raw_shots: HashSet<_> = files.iter().filter(|p| is_raw_file(p)).map(|p| key(p)).collect();
-    let image_shots: HashSet<_> = files.iter().filter(|p| !is_raw_file(p)).map(|p| key(p)).collect();
+    let raw_shots: HashSet<_> = files
+        .iter()
+        .filter(|p| is_raw_file(p))
+        .map(|p| key(p))
+        .collect();
+    let image_shots: HashSet<_> = files
+        .iter()
+        .filter(|p| !is_raw_file(p))
+        .map(|p| key(p))
+        .collect();
     let before = files.len();
     let kept: Vec<PathBuf> = files
         .into_iter()

@@ -170,6 +170,21 @@ impl Levels {
     }
 }
 
+impl Levels {
+    /// `value` at `(x, y)` as an 8-bit sRGB grey for pictures: an image's value as it is, a RAW
+    /// value from black to white through the sRGB curve.
+    pub fn display(&self, value: f32, x: u32, y: u32) -> u8 {
+        let v = match self.encoding {
+            Encoding::Linear => linear_to_srgb(self.linear(value, x, y)),
+            Encoding::Srgb => {
+                let black = self.black_at(x, y);
+                (value - black) / (self.white - black).max(1.0)
+            }
+        };
+        (v.clamp(0.0, 1.0) * 255.0).round() as u8
+    }
+}
+
 /// The sRGB transfer curve undone: encoded 0‥1 to linear 0‥1 (IEC 61966-2-1).
 pub fn srgb_to_linear(v: f32) -> f32 {
     let v = v.clamp(0.0, 1.0);

@@ -46,7 +46,12 @@ fn decode_raw(path: &Path, dummy: bool) -> Result<RawImage, DecodeError> {
     } else {
         rawler::decode(&source, &params)
     };
-    image.map_err(|e| format_error(path, format!("not a readable camera RAW file: {}", one_line(e))))
+    image.map_err(|e| {
+        format_error(
+            path,
+            format!("not a readable camera RAW file: {}", one_line(e)),
+        )
+    })
 }
 
 /// The shape, camera, levels and visible area of a decoded (or header-only) RAW image; a
@@ -82,7 +87,7 @@ fn layout(path: &Path, image: &RawImage) -> Result<Layout, DecodeError> {
         }
         _ => (0, 0, width, height),
     };
-    let pattern = Cfa::parse(&cfa.shift(left, top).name).map_err(|e| refuse(format!("{e}")))?;
+    let pattern = Cfa::parse(&cfa.shift(left, top).name).map_err(refuse)?;
     let too_big = || refuse(format!("{width}x{height} photosites is too large"));
     let dim = |v: usize| u32::try_from(v).map_err(|_| too_big());
     let shape = Shape::raw(dim(w)?, dim(h)?, pattern).map_err(refuse)?;
@@ -113,7 +118,12 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
             .map(|r| r.as_f32())
             .unwrap_or(0.0)
     });
-    let white = image.whitelevel.0.first().copied().unwrap_or(u16::MAX as u32) as f32;
+    let white = image
+        .whitelevel
+        .0
+        .first()
+        .copied()
+        .unwrap_or(u16::MAX as u32) as f32;
     Levels {
         black,
         white,
@@ -153,7 +163,10 @@ pub fn decode_pooled(
     let (w, h) = (shape.width as usize, shape.height as usize);
     let stride = image.width;
     if data.len() < stride * image.height {
-        return Err(format_error(path, "the decoder returned fewer samples than its size"));
+        return Err(format_error(
+            path,
+            "the decoder returned fewer samples than its size",
+        ));
     }
     let mut samples = pool.take(16, w * h);
     let Samples::U16(out) = &mut samples else {

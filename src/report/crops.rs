@@ -8,7 +8,7 @@ use image::{Rgb, RgbImage};
 use super::draw::{draw_text, fill, kind_colour, png_bytes, put};
 use super::Exporter;
 use crate::detect::Defect;
-use crate::input::{decode_file, Frame, Shape};
+use crate::input::{decode_file, Frame, Levels, Shape};
 use crate::scan::ScanReport;
 
 /// The crops exporter.
@@ -18,6 +18,7 @@ impl Exporter for Crops {
     fn render(&self, report: &ScanReport) -> Vec<u8> {
         png_bytes(&render_crops(
             report.shape,
+            &report.levels,
             &report.files,
             &report.detection.defects,
         ))
@@ -39,11 +40,10 @@ struct Crop {
     pixels: Vec<[u8; 3]>,
 }
 
-fn sample8(frame: &Frame, shape: Shape, x: u32, y: u32, ch: u32) -> u8 {
+fn sample8(frame: &Frame, levels: &Levels, x: u32, y: u32, ch: u32) -> u8 {
+    let shape = frame.shape();
     let v = frame.value(shape.index(x, y, ch.min(shape.channels - 1)));
-    (v * 255.0 / shape.max_value() as f64)
-        .round()
-        .clamp(0.0, 255.0) as u8
+    levels.display(v as f32, x, y)
 }
 
 /// How far the defect's strongest subpixel stands out of its four neighbours in `frame`, in the
@@ -57,7 +57,12 @@ fn strength(frame: &Frame, d: &Defect) -> f64 {
 /// Builds the contact sheet: for the strongest [`MAX_CROPS`] defects, the neighbourhood from the
 /// frame (of up to [`CROP_FRAMES`] re-read, spread over the scan) where the defect stands out
 /// most, magnified, with `x,y kind` under it. Files that fail to decode are passed over.
-pub fn render_crops(shape: Shape, files: &[PathBuf], defects: &[Defect]) -> RgbImage {
+pub fn render_crops(
+    shape: Shape,
+    levels: &Levels,
+    files: &[PathBuf],
+    defects: &[Defect],
+) -> RgbImage {
     let defects = &defects[..defects.len().min(MAX_CROPS)];
     let side = 2 * CROP_RADIUS + 1;
     let mut best: Vec<Option<Crop>> = (0..defects.len()).map(|_| None).collect();
@@ -84,7 +89,7 @@ pub fn render_crops(shape: Shape, files: &[PathBuf], defects: &[Defect]) -> RgbI
                         .checked_sub(CROP_RADIUS)
                         .filter(|&y| y < shape.height);
                     pixels.push(match (x, y) {
-                        (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(&frame, shape, x, y, c)),
+                        (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(&frame, levels, x, y, c)),
                         _ => [0, 0, 0],
                     });
                 }

@@ -73,7 +73,10 @@ pub fn write_dng<W: Write + Seek>(
     dir.write_tag(Tag::Model, layout.model.as_str())?;
     dir.write_tag(Tag::Orientation, 1u16)?;
     dir.write_tag(Tag::Unknown(tags::DNG_VERSION), &[1u8, 4, 0, 0][..])?;
-    dir.write_tag(Tag::Unknown(tags::DNG_BACKWARD_VERSION), &[1u8, 1, 0, 0][..])?;
+    dir.write_tag(
+        Tag::Unknown(tags::DNG_BACKWARD_VERSION),
+        &[1u8, 1, 0, 0][..],
+    )?;
     let unique = format!("{} {}", layout.make, layout.model);
     dir.write_tag(Tag::Unknown(tags::UNIQUE_CAMERA_MODEL), unique.as_str())?;
     dir.write_tag(Tag::Unknown(tags::CFA_REPEAT_PATTERN_DIM), &[2u16, 2][..])?;
@@ -91,10 +94,7 @@ pub fn write_dng<W: Write + Seek>(
         })
         .collect();
     dir.write_tag(Tag::Unknown(tags::COLOR_MATRIX_1), &matrix[..])?;
-    dir.write_tag(
-        Tag::Unknown(tags::CALIBRATION_ILLUMINANT_1),
-        ILLUMINANT_D65,
-    )?;
+    dir.write_tag(Tag::Unknown(tags::CALIBRATION_ILLUMINANT_1), ILLUMINANT_D65)?;
     let neutral: [Rational; 3] = std::array::from_fn(|_| Rational { n: 1, d: 1 });
     dir.write_tag(Tag::Unknown(tags::AS_SHOT_NEUTRAL), &neutral[..])?;
     let [left, top] = layout.origin;

@@ -579,7 +579,11 @@ fn raw_frame(
     let [left, top] = RAW_MARGINS.map(|m| m as usize);
     let stored_w = w + left;
     let range = (RAW_WHITE - RAW_BLACK) as f32;
-    let to_raw = |v: f32| (RAW_BLACK as f32 + v * range).round().clamp(0.0, RAW_WHITE as f32) as u16;
+    let to_raw = |v: f32| {
+        (RAW_BLACK as f32 + v * range)
+            .round()
+            .clamp(0.0, RAW_WHITE as f32) as u16
+    };
     let mut rng = Rng::new(spec.seed ^ ((index as u64) << 32) ^ 0xB1AC);
     let mut out = Vec::with_capacity(stored_w * (h + top));
     for y in 0..h + top {

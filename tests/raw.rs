@@ -1,0 +1,234 @@
+//! Camera RAW input: DNG sets from the simulated 12-bit RGGB camera (every kind found at its exact
+//! photosite, with its colour, on both backends; dark frames), the real Canon CR2 from Debian's
+//! `rawtran-doc`, RAW+JPEG twins, and damaged RAW files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use hotpixels::detect::Kind;
+use hotpixels::input::{discover, discover_with, Cfa, Colour, Encoding, Prefer};
+use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
+use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth, RAW_BLACK, RAW_MARGINS};
+
+/// The Canon EOS 30D CR2 Debian's `rawtran-doc` ships (`.ci/run` installs it).
+const CANON_CR2: &str = "/usr/share/doc/rawtran/IMG_5952.CR2";
+
+fn run(dir: &Path, backend: BackendChoice, dark: bool) -> ScanReport {
+    let mut options = ScanOptions {
+        backend,
+        ..Default::default()
+    };
+    options.detect.dark = dark;
+    scan(&[dir.display().to_string()], &options, &mut Silent).expect("scan")
+}
+
+fn dng_set(frames: usize, seed: u64, dark: bool) -> SetSpec {
+    SetSpec {
+        width: 320,
+        height: 240,
+        frames,
+        format: SetFormat::Dng,
+        hot: 4,
+        warm: 4,
+        stuck: 3,
+        dead: if dark { 0 } else { 3 },
+        pairs: 2,
+        dark,
+        seed,
+        ..Default::default()
+    }
+}
+
+/// Every true defect is a reported defect's pixel exactly, named with its kind and colour, and
+/// every reported defect holds a true one.
+fn check_exact(label: &str, report: &ScanReport, truth: &Truth) {
+    let defects = &report.detection.defects;
+    assert!(!truth.defects.is_empty());
+    for t in &truth.defects {
+        let d = defects
+            .iter()
+            .find(|d| d.pixels.contains(&[t.x, t.y]))
+            .unwrap_or_else(|| panic!("{label}: {:?} at ({}, {}) not found", t.kind, t.x, t.y));
+        assert_eq!(d.kind, t.kind, "{label}: kind at ({}, {})", t.x, t.y);
+        if (d.x, d.y) == (t.x, t.y) {
+            assert_eq!(
+                d.colour.letter(),
+                t.cfa,
+                "{label}: colour at ({}, {})",
+                t.x,
+                t.y
+            );
+        }
+    }
+    for d in defects {
+        assert!(
+            truth.defects.iter().any(|t| d.pixels.contains(&[t.x, t.y])),
+            "{label}: false defect at ({}, {}) {:?}",
+            d.x,
+            d.y,
+            d.kind
+        );
+    }
+}
+
+#[test]
+fn dng_set_every_kind_found_at_its_photosite_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dng_set(40, 31, false);
+    let truth = write_set(&spec, dir.path()).unwrap();
+    let cpu = run(dir.path(), BackendChoice::Cpu, false);
+    assert_eq!(cpu.shape.describe(), "320x240 RAW RGGB 16-bit");
+    let raw = cpu.raw.as_ref().expect("RAW information");
+    assert_eq!(raw.visible_origin, RAW_MARGINS);
+    assert_eq!(raw.levels.black, [RAW_BLACK as f32; 4]);
+    assert_eq!(cpu.levels.encoding, Encoding::Linear);
+    check_exact("dng cpu", &cpu, &truth);
+    if common::gpu("dng_set_every_kind_found_at_its_photosite").is_some() {
+        let gpu = run(dir.path(), BackendChoice::Gpu, false);
+        let key = |r: &ScanReport| -> Vec<(u32, u32, Kind)> {
+            r.detection
+                .defects
+                .iter()
+                .map(|d| (d.x, d.y, d.kind))
+                .collect()
+        };
+        assert_eq!(key(&gpu), key(&cpu), "GPU and CPU defects differ");
+    }
+}
+
+#[test]
+fn dark_dngs_name_hot_warm_and_stuck_photosites() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = write_set(&dng_set(20, 32, true), dir.path()).unwrap();
+    let report = run(dir.path(), BackendChoice::Cpu, true);
+    assert_eq!(report.detection.thresholds.method, "dark");
+    check_exact("dark dng", &report, &truth);
+    assert!(truth.defects.iter().any(|t| t.kind == Kind::Stuck));
+}
+
+#[test]
+fn a_real_canon_cr2_has_libraw_margins_pattern_and_levels() {
+    let path = Path::new(CANON_CR2);
+    assert!(
+        path.exists(),
+        "{CANON_CR2} is missing: install Debian's rawtran-doc (.ci/run does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let copies: Vec<PathBuf> = ["a.CR2", "b.cr2"]
+        .iter()
+        .map(|name| {
+            let to = dir.path().join(name);
+            std::fs::copy(path, &to).unwrap();
+            to
+        })
+        .collect();
+    let d = discover(&[dir.path().display().to_string()]).unwrap();
+    assert_eq!(d.files, copies, "both extensions, any case, are RAW");
+    let shape = d.shape.unwrap();
+    assert_eq!((shape.width, shape.height), (3522, 2348));
+    assert_eq!(shape.cfa, Some(Cfa::parse("RGGB").unwrap()));
+    assert_eq!((shape.channels, shape.bit_depth), (1, 16));
+    let raw = d.raw.unwrap();
+    assert_eq!(
+        (raw.make.as_str(), raw.model.as_str()),
+        ("Canon", "EOS 30D")
+    );
+    assert_eq!(raw.visible_origin, [74, 12]);
+    assert_eq!(raw.raw_size, [3596, 2360]);
+    // LibRaw's ChannelBlackLevel (R 127, G 128, B 128, G2 127) in the tile's order.
+    assert_eq!(raw.levels.black, [127.0, 128.0, 127.0, 128.0]);
+    assert_eq!(raw.levels.white, 3398.0);
+
+    let report = run(dir.path(), BackendChoice::Cpu, false);
+    assert_eq!(report.frames_used, 2);
+    assert_eq!(report.shape.describe(), "3522x2348 RAW RGGB 16-bit");
+    let json = hotpixels::report::json::render(&report);
+    for field in [
+        "\"cfa\": \"RGGB\"",
+        "\"visible_origin\": [\n      74,\n      12\n    ]",
+        "\"white_level\": 3398.0",
+    ] {
+        assert!(json.contains(field), "report lacks {field}");
+    }
+    // The top-left photosite of the visible area is red.
+    assert_eq!(report.shape.colour(0, 0, 0), Colour::Red);
+    assert_eq!(report.shape.colour(1, 1, 0), Colour::Blue);
+}
+
+/// A folder of RAW+JPEG twins: the RAW files by default, the JPEGs with `Prefer::Jpeg`, the
+/// others counted once.
+#[test]
+fn raw_and_jpeg_twins_are_read_once_in_the_preferred_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (raws, jpegs) = (dir.path().join("raw"), dir.path().join("jpeg"));
+    write_set(&dng_set(3, 33, false), &raws).unwrap();
+    let jpeg_spec = SetSpec {
+        format: SetFormat::Jpeg,
+        ..dng_set(4, 33, false)
+    };
+    write_set(&jpeg_spec, &jpegs).unwrap();
+    let shots = dir.path().join("shots");
+    std::fs::create_dir(&shots).unwrap();
+    for i in 1..=3 {
+        let name = format!("frame_{i:04}");
+        std::fs::rename(
+            raws.join(format!("{name}.dng")),
+            shots.join(format!("{name}.DNG")),
+        )
+        .unwrap();
+    }
+    for i in 1..=4 {
+        let name = format!("frame_{i:04}");
+        std::fs::rename(
+            jpegs.join(format!("{name}.jpg")),
+            shots.join(format!("{name}.JPG")),
+        )
+        .unwrap();
+    }
+    let input = [shots.display().to_string()];
+    let d = discover(&input).unwrap();
+    assert_eq!(d.twins_left_out, 3);
+    assert!(d.shape.unwrap().cfa.is_some(), "the RAW shape wins");
+    assert_eq!(d.files.len(), 3);
+    assert!(d.files.iter().all(|f| f.extension().unwrap() == "DNG"));
+    assert_eq!(
+        d.skipped.len(),
+        1,
+        "the JPEG without a twin is another shape"
+    );
+    let jpeg = discover_with(&input, Prefer::Jpeg).unwrap();
+    assert_eq!(jpeg.files.len(), 4);
+    assert!(jpeg.files.iter().all(|f| f.extension().unwrap() == "JPG"));
+    assert_eq!(jpeg.twins_left_out, 3);
+    assert_eq!(jpeg.shape.unwrap().cfa, None);
+}
+
+#[test]
+fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(&dng_set(4, 34, false), dir.path()).unwrap();
+    let good = dir.path().join("frame_0001.dng");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(dir.path().join("cut.dng"), &bytes[..bytes.len() / 3]).unwrap();
+    std::fs::write(dir.path().join("noise.nef"), b"not a camera file at all").unwrap();
+    let report = run(dir.path(), BackendChoice::Cpu, false);
+    assert_eq!(report.frames_used, 4);
+    let reasons: Vec<(String, String)> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.file_name().unwrap().to_string_lossy().into_owned(),
+                s.reason.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    for (name, reason) in &reasons {
+        assert!(
+            reason.contains("camera RAW") && !reason.contains('\n'),
+            "{name}: {reason}"
+        );
+    }
+}
