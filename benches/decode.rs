@@ -1,5 +1,7 @@
 //! Criterion benches of decoding one file into a frame (the scan's decode path, with a recycled
-//! buffer): 12 and 24 MP JPEG at quality 92 with 4:2:2 chroma, and a 16-bit RGB PNG.
+//! buffer): 12 and 24 MP JPEG at quality 92 with 4:2:2 chroma, a 16-bit RGB PNG, and camera RAW:
+//! a 24 MP uncompressed 12-bit DNG from the simulated camera and, when Debian's `rawtran-doc` is
+//! installed, a real 8 MP Canon CR2 (lossless-JPEG compressed).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hotpixels::input::{decode_file_pooled, FramePool};
@@ -27,7 +29,42 @@ fn decode(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("png_rgb16", "6MP"), |b| {
         b.iter(|| decode_file_pooled(&path, shape, &pool).unwrap())
     });
+    #[cfg(feature = "raw")]
+    raw(&mut group, dir.path(), &pool);
     group.finish();
+}
+
+/// The real camera file the RAW bench decodes when it is installed.
+#[cfg(feature = "raw")]
+const CANON_CR2: &str = "/usr/share/doc/rawtran/IMG_5952.CR2";
+
+#[cfg(feature = "raw")]
+fn raw(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    dir: &std::path::Path,
+    pool: &std::sync::Arc<FramePool>,
+) {
+    use hotpixels::input::decode::probe;
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    let set = dir.join("dng");
+    let spec = SetSpec {
+        width: 6000,
+        height: 4000,
+        frames: 1,
+        format: SetFormat::Dng,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let mut files = vec![("dng_12bit", "24MP", set.join("frame_0001.dng"))];
+    if std::path::Path::new(CANON_CR2).exists() {
+        files.push(("canon_cr2", "8MP", CANON_CR2.into()));
+    }
+    for (name, size, path) in files {
+        let shape = probe(&path).unwrap().shape;
+        group.bench_function(BenchmarkId::new(name, size), |b| {
+            b.iter(|| decode_file_pooled(&path, shape, pool).unwrap())
+        });
+    }
 }
 
 criterion_group!(benches, decode);

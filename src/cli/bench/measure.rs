@@ -369,9 +369,17 @@ pub fn render(report: &BenchReport) -> String {
     if let Some(syn) = &report.synthetic {
         let _ = writeln!(s, "inputs: synthetic frames, {syn}");
     }
+    // The shape column fits the longest shape (a RAW shape names its pattern).
+    let shape_width = report
+        .rows
+        .iter()
+        .map(|r| r.shape.len())
+        .max()
+        .unwrap_or(0)
+        .max("shape".len());
     let _ = writeln!(
         s,
-        "{:<11} {:<22} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}",
+        "{:<11} {:<shape_width$} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}",
         "stage",
         "shape",
         "backend",
@@ -385,7 +393,7 @@ pub fn render(report: &BenchReport) -> String {
     for r in &report.rows {
         let _ = writeln!(
             s,
-            "{:<11} {:<22} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}",
+            "{:<11} {:<shape_width$} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}",
             r.stage,
             r.shape,
             r.backend,
