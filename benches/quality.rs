@@ -1,6 +1,8 @@
 //! Detection quality: synthetic sets of 30, 60 and 120 frames (JPEG 4:2:0, quality 85–92, bursts,
-//! 15 % underexposed) are written by the simulated camera, scanned, and scored against their
-//! truth — recall per kind, precision, and how often the kind was named right.
+//! 15 % underexposed; the same camera's 12-bit RAW as DNG; and RAW dark frames scanned with
+//! `dark`) are written by the simulated camera, scanned, and scored against their truth — recall
+//! per kind, precision, how often the kind was named right, and how many defective photosites
+//! were reported at their exact position.
 //!
 //! `cargo bench --bench quality` uses procedural scenes; with `HOTPIXELS_SCENES=DIR` the scenes
 //! are crops of the photos in DIR. Each set is scanned on the CPU and, when a GPU adapter opens
@@ -10,7 +12,7 @@
 use hotpixels::detect::Kind;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
 use hotpixels::synth::eval::evaluate;
-use hotpixels::synth::sensor::{write_set, SetSpec};
+use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
 
 fn main() {
     let scenes: Vec<std::path::PathBuf> = std::env::var_os("HOTPIXELS_SCENES")
@@ -29,30 +31,67 @@ fn main() {
         }
     );
     println!(
-        "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>9}",
-        "frames", "seed", "hot", "warm", "stuck", "dead", "precision", "kind right", "gpu"
+        "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7} {:>9}",
+        "set",
+        "frames",
+        "seed",
+        "hot",
+        "warm",
+        "stuck",
+        "dead",
+        "precision",
+        "kind right",
+        "exact",
+        "gpu"
     );
-    for frames in [30usize, 60, 120] {
-        for seed in [1u64, 2, 3] {
+    let sets = [
+        ("jpeg", SetFormat::Jpeg, false),
+        ("dng", SetFormat::Dng, false),
+        ("dng dark", SetFormat::Dng, true),
+    ];
+    for (label, format, dark) in sets {
+        for frames in [30usize, 60, 120] {
+            for seed in [1u64, 2, 3] {
+                row(label, &scenes, format, dark, frames, seed);
+            }
+        }
+    }
+}
+
+/// Writes one set, scans it on both backends and prints its row.
+fn row(
+    label: &str,
+    scenes: &[std::path::PathBuf],
+    format: SetFormat,
+    dark: bool,
+    frames: usize,
+    seed: u64,
+) {
+    {
+        {
             let spec = SetSpec {
                 width: 1024,
                 height: 768,
                 frames,
+                format,
+                dark,
+                dead: if dark { 0 } else { 5 },
                 seed: seed * 1000 + frames as u64,
-                scenes: scenes.clone(),
+                scenes: scenes.to_vec(),
                 ..Default::default()
             };
             let dir = tempfile::tempdir().expect("temporary folder");
             let truth = write_set(&spec, dir.path()).expect("synthetic set");
-            let options = ScanOptions {
+            let mut options = ScanOptions {
                 backend: BackendChoice::Cpu,
                 ..Default::default()
             };
+            options.detect.dark = dark;
             let report =
                 scan(&[dir.path().display().to_string()], &options, &mut Silent).expect("scan");
             let gpu = ScanOptions {
                 backend: BackendChoice::Gpu,
-                ..Default::default()
+                ..options.clone()
             };
             let same = match scan(&[dir.path().display().to_string()], &gpu, &mut Silent) {
                 Ok(g) if g.detection.defects == report.detection.defects => "same",
@@ -68,8 +107,20 @@ fn main() {
                 .kinds
                 .iter()
                 .fold((0, 0), |(a, b), (_, r)| (a + r.named_right, b + r.found));
+            let exact = truth
+                .defects
+                .iter()
+                .filter(|t| {
+                    report
+                        .detection
+                        .defects
+                        .iter()
+                        .any(|d| d.pixels.contains(&[t.x, t.y]))
+                })
+                .count();
             println!(
-                "{:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>9}",
+                "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>7} {:>9}",
+                label,
                 frames,
                 spec.seed,
                 cell(Kind::Hot),
@@ -78,6 +129,7 @@ fn main() {
                 cell(Kind::Dead),
                 q.precision(),
                 format!("{right}/{found}"),
+                format!("{exact}/{}", truth.defects.len()),
                 same
             );
         }

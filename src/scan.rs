@@ -74,8 +74,13 @@ pub enum ScanError {
     #[error(transparent)]
     Input(#[from] InputError),
     /// No file had a readable image header.
-    #[error("none of the {0} files is a readable image")]
-    NoImages(usize),
+    #[error("none of the {files} files is a readable image ({example})")]
+    NoImages {
+        /// How many files were tried.
+        files: usize,
+        /// The first of them and why it was refused, e.g. `a.CR2: not a readable camera RAW file…`.
+        example: String,
+    },
     /// Variance needs two frames.
     #[error("{0} usable frame(s) of {1}: variance needs at least two frames")]
     TooFewFrames(usize, String),
@@ -95,6 +100,20 @@ pub enum ScanError {
     /// The statistics failed.
     #[error(transparent)]
     Stats(#[from] StatsError),
+}
+
+impl ScanError {
+    /// [`ScanError::NoImages`] for a discovery that found no usable shape.
+    pub fn no_images(discovery: &Discovery) -> Self {
+        ScanError::NoImages {
+            files: discovery.skipped.len(),
+            example: discovery
+                .skipped
+                .first()
+                .map(|s| format!("{}: {}", s.path.display(), s.reason))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// What a scan found.
@@ -330,7 +349,7 @@ pub fn prepare(
     observer.discovered(&discovery);
     let shape = discovery
         .shape
-        .ok_or(ScanError::NoImages(discovery.skipped.len()))?;
+        .ok_or_else(|| ScanError::no_images(&discovery))?;
     if discovery.files.len() < 2 {
         return Err(ScanError::TooFewFrames(
             discovery.files.len(),

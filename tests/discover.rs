@@ -206,7 +206,12 @@ fn only_unreadable_files_is_an_error() {
     fs::write(dir.path().join("a.jpg"), "text").unwrap();
     fs::write(dir.path().join("b.png"), "text").unwrap();
     let err = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap_err();
-    assert!(matches!(err, ScanError::NoImages(2)), "{err}");
+    assert!(matches!(err, ScanError::NoImages { files: 2, .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("a.jpg: not a valid image"),
+        "the first file's reason is named: {message}"
+    );
 }
 
 fn planted_rgba(dir: &Path, frames: usize, grey: bool) -> Vec<PathBuf> {

@@ -321,7 +321,7 @@ pub fn run(
         }
     } else {
         let d = discover(&options.inputs).map_err(ScanError::from)?;
-        let shape = d.shape.ok_or(ScanError::NoImages(d.skipped.len()))?;
+        let shape = d.shape.ok_or_else(|| ScanError::no_images(&d))?;
         progress(&format!(
             "measuring {} files of {}",
             d.files.len(),
