@@ -211,6 +211,28 @@ fn gpu_backend_end_to_end() {
 }
 
 #[test]
+fn demo_on_raw_frames_scans_the_photosites() {
+    bin()
+        .args([
+            "demo",
+            "--backend",
+            "cpu",
+            "--format",
+            "dng",
+            "--frames",
+            "20",
+        ])
+        .args(["--width", "256", "--height", "192"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shape: 256x192 RAW RGGB 16-bit"))
+        .stdout(predicate::str::contains(
+            "camera: hotpixels Simulated 12-bit RGGB  visible area at (8, 4)",
+        ))
+        .stdout(predicate::str::contains("FAILED").not());
+}
+
+#[test]
 fn demo_finds_the_planted_defects() {
     bin()
         .args([

@@ -17,6 +17,18 @@ pub enum FormatArg {
     Dng,
 }
 
+impl From<FormatArg> for hotpixels::synth::sensor::SetFormat {
+    fn from(f: FormatArg) -> Self {
+        use hotpixels::synth::sensor::SetFormat;
+        match f {
+            FormatArg::Jpeg => SetFormat::Jpeg,
+            FormatArg::Png => SetFormat::Png,
+            FormatArg::Tiff => SetFormat::Tiff,
+            FormatArg::Dng => SetFormat::Dng,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChromaArg {
     #[value(name = "444")]
@@ -97,7 +109,7 @@ fn parse_quality(q: &str) -> Result<(u8, u8), String> {
 }
 
 fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String> {
-    use hotpixels::synth::sensor::{SetFormat, SetSpec};
+    use hotpixels::synth::sensor::SetSpec;
     if a.frames == 0 || a.width < 8 || a.height < 8 {
         return Err("--frames must be at least 1, --width and --height at least 8".into());
     }
@@ -120,12 +132,7 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String
         width: a.width,
         height: a.height,
         frames: a.frames,
-        format: match a.format {
-            FormatArg::Jpeg => SetFormat::Jpeg,
-            FormatArg::Png => SetFormat::Png,
-            FormatArg::Tiff => SetFormat::Tiff,
-            FormatArg::Dng => SetFormat::Dng,
-        },
+        format: a.format.into(),
         quality: parse_quality(&a.quality)?,
         chroma: match a.chroma {
             ChromaArg::S444 => hotpixels::synth::Chroma::Full,

@@ -25,6 +25,9 @@ pub struct DemoArgs {
     /// Seed of the synthetic set.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// File format of the synthetic frames (`dng`: the camera's RAW photosites).
+    #[arg(long, value_enum, default_value = "jpeg")]
+    format: super::synth::FormatArg,
 }
 
 /// Runs `demo`.
@@ -47,14 +50,16 @@ pub fn run(a: DemoArgs) -> u8 {
         height: a.height,
         frames: a.frames,
         seed: a.seed,
+        format: a.format.into(),
         ..Default::default()
     };
     let intro = format!(
-        "demo: {} synthetic {}x{} JPEG frames from a simulated RGGB camera with {} defective \
+        "demo: {} synthetic {}x{} {} frames from a simulated RGGB camera with {} defective \
          photosites (bursts, underexposed frames), written to a temporary folder",
         spec.frames,
         spec.width,
         spec.height,
+        format!("{:?}", a.format).to_uppercase(),
         spec.hot + spec.warm + spec.stuck + spec.dead + 2 * spec.pairs
     );
     if let Err(stop) = print(&(intro + "\n")) {
