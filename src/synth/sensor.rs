@@ -540,10 +540,15 @@ fn expose(
             *out = noisy;
         }
     });
+    let mut rng = Rng::new(spec.seed ^ ((index as u64) << 32) ^ 0xDA4C);
     for d in defects {
         let v = &mut mosaic[d.y as usize * w + d.x as usize];
         match d.kind {
-            DefectKind::Hot | DefectKind::Warm => *v += d.level as f32,
+            // Dark current is counted in electrons too: its shot noise comes with it.
+            DefectKind::Hot | DefectKind::Warm => {
+                let level = d.level as f32;
+                *v += level + gauss(&mut rng) * (level / FULL_WELL).sqrt();
+            }
             DefectKind::Stuck => *v = d.level as f32,
             DefectKind::Dead => *v = 0.0,
         }
