@@ -232,6 +232,48 @@ fn demo_on_raw_frames_scans_the_photosites() {
         .stdout(predicate::str::contains("FAILED").not());
 }
 
+/// RAW+JPEG shots: the RAW files are read and one line counts the JPEGs left out.
+#[test]
+fn raw_and_jpeg_twins_are_counted_in_one_line() {
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |format| SetSpec {
+        width: 64,
+        height: 48,
+        frames: 3,
+        format,
+        ..Default::default()
+    };
+    write_set(&spec(SetFormat::Dng), &dir.path().join("raw")).unwrap();
+    write_set(&spec(SetFormat::Jpeg), &dir.path().join("jpeg")).unwrap();
+    let shots = dir.path().join("shots");
+    std::fs::create_dir(&shots).unwrap();
+    for i in 1..=3 {
+        for (from, ext) in [("raw", "dng"), ("jpeg", "jpg")] {
+            let name = format!("frame_{i:04}.{ext}");
+            std::fs::rename(dir.path().join(from).join(&name), shots.join(&name)).unwrap();
+        }
+    }
+    let note = "note: 3 image files of shots also saved as RAW were left out (--prefer jpeg reads them instead)";
+    let out = bin()
+        .args(["scan", "--backend", "cpu"])
+        .arg(&shots)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches(note).count(), 1, "{stdout}");
+    assert!(stdout.contains("shape: 64x48 RAW RGGB 16-bit"), "{stdout}");
+    bin()
+        .args(["scan", "--backend", "cpu", "--prefer", "jpeg"])
+        .arg(&shots)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shape: 64x48 RGB 8-bit"))
+        .stdout(predicate::str::contains(
+            "note: 3 RAW files of shots also saved as images were left out (--prefer raw reads them instead)",
+        ));
+}
+
 #[test]
 fn demo_finds_the_planted_defects() {
     bin()

@@ -204,6 +204,43 @@ fn raw_and_jpeg_twins_are_read_once_in_the_preferred_form() {
     assert_eq!(jpeg.shape.unwrap().cfa, None);
 }
 
+/// An X-Trans sensor (6×6 colour filter) is refused with that reason, not misread as Bayer.
+#[test]
+fn an_xtrans_raw_file_is_refused_with_its_reason() {
+    use hotpixels::synth::dng::write_dng;
+    use hotpixels::synth::sensor::dng_layout;
+    const XTRANS: &[u8; 36] = b"GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dng_set(1, 35, false);
+    let mut layout = dng_layout(&spec);
+    layout.cfa_size = [6, 6];
+    layout.cfa = XTRANS
+        .iter()
+        .map(|c| match c {
+            b'R' => 0,
+            b'G' => 1,
+            _ => 2,
+        })
+        .collect();
+    let [w, h] = layout.stored;
+    let samples = vec![RAW_BLACK; (w * h) as usize];
+    for name in ["a.dng", "b.dng"] {
+        let file = std::fs::File::create(dir.path().join(name)).unwrap();
+        write_dng(std::io::BufWriter::new(file), &layout, &samples).unwrap();
+    }
+    let err = scan(
+        &[dir.path().display().to_string()],
+        &ScanOptions::default(),
+        &mut Silent,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("X-Trans sensors (6x6 colour filter) are not supported"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();

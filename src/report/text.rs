@@ -63,7 +63,7 @@ pub fn render(report: &ScanReport) -> String {
     if r.twins_left_out > 0 {
         let (left, read, other) = match r.prefer {
             crate::input::Prefer::Raw => ("image", "RAW", "jpeg"),
-            crate::input::Prefer::Jpeg => ("RAW", "image", "raw"),
+            crate::input::Prefer::Jpeg => ("RAW", "images", "raw"),
         };
         let _ = writeln!(
             s,

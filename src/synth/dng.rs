@@ -45,8 +45,11 @@ pub struct DngLayout {
     pub origin: [u32; 2],
     /// Size `[width, height]` of the visible area.
     pub visible: [u32; 2],
-    /// The colour filter of the stored frame's top-left 2×2 tile: 0 red, 1 green, 2 blue.
-    pub cfa: [u8; 4],
+    /// The colour filter's repeating tile `[width, height]`: `[2, 2]` for Bayer.
+    pub cfa_size: [u16; 2],
+    /// The tile's colours, row by row from the stored frame's top-left photosite: 0 red,
+    /// 1 green, 2 blue.
+    pub cfa: Vec<u8>,
     /// Black level.
     pub black: u16,
     /// White level.
@@ -79,7 +82,11 @@ pub fn write_dng<W: Write + Seek>(
     )?;
     let unique = format!("{} {}", layout.make, layout.model);
     dir.write_tag(Tag::Unknown(tags::UNIQUE_CAMERA_MODEL), unique.as_str())?;
-    dir.write_tag(Tag::Unknown(tags::CFA_REPEAT_PATTERN_DIM), &[2u16, 2][..])?;
+    let [cfa_w, cfa_h] = layout.cfa_size;
+    dir.write_tag(
+        Tag::Unknown(tags::CFA_REPEAT_PATTERN_DIM),
+        &[cfa_h, cfa_w][..],
+    )?;
     dir.write_tag(Tag::Unknown(tags::CFA_PATTERN), &layout.cfa[..])?;
     dir.write_tag(Tag::Unknown(tags::CFA_PLANE_COLOR), &[0u8, 1, 2][..])?;
     dir.write_tag(Tag::Unknown(tags::CFA_LAYOUT), 1u16)?;

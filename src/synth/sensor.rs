@@ -603,15 +603,16 @@ fn raw_frame(
     out
 }
 
-/// How the simulated camera's DNG files are laid out.
-fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
+/// How the simulated camera's DNG files of `spec` are laid out.
+pub fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
     let [left, top] = RAW_MARGINS;
     super::dng::DngLayout {
         stored: [spec.width + left, spec.height + top],
         origin: RAW_MARGINS,
         visible: [spec.width, spec.height],
         // The visible area is RGGB; the margins are even, so the stored frame is too.
-        cfa: [0, 1, 1, 2],
+        cfa_size: [2, 2],
+        cfa: vec![0, 1, 1, 2],
         black: RAW_BLACK,
         white: RAW_WHITE,
         make: "hotpixels".into(),
