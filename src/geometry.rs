@@ -123,13 +123,20 @@ impl Geometry {
     /// above and below (mirrored at the borders), in that order.
     #[inline(always)]
     pub fn ring(&self, i: usize, distance: usize, value: impl Fn(usize) -> f32) -> [f32; 4] {
+        self.ring_indices(i, distance).map(value)
+    }
+
+    /// The subpixels [`Geometry::ring`] reads: `distance` pixels left, right, above and below
+    /// subpixel `i`, mirrored at the borders.
+    #[inline(always)]
+    pub fn ring_indices(&self, i: usize, distance: usize) -> [usize; 4] {
         let (x, y, c) = self.split(i);
         let d = distance as isize;
         [
-            value(self.same_colour(x, y, c, -d, 0)),
-            value(self.same_colour(x, y, c, d, 0)),
-            value(self.same_colour(x, y, c, 0, -d)),
-            value(self.same_colour(x, y, c, 0, d)),
+            self.same_colour(x, y, c, -d, 0),
+            self.same_colour(x, y, c, d, 0),
+            self.same_colour(x, y, c, 0, -d),
+            self.same_colour(x, y, c, 0, d),
         ]
     }
 

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
-use crate::geometry::{median4, neighbour_estimate, Geometry};
+use crate::geometry::{median4, Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::{Frame, Sample, Samples, Shape};
 
 /// Subpixels per parallel block: a block's state (16 bytes each) stays in L2 while a batch is
@@ -140,6 +140,52 @@ unsafe fn update_block_avx2<T: Sample>(
     update_block_portable(block, g, inv, frames)
 }
 
+/// The state of one group of [`LANES`] subpixels, held in registers while a batch is applied.
+struct Lanes {
+    mu: [f32; LANES],
+    s: [f32; LANES],
+    rmu: [f32; LANES],
+    rs: [f32; LANES],
+}
+
+impl Lanes {
+    /// Welford's update of lane `j` with value `v` and neighbour estimate `est`, `inv` = 1/n.
+    #[inline(always)]
+    fn update(&mut self, j: usize, inv: f32, v: f32, est: f32) {
+        let d = v - self.mu[j];
+        self.mu[j] += d * inv;
+        self.s[j] += d * (v - self.mu[j]);
+        let r = v - est;
+        let dr = r - self.rmu[j];
+        self.rmu[j] += dr * inv;
+        self.rs[j] += dr * (r - self.rmu[j]);
+    }
+}
+
+/// A group near a border, whose neighbours are mirrored: they are found once for all the batch's
+/// frames. Kept out of line so the interior loop stays small.
+#[cold]
+#[inline(never)]
+fn update_border_group<T: Sample>(
+    state: &mut Lanes,
+    lanes: usize,
+    g: Geometry,
+    base: usize,
+    inv: &[f32],
+    frames: &[&[T]],
+) {
+    let mut ring = [[0usize; 4]; LANES];
+    for (j, r) in ring.iter_mut().enumerate().take(lanes) {
+        *r = g.ring_indices(base + j, NEIGHBOUR_DISTANCE);
+    }
+    for (f, &inv) in frames.iter().zip(inv) {
+        for (j, &[l, r, u, b]) in ring.iter().enumerate().take(lanes) {
+            let est = median4(f[l].to_f32(), f[r].to_f32(), f[u].to_f32(), f[b].to_f32());
+            state.update(j, inv, f[base + j].to_f32(), est);
+        }
+    }
+}
+
 #[inline(always)]
 fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32], frames: &[&[T]]) {
     let len = block.mean.len();
@@ -148,26 +194,18 @@ fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32],
     while local < len {
         let lanes = LANES.min(len - local);
         let base = block.start + local;
-        let fast = lanes == LANES && g.interior_run(base, LANES);
-        let mut mu = [0f32; LANES];
-        let mut s = [0f32; LANES];
-        let mut rmu = [0f32; LANES];
-        let mut rs = [0f32; LANES];
-        mu[..lanes].copy_from_slice(&block.mean[local..local + lanes]);
-        s[..lanes].copy_from_slice(&block.m2[local..local + lanes]);
-        rmu[..lanes].copy_from_slice(&block.res_mean[local..local + lanes]);
-        rs[..lanes].copy_from_slice(&block.res_m2[local..local + lanes]);
-        for (f, &inv) in frames.iter().zip(inv) {
-            let mut update = |j: usize, v: f32, est: f32| {
-                let d = v - mu[j];
-                mu[j] += d * inv;
-                s[j] += d * (v - mu[j]);
-                let r = v - est;
-                let dr = r - rmu[j];
-                rmu[j] += dr * inv;
-                rs[j] += dr * (r - rmu[j]);
-            };
-            if fast {
+        let mut state = Lanes {
+            mu: [0f32; LANES],
+            s: [0f32; LANES],
+            rmu: [0f32; LANES],
+            rs: [0f32; LANES],
+        };
+        state.mu[..lanes].copy_from_slice(&block.mean[local..local + lanes]);
+        state.s[..lanes].copy_from_slice(&block.m2[local..local + lanes]);
+        state.rmu[..lanes].copy_from_slice(&block.res_mean[local..local + lanes]);
+        state.rs[..lanes].copy_from_slice(&block.res_m2[local..local + lanes]);
+        if lanes == LANES && g.interior_run(base, LANES) {
+            for (f, &inv) in frames.iter().zip(inv) {
                 let at = |o: usize| -> &[T; LANES] { f[o..o + LANES].try_into().expect("lanes") };
                 let (x, l, r, u, b) = (
                     at(base),
@@ -178,18 +216,16 @@ fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32],
                 );
                 for j in 0..LANES {
                     let est = median4(l[j].to_f32(), r[j].to_f32(), u[j].to_f32(), b[j].to_f32());
-                    update(j, x[j].to_f32(), est);
-                }
-            } else {
-                for j in 0..lanes {
-                    update(j, f[base + j].to_f32(), neighbour_estimate(f, g, base + j));
+                    state.update(j, inv, x[j].to_f32(), est);
                 }
             }
+        } else {
+            update_border_group(&mut state, lanes, g, base, inv, frames);
         }
-        block.mean[local..local + lanes].copy_from_slice(&mu[..lanes]);
-        block.m2[local..local + lanes].copy_from_slice(&s[..lanes]);
-        block.res_mean[local..local + lanes].copy_from_slice(&rmu[..lanes]);
-        block.res_m2[local..local + lanes].copy_from_slice(&rs[..lanes]);
+        block.mean[local..local + lanes].copy_from_slice(&state.mu[..lanes]);
+        block.m2[local..local + lanes].copy_from_slice(&state.s[..lanes]);
+        block.res_mean[local..local + lanes].copy_from_slice(&state.rmu[..lanes]);
+        block.res_m2[local..local + lanes].copy_from_slice(&state.rs[..lanes]);
         local += lanes;
     }
 }
