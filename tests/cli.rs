@@ -638,3 +638,92 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         .success()
         .stderr(predicate::str::contains("frames/s").not());
 }
+
+/// `scan --export` and `hotpixels export` write the same lists, the kinds chosen; the table moves
+/// to standard error when an export takes standard output; bad requests are refused up front.
+#[test]
+fn exports_from_scan_and_from_the_json_report_agree() {
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let spec = SetSpec {
+        width: 128,
+        height: 96,
+        frames: 20,
+        format: SetFormat::Dng,
+        hot: 3,
+        warm: 2,
+        stuck: 2,
+        dead: 2,
+        pairs: 0,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let report = dir.path().join("report.json");
+    let siril = dir.path().join("list.siril");
+    let out = bin()
+        .args([
+            "scan",
+            "--backend",
+            "cpu",
+            "--kinds",
+            "hot,dead",
+            "--export",
+            "dcraw=-",
+        ])
+        .arg("--export")
+        .arg(format!("siril={}", siril.display()))
+        .arg("--json")
+        .arg(&report)
+        .arg(&set)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let from_scan = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("defects:"),
+        "the table is on stderr"
+    );
+    let listed: Vec<&str> = from_scan.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(listed.len() >= 5, "{from_scan}");
+    let exported = bin()
+        .args(["export", "--format", "dcraw", "--kinds", "dead,hot"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(exported.stdout).unwrap(), from_scan);
+    let all = bin()
+        .args(["export", "--format", "dcraw"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(all.lines().filter(|l| !l.starts_with('#')).count() > listed.len());
+    let siril_text = fs::read_to_string(&siril).unwrap();
+    assert_eq!(
+        siril_text.lines().filter(|l| l.starts_with("P ")).count(),
+        listed.len()
+    );
+    bin()
+        .args(["export", "--format", "csv", "-o"])
+        .arg(&report)
+        .arg(&report)
+        .arg("--force")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is the report itself"));
+    bin()
+        .args(["export", "--format", "tiff"])
+        .arg(&report)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "dcraw, rawtherapee, siril, csv, json",
+        ));
+    bin()
+        .args(["scan", "--export", "dcraw=-", "--export", "siril=-"])
+        .arg(&set)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("both write to standard output"));
+}

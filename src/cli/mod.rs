@@ -6,6 +6,7 @@ mod bench;
 mod console;
 mod demo;
 mod devices;
+mod export;
 mod scan;
 mod synth;
 
@@ -48,6 +49,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write a synthetic test set: frames from a simulated camera with defects, and truth.json.
     Synth(synth::SynthArgs),
+    /// Write a scan's JSON report as the defect list of another tool (dcraw, RawTherapee, Siril)
+    /// or as CSV.
+    Export(export::ExportArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +135,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Export(a) => export::run(a),
     };
     ExitCode::from(code)
 }

@@ -52,6 +52,31 @@ pub struct ScanArgs {
     /// Draw magnified crops around each defect, from the frame where it shows best, into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     crops: Option<std::path::PathBuf>,
+    /// Export the defects for another tool: FORMAT=FILE, FORMAT one of dcraw, rawtherapee, siril,
+    /// csv (every pixel), json (the report); FILE `-` for standard output. Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE")]
+    exports: Vec<String>,
+    /// Kinds the exports list, comma-separated (default: hot,warm,stuck,dead).
+    #[arg(long, value_name = "KINDS")]
+    kinds: Option<String>,
+}
+
+/// `FORMAT=FILE` of `--export`.
+fn parse_export(spec: &str) -> Result<Output, String> {
+    let (name, file) = spec
+        .split_once('=')
+        .filter(|(_, f)| !f.is_empty())
+        .ok_or_else(|| format!("--export '{spec}': expected FORMAT=FILE"))?;
+    let format = Format::export(name).ok_or_else(|| {
+        format!(
+            "--export '{spec}': unknown format '{name}' ({})",
+            Format::EXPORTS.join(", ")
+        )
+    })?;
+    Ok(Output {
+        format,
+        dest: Destination::parse(file),
+    })
 }
 
 /// A scan's validated configuration.
@@ -62,8 +87,12 @@ pub struct ScanConfig {
     /// Options passed to the library.
     pub options: ScanOptions,
     /// Every output, the human table first (on standard error when standard output carries
-    /// another format; none with `--quiet`).
+    /// another format; none with `--quiet`), the exports last.
     pub outputs: Vec<Output>,
+    /// How many of `outputs`, at the end, are exports (written with the defects of `kinds` only).
+    pub exports: usize,
+    /// The kinds the exports list.
+    pub kinds: Vec<hotpixels::detect::Kind>,
     /// Replace existing report files.
     pub force: bool,
     /// Print only errors.
@@ -93,6 +122,19 @@ impl ScanConfig {
             .into_iter()
             .filter_map(|(format, dest)| dest.map(|dest| Output { format, dest }))
             .collect();
+        let exports = a
+            .exports
+            .iter()
+            .map(|e| parse_export(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let kinds = match &a.kinds {
+            Some(list) => {
+                hotpixels::detect::Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?
+            }
+            None => hotpixels::detect::Kind::ALL.to_vec(),
+        };
+        let export_count = exports.len();
+        outputs.extend(exports);
         if let Some(o) = outputs
             .iter()
             .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
@@ -119,6 +161,8 @@ impl ScanConfig {
         let given: Vec<PathBuf> = a.inputs.iter().map(PathBuf::from).collect();
         report::check_outputs(&outputs, &given, a.force).map_err(|e| e.to_string())?;
         Ok(ScanConfig {
+            exports: export_count,
+            kinds,
             inputs: a.inputs,
             options: ScanOptions {
                 backend: a.backend.into(),
@@ -174,12 +218,23 @@ fn run_config(cfg: ScanConfig) -> u8 {
     } else {
         EXIT_OK
     };
-    for e in report::write_outputs(&report, &cfg.outputs, cfg.force) {
-        match e {
-            OutputError::ClosedPipe => return status,
-            e => {
-                error(e);
-                status = EXIT_FATAL;
+    let mut report = report;
+    let (outputs, exports) = cfg.outputs.split_at(cfg.outputs.len() - cfg.exports);
+    for (i, batch) in [outputs, exports].into_iter().enumerate() {
+        if i == 1 {
+            // The exports list the chosen kinds only.
+            report
+                .detection
+                .defects
+                .retain(|d| cfg.kinds.contains(&d.kind));
+        }
+        for e in report::write_outputs(&report, batch, cfg.force) {
+            match e {
+                OutputError::ClosedPipe => return status,
+                e => {
+                    error(e);
+                    status = EXIT_FATAL;
+                }
             }
         }
     }

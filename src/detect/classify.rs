@@ -59,6 +59,30 @@ impl Kind {
 
     /// Every kind, in report order.
     pub const ALL: [Kind; 4] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
+
+    /// The kind named `name` (as [`Kind::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Kinds from a comma-separated list such as `hot,warm`.
+    pub fn parse_list(list: &str) -> Result<Vec<Kind>, String> {
+        list.split(',')
+            .map(|w| w.trim())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                Kind::from_name(w)
+                    .ok_or_else(|| format!("'{w}' is not a kind (hot, warm, stuck, dead)"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|k| {
+                if k.is_empty() {
+                    Err("no kind given (hot, warm, stuck, dead)".into())
+                } else {
+                    Ok(k)
+                }
+            })
+    }
 }
 
 impl std::fmt::Display for Kind {

@@ -1,12 +1,18 @@
-//! Output: one [`Exporter`] per format (text table, JSON, CSV, defect map, crops), each in its own
-//! file, the checks every output passes before a scan starts, and the one loop that writes them
-//! (atomically for files).
+//! Output: one [`Exporter`] per format (text table, JSON, CSV, defect map, crops, and the defect
+//! lists other tools read: dcraw, RawTherapee, Siril, per-pixel CSV), each in its own file, the
+//! checks every output passes before a scan starts, and the one loop that writes them (atomically
+//! for files).
 
 pub mod crops;
 pub mod csv;
+pub mod dcraw;
 pub mod draw;
 pub mod json;
+pub mod list;
 pub mod map;
+pub mod pixels;
+pub mod rawtherapee;
+pub mod siril;
 pub mod text;
 
 use std::io::Write;
@@ -27,6 +33,14 @@ pub enum Format {
     Map,
     /// The crops contact sheet, PNG ([`crops`]).
     Crops,
+    /// dcraw's `-P` bad-pixel list ([`dcraw`]).
+    Dcraw,
+    /// RawTherapee's `.badpixels` list ([`rawtherapee`]).
+    RawTherapee,
+    /// Siril's cosmetic-correction list ([`siril`]).
+    Siril,
+    /// Every pixel of every defect as CSV ([`pixels`]).
+    PixelCsv,
 }
 
 impl Format {
@@ -38,6 +52,37 @@ impl Format {
             Format::Csv => "csv",
             Format::Map => "map",
             Format::Crops => "crops",
+            Format::Dcraw => "dcraw",
+            Format::RawTherapee => "rawtherapee",
+            Format::Siril => "siril",
+            Format::PixelCsv => "defect csv",
+        }
+    }
+
+    /// The format `--export FORMAT=FILE` and `hotpixels export --format FORMAT` name: the defect
+    /// lists, and `json` (the report).
+    pub fn export(name: &str) -> Option<Self> {
+        Some(match name {
+            "dcraw" => Format::Dcraw,
+            "rawtherapee" => Format::RawTherapee,
+            "siril" => Format::Siril,
+            "csv" => Format::PixelCsv,
+            "json" => Format::Json,
+            _ => return None,
+        })
+    }
+
+    /// The names [`Format::export`] knows.
+    pub const EXPORTS: [&'static str; 5] = ["dcraw", "rawtherapee", "siril", "csv", "json"];
+
+    /// The list exporter of a defect-list format (`None` for the report formats).
+    pub fn list_exporter(self) -> Option<&'static dyn list::ListExporter> {
+        match self {
+            Format::Dcraw => Some(&dcraw::Dcraw),
+            Format::RawTherapee => Some(&rawtherapee::RawTherapee),
+            Format::Siril => Some(&siril::Siril),
+            Format::PixelCsv => Some(&pixels::PixelCsv),
+            _ => None,
         }
     }
 
@@ -49,6 +94,10 @@ impl Format {
             Format::Csv => &csv::Csv,
             Format::Map => &map::Map,
             Format::Crops => &crops::Crops,
+            Format::Dcraw => &dcraw::Dcraw,
+            Format::RawTherapee => &rawtherapee::RawTherapee,
+            Format::Siril => &siril::Siril,
+            Format::PixelCsv => &pixels::PixelCsv,
         }
     }
 

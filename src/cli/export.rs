@@ -1,0 +1,119 @@
+//! `hotpixels export`: a JSON report (from `scan --json`) written as the defect list of another
+//! tool — dcraw, RawTherapee, Siril — or as CSV or JSON, with the kinds chosen.
+
+use std::path::PathBuf;
+
+use hotpixels::detect::Kind;
+use hotpixels::report::list::DefectList;
+use hotpixels::report::rawtherapee::RawTherapee;
+use hotpixels::report::{self, canonical_target, Destination, Format, OutputError};
+
+use super::{error, EXIT_FATAL, EXIT_OK};
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The format: dcraw, rawtherapee, siril, csv (every pixel of every defect) or json.
+    #[arg(long, value_name = "FORMAT")]
+    format: String,
+    /// The JSON report of a scan (`-` for standard input).
+    #[arg(value_name = "REPORT.json")]
+    report: PathBuf,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Kinds to list, comma-separated (default: hot,warm,stuck,dead).
+    #[arg(long, value_name = "KINDS")]
+    kinds: Option<String>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The report's text: the file, or standard input for `-`.
+fn read_report(path: &PathBuf) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+/// The JSON report itself, with the defects of other kinds left out.
+fn filtered_json(text: &str, kinds: &[Kind]) -> Result<Vec<u8>, String> {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+    let defects = doc
+        .get_mut("defects")
+        .and_then(|d| d.as_array_mut())
+        .ok_or("not a hotpixels JSON report: no defects")?;
+    defects.retain(|d| {
+        d.get("kind")
+            .and_then(|k| k.as_str())
+            .and_then(Kind::from_name)
+            .is_some_and(|k| kinds.contains(&k))
+    });
+    let mut out = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out.into_bytes())
+}
+
+fn export(a: &ExportArgs) -> Result<(), String> {
+    let format = Format::export(&a.format).ok_or_else(|| {
+        format!(
+            "--format '{}': unknown format ({})",
+            a.format,
+            Format::EXPORTS.join(", ")
+        )
+    })?;
+    let kinds = match &a.kinds {
+        Some(list) => Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?,
+        None => Kind::ALL.to_vec(),
+    };
+    let dest = match &a.output {
+        Some(p) => Destination::parse(p),
+        None => Destination::Stdout,
+    };
+    if let Destination::File(p) = &dest {
+        report::check_writable(p, a.force).map_err(|e| e.to_string())?;
+        if a.report.as_os_str() != "-" && canonical_target(p) == canonical_target(&a.report) {
+            return Err(format!(
+                "{}: is the report itself; refusing to write over it",
+                p.display()
+            ));
+        }
+    }
+    let text = read_report(&a.report)?;
+    let bytes = match format.list_exporter() {
+        Some(exporter) => {
+            let mut list =
+                DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.report.display()))?;
+            list.retain_kinds(&kinds);
+            if format == Format::RawTherapee {
+                if let Some(name) = RawTherapee::file_name(&list) {
+                    eprintln!(
+                        "hotpixels: note: RawTherapee reads this list as '{name}' in its dark-frame folder"
+                    );
+                }
+            }
+            exporter.render_list(&list)
+        }
+        None => filtered_json(&text, &kinds).map_err(|e| format!("{}: {e}", a.report.display()))?,
+    };
+    match report::write_to(&dest, &bytes, a.force) {
+        Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Runs `export`.
+pub fn run(a: ExportArgs) -> u8 {
+    match export(&a) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            error(e);
+            EXIT_FATAL
+        }
+    }
+}

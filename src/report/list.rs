@@ -1,0 +1,181 @@
+//! The defect list other tools read: every pixel (or RAW photosite) of every defect with its kind,
+//! built from a scan or read back from a JSON report, and the [`ListExporter`] interface of the
+//! formats that write it (dcraw, RawTherapee, Siril, CSV).
+
+use serde::Deserialize;
+
+use crate::detect::Kind;
+use crate::input::{Cfa, Colour, Shape};
+use crate::scan::ScanReport;
+
+/// One pixel of a defect, as the list formats write it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedPixel {
+    /// The defect's number in the report (1 = strongest).
+    pub defect: usize,
+    /// Column: an image pixel, or a photosite of a RAW frame's visible area.
+    pub x: u32,
+    /// Row, counted the same way.
+    pub y: u32,
+    /// The channel of the defect's strongest subpixel (0 for RAW).
+    pub channel: u32,
+    /// The colour of this pixel in that channel, or the filter over this photosite.
+    pub colour: Colour,
+    /// The defect's kind.
+    pub kind: Kind,
+    /// The defect's score (negative when darker than expected).
+    pub score: f32,
+}
+
+/// The defects of one scan as a list of pixels, with what the formats say about where they come
+/// from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefectList {
+    /// The frame shape (a RAW shape has its colour filter pattern).
+    pub shape: Shape,
+    /// The camera, for RAW scans: make and model as the RAW decoder names them.
+    pub camera: Option<(String, String)>,
+    /// Every pixel of every defect, defect by defect, the strongest pixel first; a pixel is
+    /// listed once (the first defect that holds it).
+    pub pixels: Vec<ListedPixel>,
+}
+
+impl DefectList {
+    /// The list of a finished scan.
+    pub fn of(report: &ScanReport) -> Self {
+        let defects = report.detection.defects.iter().map(|d| Listed {
+            channel: d.channel,
+            kind: d.kind,
+            score: d.score,
+            pixels: d.pixels.clone(),
+        });
+        let camera = report
+            .raw
+            .as_ref()
+            .map(|r| (r.make.clone(), r.model.clone()));
+        Self::build(report.shape, camera, defects)
+    }
+
+    /// The list of a JSON report written by `hotpixels scan --json`.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let doc: JsonReport =
+            serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        let s = doc.shape;
+        let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)?;
+        if let Some(cfa) = s.cfa {
+            shape = Shape::raw(s.width, s.height, Cfa::parse(&cfa)?)?;
+        }
+        let camera = s.make.zip(s.model);
+        let defects = doc.defects.into_iter().map(|d| Listed {
+            channel: d.channel,
+            kind: d.kind,
+            score: d.score,
+            pixels: d.pixels,
+        });
+        Ok(Self::build(shape, camera, defects))
+    }
+
+    fn build(
+        shape: Shape,
+        camera: Option<(String, String)>,
+        defects: impl Iterator<Item = Listed>,
+    ) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let mut pixels = Vec::new();
+        for (n, d) in defects.enumerate() {
+            for &[x, y] in &d.pixels {
+                if x < shape.width && y < shape.height && seen.insert((x, y)) {
+                    pixels.push(ListedPixel {
+                        defect: n + 1,
+                        x,
+                        y,
+                        channel: d.channel,
+                        colour: shape.colour(x, y, d.channel),
+                        kind: d.kind,
+                        score: d.score,
+                    });
+                }
+            }
+        }
+        DefectList {
+            shape,
+            camera,
+            pixels,
+        }
+    }
+
+    /// Keeps the pixels of defects of the given kinds only.
+    pub fn retain_kinds(&mut self, kinds: &[Kind]) {
+        self.pixels.retain(|p| kinds.contains(&p.kind));
+    }
+
+    /// What the coordinates count, for the files' comments.
+    pub fn coordinates(&self) -> &'static str {
+        if self.shape.cfa.is_some() {
+            "photosites of the visible area (raw frame minus LibRaw's left/top margins, unrotated), 0-based"
+        } else {
+            "image pixels as stored in the file (EXIF orientation not applied), 0-based"
+        }
+    }
+
+    /// `Make Model`, for the files' comments.
+    pub fn camera_name(&self) -> Option<String> {
+        self.camera
+            .as_ref()
+            .map(|(make, model)| format!("{make} {model}"))
+    }
+}
+
+/// A defect as the list needs it.
+struct Listed {
+    channel: u32,
+    kind: Kind,
+    score: f32,
+    pixels: Vec<[u32; 2]>,
+}
+
+#[derive(Deserialize)]
+struct JsonShape {
+    width: u32,
+    height: u32,
+    channels: u32,
+    bit_depth: u32,
+    #[serde(default)]
+    cfa: Option<String>,
+    #[serde(default)]
+    make: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JsonDefect {
+    channel: u32,
+    kind: Kind,
+    score: f32,
+    pixels: Vec<[u32; 2]>,
+}
+
+#[derive(Deserialize)]
+struct JsonReport {
+    shape: JsonShape,
+    defects: Vec<JsonDefect>,
+}
+
+/// Turns a defect list into the bytes of one format.
+pub trait ListExporter: Sync {
+    /// The whole file for `list`.
+    fn render_list(&self, list: &DefectList) -> Vec<u8>;
+}
+
+/// The comment lines every list format that allows comments starts with: the tool, the camera,
+/// and what the coordinates count.
+pub fn header_comments(list: &DefectList, format: &str) -> String {
+    let mut s = format!("# {format} written by {}\n", crate::tool_name());
+    if let Some(camera) = list.camera_name() {
+        s += &format!("# camera: {camera}\n");
+    }
+    s += &format!("# coordinates: {}\n", list.coordinates());
+    s += &format!("# {} pixels\n", list.pixels.len());
+    s
+}

@@ -1,0 +1,178 @@
+//! Exports: every defect-list format agrees with the JSON report pixel for pixel, the report read
+//! back gives the same list, and Debian's dcraw, given the `dcraw` export of a DNG set with planted
+//! defects, repairs exactly the listed photosites.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use hotpixels::detect::Kind;
+use hotpixels::report::dcraw::Dcraw;
+use hotpixels::report::list::{DefectList, ListExporter};
+use hotpixels::report::pixels::{PixelCsv, HEADER};
+use hotpixels::report::rawtherapee::RawTherapee;
+use hotpixels::report::siril::Siril;
+use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
+use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth};
+
+fn dng_scan(dir: &Path, seed: u64) -> (Truth, ScanReport) {
+    let spec = SetSpec {
+        width: 256,
+        height: 192,
+        frames: 30,
+        format: SetFormat::Dng,
+        hot: 4,
+        warm: 3,
+        stuck: 3,
+        dead: 3,
+        pairs: 1,
+        seed,
+        ..Default::default()
+    };
+    let truth = write_set(&spec, dir).unwrap();
+    let options = ScanOptions {
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    };
+    let report = scan(&[dir.display().to_string()], &options, &mut Silent).unwrap();
+    (truth, report)
+}
+
+/// The `(x, y)` of every line of a list, skipping `#` comments, from the columns `x_at`, `y_at`.
+fn points(text: &str, x_at: usize, y_at: usize) -> Vec<(u32, u32)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let w: Vec<&str> = l.split([' ', ',']).collect();
+            (w[x_at].parse().unwrap(), w[y_at].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_lists_the_reports_pixels_and_the_json_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, report) = dng_scan(&dir.path().join("set"), 41);
+    let list = DefectList::of(&report);
+    let want: Vec<(u32, u32)> = report
+        .detection
+        .defects
+        .iter()
+        .flat_map(|d| d.pixels.iter().map(|p| (p[0], p[1])))
+        .collect();
+    assert!(want.len() >= truth.defects.len(), "{want:?}");
+    let text = |e: &dyn ListExporter| String::from_utf8(e.render_list(&list)).unwrap();
+    assert_eq!(points(&text(&Dcraw), 0, 1), want);
+    assert!(text(&Dcraw)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .all(|l| l.ends_with(" 0")));
+    let rt = text(&RawTherapee);
+    assert_eq!(points(&rt, 0, 1), want);
+    assert!(
+        rt.lines().all(|l| l.split(' ').count() == 2),
+        "never a single number on a line (RawTherapee reads it as an offset)"
+    );
+    let siril = text(&Siril);
+    assert_eq!(points(&siril, 1, 2), want);
+    for (line, d) in siril.lines().filter(|l| l.starts_with("P ")).zip(
+        report
+            .detection
+            .defects
+            .iter()
+            .flat_map(|d| d.pixels.iter().map(move |_| d)),
+    ) {
+        let class = if d.kind == Kind::Dead { "C" } else { "H" };
+        if d.kind != Kind::Stuck {
+            assert!(line.ends_with(class), "{line} for {:?}", d.kind);
+        }
+    }
+    let csv = text(&PixelCsv);
+    assert_eq!(csv.lines().next(), Some(HEADER));
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), want.len());
+    for t in &truth.defects {
+        let row = rows
+            .iter()
+            .find(|r| {
+                r.split(',').nth(1) == Some(&t.x.to_string())
+                    && r.split(',').nth(2) == Some(&t.y.to_string())
+            })
+            .unwrap_or_else(|| panic!("({}, {}) not in the CSV", t.x, t.y));
+        assert_eq!(
+            row.split(',').nth(4),
+            Some(t.cfa.as_str()),
+            "colour of {row}"
+        );
+        assert_eq!(row.split(',').nth(5), Some(t.kind.name()), "kind of {row}");
+    }
+    let json = hotpixels::report::json::render(&report);
+    assert_eq!(DefectList::from_json(&json).unwrap(), list);
+    let mut hot = list.clone();
+    hot.retain_kinds(&[Kind::Hot]);
+    assert!(!hot.pixels.is_empty() && hot.pixels.len() < list.pixels.len());
+    assert!(hot.pixels.iter().all(|p| p.kind == Kind::Hot));
+}
+
+/// Reads a 16-bit grey TIFF written by dcraw.
+fn read_tiff16(path: &Path) -> (u32, u32, Vec<u16>) {
+    let file = std::fs::File::open(path).unwrap();
+    let mut decoder = tiff::decoder::Decoder::new(std::io::BufReader::new(file)).unwrap();
+    let (w, h) = decoder.dimensions().unwrap();
+    match decoder.read_image().unwrap() {
+        tiff::decoder::DecodingResult::U16(v) => (w, h, v),
+        _ => panic!("{}: not 16-bit", path.display()),
+    }
+}
+
+#[test]
+fn dcraw_repairs_exactly_the_listed_photosites() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let (truth, report) = dng_scan(&set, 42);
+    let list = DefectList::of(&report);
+    let listed: BTreeSet<(u32, u32)> = list.pixels.iter().map(|p| (p.x, p.y)).collect();
+    for t in &truth.defects {
+        assert!(
+            listed.contains(&(t.x, t.y)),
+            "({}, {}) is not listed",
+            t.x,
+            t.y
+        );
+    }
+    let list_path = dir.path().join("bad.txt");
+    std::fs::write(&list_path, Dcraw.render_list(&list)).unwrap();
+    let frame = set.join("frame_0007.dng");
+    let develop = |extra: &[&std::ffi::OsStr], out: &str| {
+        let out = dir.path().join(out);
+        let status = Command::new("dcraw")
+            .args(extra)
+            .args(["-D", "-4", "-T", "-c"])
+            .arg(&frame)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .status()
+            .expect("dcraw runs (Debian package dcraw; .ci/run installs it)");
+        assert!(status.success());
+        read_tiff16(&out)
+    };
+    let (w, h, plain) = develop(&[], "plain.tiff");
+    assert_eq!((w, h), (report.shape.width, report.shape.height));
+    let (_, _, fixed) = develop(&["-P".as_ref(), list_path.as_os_str()], "fixed.tiff");
+    let changed: BTreeSet<(u32, u32)> = (0..plain.len())
+        .filter(|&i| plain[i] != fixed[i])
+        .map(|i| ((i as u32) % w, (i as u32) / w))
+        .collect();
+    assert!(
+        changed.is_subset(&listed),
+        "dcraw changed unlisted photosites: {:?}",
+        changed.difference(&listed).collect::<Vec<_>>()
+    );
+    for t in &truth.defects {
+        assert!(
+            changed.contains(&(t.x, t.y)),
+            "dcraw left ({}, {}) as it was",
+            t.x,
+            t.y
+        );
+    }
+}
