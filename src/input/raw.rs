@@ -32,13 +32,32 @@ fn format_error(path: &Path, reason: impl Into<String>) -> DecodeError {
     }
 }
 
-/// Reads the whole file and opens a decoder on it. The file is read into memory rather than
-/// mapped, so a file truncated or replaced while it is read is an error, not a crash.
-fn decode_raw(path: &Path, dummy: bool) -> Result<RawImage, DecodeError> {
-    let bytes = std::fs::read(path).map_err(|e| DecodeError::Io {
+/// How much of a RAW file a header probe reads first: the metadata of most formats sits near the
+/// start, so a scan of thousands of files does not read each one twice. A probe that needs more
+/// reads the whole file.
+const PROBE_PREFIX: u64 = 1 << 20;
+
+/// Reads up to `limit` bytes of `path` (all of it for `None`). The file is read into memory rather
+/// than mapped, so a file truncated or replaced while it is read is an error, not a crash.
+fn read_raw(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DecodeError> {
+    let io = |e: std::io::Error| DecodeError::Io {
         path: path.to_path_buf(),
         reason: one_line(e),
-    })?;
+    };
+    match limit {
+        None => std::fs::read(path).map_err(io),
+        Some(n) => {
+            let file = std::fs::File::open(path).map_err(io)?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, n), &mut bytes)
+                .map_err(io)?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Decodes `bytes` (only the metadata when `dummy`).
+fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, DecodeError> {
     let source = RawSource::new_from_shared_vec(Arc::new(bytes));
     let params = RawDecodeParams::default();
     let image = if dummy {
@@ -52,6 +71,18 @@ fn decode_raw(path: &Path, dummy: bool) -> Result<RawImage, DecodeError> {
             format!("not a readable camera RAW file: {}", one_line(e)),
         )
     })
+}
+
+/// The metadata of a RAW file: from its first [`PROBE_PREFIX`] bytes when they hold it, else from
+/// the whole file.
+fn probe_raw(path: &Path) -> Result<RawImage, DecodeError> {
+    let prefix = read_raw(path, Some(PROBE_PREFIX))?;
+    let whole = (prefix.len() as u64) < PROBE_PREFIX;
+    match decode_bytes(path, prefix, true) {
+        Ok(image) => Ok(image),
+        Err(e) if whole => Err(e),
+        Err(_) => decode_bytes(path, read_raw(path, None)?, true),
+    }
 }
 
 /// The shape, camera, levels and visible area of a decoded (or header-only) RAW image; a
@@ -133,7 +164,7 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
 
 /// Reads a RAW file's header: the shape of its visible area and its [`RawInfo`].
 pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
-    let image = decode_raw(path, true)?;
+    let image = probe_raw(path)?;
     let Layout { shape, info } = layout(path, &image)?;
     Ok((shape, info))
 }
@@ -144,7 +175,7 @@ pub fn decode_pooled(
     expected: Shape,
     pool: &Arc<FramePool>,
 ) -> Result<Frame, DecodeError> {
-    let image = decode_raw(path, false)?;
+    let image = decode_bytes(path, read_raw(path, None)?, false)?;
     let Layout { shape, info } = layout(path, &image)?;
     if shape != expected {
         return Err(DecodeError::Shape {
