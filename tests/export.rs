@@ -176,3 +176,58 @@ fn dcraw_repairs_exactly_the_listed_photosites() {
         );
     }
 }
+
+/// The positions an image marks with `bad` (every other pixel holds `good`).
+fn marked(bytes: &[u8], bad: u16, good: u16) -> (u32, u32, BTreeSet<(u32, u32)>) {
+    let img = image::load_from_memory(bytes).unwrap();
+    let (w, h) = (img.width(), img.height());
+    let grey = img.into_luma16();
+    let mut set = BTreeSet::new();
+    for (x, y, p) in grey.enumerate_pixels() {
+        let v = p.0[0] as u32;
+        // 8-bit masks are widened by ×257 when read as 16-bit.
+        let is = |want: u16| v == want as u32 || v == want as u32 * 257;
+        if is(bad) {
+            set.insert((x, y));
+        } else {
+            assert!(is(good), "({x}, {y}) holds {v}");
+        }
+    }
+    (w, h, set)
+}
+
+#[test]
+fn masks_mark_exactly_the_listed_pixels_in_either_polarity() {
+    use hotpixels::report::list::ListedPixel;
+    use hotpixels::report::mask::{Mask, Polarity};
+    use hotpixels::{input::Colour, Shape};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, report) = dng_scan(&dir.path().join("set"), 43);
+    let raw = DefectList::of(&report);
+    let want: BTreeSet<(u32, u32)> = raw.pixels.iter().map(|p| (p.x, p.y)).collect();
+    let tiff = Mask(Polarity::BadIsOne).render_list(&raw);
+    assert_eq!(&tiff[..2], b"II", "RAW masks are 16-bit TIFF");
+    let (w, h, got) = marked(&tiff, 1, 0);
+    assert_eq!((w, h), (report.shape.width, report.shape.height));
+    assert_eq!(got, want);
+    let (_, _, got) = marked(&Mask(Polarity::BadIsZero).render_list(&raw), 0, u16::MAX);
+    assert_eq!(got, want);
+    let pixel = |x, y| ListedPixel {
+        defect: 1,
+        x,
+        y,
+        channel: 1,
+        colour: Colour::Green,
+        kind: Kind::Hot,
+        score: 9.0,
+    };
+    let jpeg = DefectList {
+        shape: Shape::new(8, 6, 3, 8).unwrap(),
+        camera: None,
+        pixels: vec![pixel(3, 2), pixel(4, 2), pixel(7, 5)],
+    };
+    let png = Mask(Polarity::BadIsZero).render_list(&jpeg);
+    assert_eq!(&png[1..4], b"PNG");
+    let (_, _, got) = marked(&png, 0, 255);
+    assert_eq!(got, BTreeSet::from([(3, 2), (4, 2), (7, 5)]));
+}

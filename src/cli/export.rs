@@ -27,6 +27,9 @@ pub struct ExportArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     force: bool,
+    /// The mask's values: ccdproc (bad 1, good 0) or pixinsight (bad 0, good white).
+    #[arg(long, value_parser = ["ccdproc", "pixinsight"], default_value = "ccdproc")]
+    mask_polarity: String,
 }
 
 /// The report's text: the file, or standard input for `-`.
@@ -60,13 +63,15 @@ fn filtered_json(text: &str, kinds: &[Kind]) -> Result<Vec<u8>, String> {
 }
 
 fn export(a: &ExportArgs) -> Result<(), String> {
-    let format = Format::export(&a.format).ok_or_else(|| {
-        format!(
-            "--format '{}': unknown format ({})",
-            a.format,
-            Format::EXPORTS.join(", ")
-        )
-    })?;
+    let format = Format::export(&a.format)
+        .ok_or_else(|| {
+            format!(
+                "--format '{}': unknown format ({})",
+                a.format,
+                Format::EXPORTS.join(", ")
+            )
+        })?
+        .with_polarity(super::scan::polarity(&a.mask_polarity));
     let kinds = match &a.kinds {
         Some(list) => Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?,
         None => Kind::ALL.to_vec(),
@@ -75,6 +80,12 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         Some(p) => Destination::parse(p),
         None => Destination::Stdout,
     };
+    if format.is_binary() && dest == Destination::Stdout {
+        return Err(format!(
+            "{} writes an image: name a file with -o",
+            format.name()
+        ));
+    }
     if let Destination::File(p) = &dest {
         report::check_writable(p, a.force).map_err(|e| e.to_string())?;
         if a.report.as_os_str() != "-" && canonical_target(p) == canonical_target(&a.report) {

@@ -59,6 +59,19 @@ pub struct ScanArgs {
     /// Kinds the exports list, comma-separated (default: hot,warm,stuck,dead).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
+    /// The mask export's values: ccdproc (bad 1, good 0) or pixinsight (bad 0, good white).
+    #[arg(long, value_parser = ["ccdproc", "pixinsight"], default_value = "ccdproc")]
+    mask_polarity: String,
+}
+
+/// The mask polarity named by `--mask-polarity`.
+pub fn polarity(name: &str) -> hotpixels::report::mask::Polarity {
+    use hotpixels::report::mask::Polarity;
+    if name == "pixinsight" {
+        Polarity::BadIsZero
+    } else {
+        Polarity::BadIsOne
+    }
 }
 
 /// `FORMAT=FILE` of `--export`.
@@ -122,10 +135,16 @@ impl ScanConfig {
             .into_iter()
             .filter_map(|(format, dest)| dest.map(|dest| Output { format, dest }))
             .collect();
+        let polarity = polarity(&a.mask_polarity);
         let exports = a
             .exports
             .iter()
-            .map(|e| parse_export(e))
+            .map(|e| {
+                parse_export(e).map(|o| Output {
+                    format: o.format.with_polarity(polarity),
+                    ..o
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let kinds = match &a.kinds {
             Some(list) => {
@@ -140,7 +159,7 @@ impl ScanConfig {
             .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
         {
             return Err(format!(
-                "--{} writes a PNG: name a file, not standard output",
+                "{} writes an image: name a file, not standard output",
                 o.format.name()
             ));
         }

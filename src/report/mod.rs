@@ -10,6 +10,7 @@ pub mod draw;
 pub mod json;
 pub mod list;
 pub mod map;
+pub mod mask;
 pub mod pixels;
 pub mod rawtherapee;
 pub mod siril;
@@ -41,6 +42,8 @@ pub enum Format {
     Siril,
     /// Every pixel of every defect as CSV ([`pixels`]).
     PixelCsv,
+    /// An image marking the defect pixels ([`mask`]).
+    Mask(mask::Polarity),
 }
 
 impl Format {
@@ -56,6 +59,7 @@ impl Format {
             Format::RawTherapee => "rawtherapee",
             Format::Siril => "siril",
             Format::PixelCsv => "defect csv",
+            Format::Mask(_) => "mask",
         }
     }
 
@@ -68,12 +72,21 @@ impl Format {
             "siril" => Format::Siril,
             "csv" => Format::PixelCsv,
             "json" => Format::Json,
+            "mask" => Format::Mask(mask::Polarity::BadIsOne),
             _ => return None,
         })
     }
 
     /// The names [`Format::export`] knows.
-    pub const EXPORTS: [&'static str; 5] = ["dcraw", "rawtherapee", "siril", "csv", "json"];
+    pub const EXPORTS: [&'static str; 6] = ["dcraw", "rawtherapee", "siril", "csv", "mask", "json"];
+
+    /// This format with the mask's polarity set (other formats are unchanged).
+    pub fn with_polarity(self, polarity: mask::Polarity) -> Self {
+        match self {
+            Format::Mask(_) => Format::Mask(polarity),
+            other => other,
+        }
+    }
 
     /// The list exporter of a defect-list format (`None` for the report formats).
     pub fn list_exporter(self) -> Option<&'static dyn list::ListExporter> {
@@ -82,6 +95,8 @@ impl Format {
             Format::RawTherapee => Some(&rawtherapee::RawTherapee),
             Format::Siril => Some(&siril::Siril),
             Format::PixelCsv => Some(&pixels::PixelCsv),
+            Format::Mask(mask::Polarity::BadIsOne) => Some(&mask::Mask(mask::Polarity::BadIsOne)),
+            Format::Mask(mask::Polarity::BadIsZero) => Some(&mask::Mask(mask::Polarity::BadIsZero)),
             _ => None,
         }
     }
@@ -98,12 +113,14 @@ impl Format {
             Format::RawTherapee => &rawtherapee::RawTherapee,
             Format::Siril => &siril::Siril,
             Format::PixelCsv => &pixels::PixelCsv,
+            Format::Mask(mask::Polarity::BadIsOne) => &mask::Mask(mask::Polarity::BadIsOne),
+            Format::Mask(mask::Polarity::BadIsZero) => &mask::Mask(mask::Polarity::BadIsZero),
         }
     }
 
     /// True for formats that are pictures (never written to a terminal).
     pub fn is_binary(self) -> bool {
-        matches!(self, Format::Map | Format::Crops)
+        matches!(self, Format::Map | Format::Crops | Format::Mask(_))
     }
 }
 
