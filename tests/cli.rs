@@ -517,7 +517,7 @@ fn two_outputs_on_one_file_or_on_an_input_are_refused_before_the_scan() {
     let (r, s) = (report.to_str().unwrap(), same.to_str().unwrap());
     clash(&["--json", r, "--csv", s], &[], "both write to");
     clash(&["--json", "-", "--csv", "-"], &[], "standard output");
-    clash(&["--map", "-"], &[], "PNG");
+    clash(&["--map", "-"], &[], "--map writes an image");
     // An input named on the command line, spelled another way.
     let spelled = dir.path().join("out/../IMG_0001.PNG");
     clash(
@@ -718,7 +718,7 @@ fn exports_from_scan_and_from_the_json_report_agree() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "dcraw, rawtherapee, siril, csv, json",
+            "dcraw, rawtherapee, siril, csv, mask, json",
         ));
     bin()
         .args(["scan", "--export", "dcraw=-", "--export", "siril=-"])

@@ -158,9 +158,12 @@ impl ScanConfig {
             .iter()
             .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
         {
+            let option = match o.format {
+                Format::Map | Format::Crops => format!("--{}", o.format.name()),
+                other => format!("--export {}", other.name()),
+            };
             return Err(format!(
-                "{} writes an image: name a file, not standard output",
-                o.format.name()
+                "{option} writes an image: name a file, not standard output"
             ));
         }
         if !a.quiet {
