@@ -3,8 +3,6 @@
 //! which replaces each listed photosite by the mean of its same-colour neighbours.
 
 use super::list::{header_comments, DefectList, ListExporter};
-use super::Exporter;
-use crate::scan::ScanReport;
 
 /// The time a listed pixel went bad, in dcraw's list: 0 is "always", so every frame is fixed.
 pub const ALWAYS_BAD: u32 = 0;
@@ -19,11 +17,5 @@ impl ListExporter for Dcraw {
             s += &format!("{} {} {ALWAYS_BAD}\n", p.x, p.y);
         }
         s.into_bytes()
-    }
-}
-
-impl Exporter for Dcraw {
-    fn render(&self, report: &ScanReport) -> Vec<u8> {
-        self.render_list(&DefectList::of(report))
     }
 }

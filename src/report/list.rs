@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::Exporter;
 use crate::detect::Kind;
 use crate::input::{Cfa, Colour, Shape};
 use crate::scan::ScanReport;
@@ -162,10 +163,17 @@ struct JsonReport {
     defects: Vec<JsonDefect>,
 }
 
-/// Turns a defect list into the bytes of one format.
+/// Turns a defect list into the bytes of one format. Every list format is an [`Exporter`] too:
+/// of a scan, it writes the scan's [`DefectList`].
 pub trait ListExporter: Sync {
     /// The whole file for `list`.
     fn render_list(&self, list: &DefectList) -> Vec<u8>;
+}
+
+impl<T: ListExporter> Exporter for T {
+    fn render(&self, report: &ScanReport) -> Vec<u8> {
+        self.render_list(&DefectList::of(report))
+    }
 }
 
 /// The comment lines every list format that allows comments starts with: the tool, the camera,

@@ -4,8 +4,6 @@
 //! polarity (its DefectMap) a bad pixel is 0 and a good one the largest value.
 
 use super::list::{DefectList, ListExporter};
-use super::Exporter;
-use crate::scan::ScanReport;
 
 /// Which value marks a bad pixel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,11 +43,5 @@ impl ListExporter for Mask {
         };
         written.expect("encoding into memory");
         out.into_inner()
-    }
-}
-
-impl Exporter for Mask {
-    fn render(&self, report: &ScanReport) -> Vec<u8> {
-        self.render_list(&DefectList::of(report))
     }
 }

@@ -2,8 +2,6 @@
 //! `defect,x,y,channel,colour,kind,score`.
 
 use super::list::{DefectList, ListExporter};
-use super::Exporter;
-use crate::scan::ScanReport;
 
 /// The per-pixel CSV exporter.
 pub struct PixelCsv;
@@ -21,11 +19,5 @@ impl ListExporter for PixelCsv {
             );
         }
         s.into_bytes()
-    }
-}
-
-impl Exporter for PixelCsv {
-    fn render(&self, report: &ScanReport) -> Vec<u8> {
-        self.render_list(&DefectList::of(report))
     }
 }

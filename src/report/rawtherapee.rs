@@ -4,8 +4,6 @@
 //! every entry, so none is ever written.
 
 use super::list::{DefectList, ListExporter};
-use super::Exporter;
-use crate::scan::ScanReport;
 
 /// The RawTherapee exporter.
 pub struct RawTherapee;
@@ -24,11 +22,5 @@ impl ListExporter for RawTherapee {
             s += &format!("{} {}\n", p.x, p.y);
         }
         s.into_bytes()
-    }
-}
-
-impl Exporter for RawTherapee {
-    fn render(&self, report: &ScanReport) -> Vec<u8> {
-        self.render_list(&DefectList::of(report))
     }
 }

@@ -4,8 +4,6 @@
 //! `calibrate … -cc=bpm FILE`.
 
 use super::list::{header_comments, DefectList, ListExporter};
-use super::Exporter;
-use crate::scan::ScanReport;
 
 /// The Siril exporter.
 pub struct Siril;
@@ -18,11 +16,5 @@ impl ListExporter for Siril {
             s += &format!("P {} {} {class}\n", p.x, p.y);
         }
         s.into_bytes()
-    }
-}
-
-impl Exporter for Siril {
-    fn render(&self, report: &ScanReport) -> Vec<u8> {
-        self.render_list(&DefectList::of(report))
     }
 }
