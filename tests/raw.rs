@@ -241,6 +241,59 @@ fn an_xtrans_raw_file_is_refused_with_its_reason() {
     );
 }
 
+/// With odd margins the pattern seen from the visible area differs from the stored frame's; the
+/// shape names the one dcraw reads (`dcraw -i -v`: `Filter pattern: BG/GR`).
+#[test]
+fn odd_margins_give_the_visible_areas_pattern_as_dcraw_reads_it() {
+    use hotpixels::input::decode::probe;
+    use hotpixels::synth::dng::write_dng;
+    use hotpixels::synth::sensor::dng_layout;
+    let dir = tempfile::tempdir().unwrap();
+    for (origin, pattern) in [([1, 1], "BGGR"), ([1, 0], "GRBG"), ([3, 2], "GBRG")] {
+        let mut layout = dng_layout(&dng_set(1, 36, false));
+        layout.origin = origin;
+        layout.stored = [layout.visible[0] + origin[0], layout.visible[1] + origin[1]];
+        layout.cfa = pattern
+            .bytes()
+            .map(|c| match c {
+                b'R' => 0,
+                b'G' => 1,
+                _ => 2,
+            })
+            .collect();
+        let path = dir
+            .path()
+            .join(format!("odd_{}_{}.dng", origin[0], origin[1]));
+        let [w, h] = layout.stored;
+        let file = std::fs::File::create(&path).unwrap();
+        write_dng(
+            std::io::BufWriter::new(file),
+            &layout,
+            &vec![RAW_BLACK; (w * h) as usize],
+        )
+        .unwrap();
+        let header = probe(&path).unwrap();
+        assert_eq!(header.raw.unwrap().visible_origin, origin);
+        let ours = header.shape.cfa.unwrap().name();
+        let out = std::process::Command::new("dcraw")
+            .arg("-i")
+            .arg("-v")
+            .arg(&path)
+            .output()
+            .expect("dcraw runs (Debian package dcraw; .ci/run installs it)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let theirs: String = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Filter pattern: "))
+            .unwrap_or_else(|| panic!("no pattern in: {text}"))
+            .chars()
+            .filter(|c| *c != '/')
+            .collect();
+        assert_eq!(ours, theirs, "origin {origin:?}");
+        assert_eq!(ours, pattern);
+    }
+}
+
 #[test]
 fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();

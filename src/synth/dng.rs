@@ -47,8 +47,8 @@ pub struct DngLayout {
     pub visible: [u32; 2],
     /// The colour filter's repeating tile `[width, height]`: `[2, 2]` for Bayer.
     pub cfa_size: [u16; 2],
-    /// The tile's colours, row by row from the stored frame's top-left photosite: 0 red,
-    /// 1 green, 2 blue.
+    /// The tile's colours, row by row from the visible area's top-left photosite (where dcraw,
+    /// LibRaw and rawler place a DNG's `CFAPattern`): 0 red, 1 green, 2 blue.
     pub cfa: Vec<u8>,
     /// Black level.
     pub black: u16,

@@ -610,7 +610,7 @@ pub fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
         stored: [spec.width + left, spec.height + top],
         origin: RAW_MARGINS,
         visible: [spec.width, spec.height],
-        // The visible area is RGGB; the margins are even, so the stored frame is too.
+        // The visible area is RGGB (a DNG's pattern starts at its active area).
         cfa_size: [2, 2],
         cfa: vec![0, 1, 1, 2],
         black: RAW_BLACK,
