@@ -9,7 +9,9 @@
 //! - [`geometry`]: where a subpixel's same-colour neighbours are, for every backend and detector.
 //! - [`stats`]: the [`Moments`] state, the [`Accumulator`] trait, its CPU and GPU (WGSL) backends.
 //! - [`detect`]: the lowest-`M2` ranking (argmin and top-k), the residual score, clusters, kinds.
-//! - [`report`]: one [`report::Exporter`] per output format (text, JSON, CSV, map, crops).
+//! - [`report`]: one [`report::Exporter`] per output format (text, JSON, CSV, map, crops) and the
+//!   defect lists other tools read (dcraw, RawTherapee, Siril, CSV, mask).
+//! - [`repair`]: corrected copies of images, defect pixels replaced from clean neighbours.
 //! - [`mod@scan`]: the pipeline: discovery, the decoder pool feeding an accumulator, detection.
 //! - `synth` (feature `synth`, on by default): the simulated camera for tests, benches and `demo`.
 
@@ -17,6 +19,7 @@ pub mod detect;
 pub mod geometry;
 pub mod input;
 mod mem;
+pub mod repair;
 pub mod report;
 pub mod scan;
 pub mod stats;

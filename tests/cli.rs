@@ -727,3 +727,49 @@ fn exports_from_scan_and_from_the_json_report_agree() {
         .code(2)
         .stderr(predicate::str::contains("both write to standard output"));
 }
+
+/// Scan, repair the frames from the report, scan the copies: the defects are gone and the inputs
+/// are unchanged.
+#[test]
+fn repaired_copies_scan_clean() {
+    use hotpixels::synth::sensor::{write_set, SetSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let spec = SetSpec {
+        width: 160,
+        height: 120,
+        frames: 20,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let first = fs::read(set.join("frame_0001.jpg")).unwrap();
+    let report = dir.path().join("r.json");
+    let scan_defects = |input: &Path, json: &Path| -> usize {
+        bin()
+            .args(["scan", "--backend", "cpu", "-q", "--json"])
+            .arg(json)
+            .arg(input)
+            .assert()
+            .success();
+        let doc: serde_json::Value = serde_json::from_slice(&fs::read(json).unwrap()).unwrap();
+        doc["defects"].as_array().unwrap().len()
+    };
+    assert!(scan_defects(&set, &report) >= 10);
+    let fixed = dir.path().join("fixed");
+    let out = bin()
+        .args(["repair", "--map"])
+        .arg(&report)
+        .arg(&set)
+        .arg("--out")
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 20);
+    assert_eq!(scan_defects(&fixed, &dir.path().join("r2.json")), 0);
+    assert_eq!(fs::read(set.join("frame_0001.jpg")).unwrap(), first);
+}

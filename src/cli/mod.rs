@@ -7,6 +7,7 @@ mod console;
 mod demo;
 mod devices;
 mod export;
+mod repair;
 mod scan;
 mod synth;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Write a scan's JSON report as the defect list of another tool (dcraw, RawTherapee, Siril)
     /// or as CSV.
     Export(export::ExportArgs),
+    /// Write corrected copies of images (PNG, TIFF, JPEG), the defects of a scan's JSON report
+    /// replaced from their clean neighbours.
+    Repair(repair::RepairArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +140,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Bench(a) => bench::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export::run(a),
+        Command::Repair(a) => repair::run(a),
     };
     ExitCode::from(code)
 }

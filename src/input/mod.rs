@@ -288,6 +288,11 @@ impl Frame {
         &self.samples
     }
 
+    /// The packed samples, to change in place (the shape stays).
+    pub fn samples_mut(&mut self) -> &mut Samples {
+        &mut self.samples
+    }
+
     /// The 8-bit samples, or `None` for a 16-bit frame.
     pub fn as_u8(&self) -> Option<&[u8]> {
         match &self.samples {

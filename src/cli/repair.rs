@@ -1,0 +1,86 @@
+//! `hotpixels repair`: corrected copies of images, from the defects of a scan's JSON report.
+
+use std::path::PathBuf;
+
+use hotpixels::input::discover::expand_inputs;
+use hotpixels::repair::{repair_file, RepairOptions, DEFAULT_QUALITY};
+use hotpixels::report::list::DefectList;
+
+use super::{error, print, stopped, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
+
+#[derive(clap::Args, Debug)]
+pub struct RepairArgs {
+    /// The JSON report of a scan of the same camera (`scan --json`).
+    #[arg(long, value_name = "REPORT.json")]
+    map: PathBuf,
+    /// Images to repair: files, folders or glob patterns (PNG, TIFF, JPEG).
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// The folder the copies are written to, under the inputs' names (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// JPEG quality of repaired JPEG copies.
+    #[arg(long, default_value_t = DEFAULT_QUALITY, value_name = "Q")]
+    quality: u8,
+    /// Replace copies that exist already in the output folder.
+    #[arg(long)]
+    overwrite: bool,
+    /// Kinds to repair, comma-separated (default: hot,warm,stuck,dead).
+    #[arg(long, value_name = "KINDS")]
+    kinds: Option<String>,
+}
+
+fn prepare(a: &RepairArgs) -> Result<(DefectList, Vec<PathBuf>), String> {
+    if !(1..=100).contains(&a.quality) {
+        return Err("--quality must be between 1 and 100".into());
+    }
+    let text = std::fs::read_to_string(&a.map)
+        .map_err(|e| format!("{}: cannot read: {e}", a.map.display()))?;
+    let mut map = DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.map.display()))?;
+    if let Some(list) = &a.kinds {
+        let kinds =
+            hotpixels::detect::Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?;
+        map.retain_kinds(&kinds);
+    }
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| format!("{}: cannot create: {e}", a.out.display()))?;
+    let files = expand_inputs(&a.inputs).map_err(|e| e.to_string())?.files;
+    if files.is_empty() {
+        return Err("no input file matched".into());
+    }
+    Ok((map, files))
+}
+
+/// Runs `repair`.
+pub fn run(a: RepairArgs) -> u8 {
+    let (map, files) = match prepare(&a) {
+        Ok(p) => p,
+        Err(e) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+    };
+    let options = RepairOptions {
+        quality: a.quality,
+        overwrite: a.overwrite,
+    };
+    let mut failed = 0;
+    for input in &files {
+        match repair_file(input, &map, &a.out, &options) {
+            Ok(copy) => {
+                if let Err(stop) = print(&format!("{}\n", copy.display())) {
+                    return stopped(stop);
+                }
+            }
+            Err(e) => {
+                error(e);
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => EXIT_OK,
+        n if n == files.len() => EXIT_FATAL,
+        _ => EXIT_SOME_FAILED,
+    }
+}

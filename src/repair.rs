@@ -1,0 +1,287 @@
+//! Repair: corrected copies of images (PNG, TIFF, JPEG), every pixel of every defect replaced from
+//! the same channel of its clean neighbours; the inputs are never touched.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::input::discover::is_raw_file;
+use crate::input::{decode_file, DecodeError, Frame, Samples};
+use crate::report::list::DefectList;
+
+/// Half the side of the first window a repaired pixel's neighbours come from (5×5 pixels).
+pub const REPAIR_RADIUS: i64 = 2;
+/// The window grows up to this half side until it holds [`MIN_CLEAN`] clean pixels.
+pub const MAX_REPAIR_RADIUS: i64 = 5;
+/// The fewest clean pixels a replacement value is drawn from.
+pub const MIN_CLEAN: usize = 4;
+/// How far around a listed pixel the copy is repaired too: demosaicking and JPEG spread a
+/// photosite's error over the 3×3 pixels around it (the defect's blob).
+pub const BLOB_REACH: i64 = 1;
+
+/// JPEG quality of repaired JPEG copies unless told otherwise.
+pub const DEFAULT_QUALITY: u8 = 95;
+
+/// How copies are written.
+#[derive(Clone, Copy, Debug)]
+pub struct RepairOptions {
+    /// JPEG quality of repaired JPEG copies (1–100).
+    pub quality: u8,
+    /// Replace copies that exist already in the output folder.
+    pub overwrite: bool,
+}
+
+impl Default for RepairOptions {
+    fn default() -> Self {
+        RepairOptions {
+            quality: DEFAULT_QUALITY,
+            overwrite: false,
+        }
+    }
+}
+
+/// Why one file was not repaired; the message names the file and the reason in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// The file could not be read as a frame of the map's shape.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Camera RAW files are not rewritten.
+    #[error("{0}: camera RAW files are not rewritten; apply an export (dcraw, rawtherapee, siril) in the raw converter")]
+    Raw(PathBuf),
+    /// A format repair does not write.
+    #[error("{0}: repaired copies are written as PNG, TIFF or JPEG only")]
+    Format(PathBuf),
+    /// The copy would replace the input.
+    #[error("{0}: the output folder holds the input; choose another --out")]
+    IsInput(PathBuf),
+    /// The copy exists and overwriting was not asked for.
+    #[error("{0}: already exists (pass --overwrite to replace it)")]
+    Exists(PathBuf),
+    /// Writing failed; nothing was left behind.
+    #[error("{path}: cannot write: {reason}")]
+    Write {
+        /// The copy.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The median of `v` (the mean of the middle two for an even count), rounded; `None` if empty.
+fn median(v: &mut [u32]) -> Option<u32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]).div_ceil(2)
+    })
+}
+
+/// The pixels a copy repairs for `map`: every listed pixel and those within [`BLOB_REACH`] of it,
+/// inside the frame.
+pub fn repair_region(map: &DefectList) -> HashSet<(u32, u32)> {
+    let (w, h) = (map.shape.width as i64, map.shape.height as i64);
+    let mut region = HashSet::new();
+    for p in &map.pixels {
+        for dy in -BLOB_REACH..=BLOB_REACH {
+            for dx in -BLOB_REACH..=BLOB_REACH {
+                let (x, y) = (p.x as i64 + dx, p.y as i64 + dy);
+                if (0..w).contains(&x) && (0..h).contains(&y) {
+                    region.insert((x as u32, y as u32));
+                }
+            }
+        }
+    }
+    region
+}
+
+/// The same channel `ch` of the pixels around `(x, y)` that are not in `bad`: the window of half
+/// side [`REPAIR_RADIUS`], grown up to [`MAX_REPAIR_RADIUS`] until it holds [`MIN_CLEAN`] of them.
+pub fn clean_neighbours(
+    frame: &Frame,
+    bad: &HashSet<(u32, u32)>,
+    x: u32,
+    y: u32,
+    ch: u32,
+) -> Vec<u32> {
+    let shape = frame.shape();
+    let (w, h) = (shape.width as i64, shape.height as i64);
+    let mut window = Vec::new();
+    for radius in REPAIR_RADIUS..=MAX_REPAIR_RADIUS {
+        window.clear();
+        for dy in -radius..=radius {
+            for dx in -radius..=radius {
+                let (xx, yy) = (x as i64 + dx, y as i64 + dy);
+                if xx < 0 || yy < 0 || xx >= w || yy >= h {
+                    continue;
+                }
+                if bad.contains(&(xx as u32, yy as u32)) {
+                    continue;
+                }
+                window.push(frame.value(shape.index(xx as u32, yy as u32, ch)) as u32);
+            }
+        }
+        if window.len() >= MIN_CLEAN {
+            break;
+        }
+    }
+    window
+}
+
+/// Replaces every channel of each pixel in `bad` by the median of the same channel of its clean
+/// neighbours ([`clean_neighbours`]; left as it is when there are none). Every other sample is
+/// unchanged.
+pub fn repair_frame(frame: &mut Frame, bad: &HashSet<(u32, u32)>) {
+    let shape = frame.shape();
+    let before = frame.clone();
+    for &(x, y) in bad {
+        for ch in 0..shape.channels {
+            let mut window = clean_neighbours(&before, bad, x, y, ch);
+            let Some(v) = median(&mut window) else {
+                continue;
+            };
+            let i = shape.index(x, y, ch);
+            match frame.samples_mut() {
+                Samples::U8(s) => s[i] = v as u8,
+                Samples::U16(s) => s[i] = v as u16,
+            }
+        }
+    }
+}
+
+/// The bytes of `frame` as a file of `format`; a JPEG gets `exif` and `icc` back.
+fn encode(
+    frame: &Frame,
+    format: image::ImageFormat,
+    quality: u8,
+    exif: Option<Vec<u8>>,
+    icc: Option<Vec<u8>>,
+) -> Result<Vec<u8>, String> {
+    let s = frame.shape();
+    let mut out = Vec::new();
+    if format == image::ImageFormat::Jpeg {
+        let Samples::U8(data) = frame.samples() else {
+            return Err("a JPEG holds 8-bit samples".into());
+        };
+        let side = |v: u32| u16::try_from(v).map_err(|_| "too large for JPEG".to_string());
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+        if let Some(exif) = exif {
+            let mut app1 = b"Exif\0\0".to_vec();
+            app1.extend_from_slice(&exif);
+            enc.add_app_segment(1, app1).map_err(|e| e.to_string())?;
+        }
+        if let Some(icc) = icc {
+            enc.add_icc_profile(&icc).map_err(|e| e.to_string())?;
+        }
+        let colour = if s.channels == 1 {
+            jpeg_encoder::ColorType::Luma
+        } else {
+            jpeg_encoder::ColorType::Rgb
+        };
+        enc.encode(data, side(s.width)?, side(s.height)?, colour)
+            .map_err(|e| e.to_string())?;
+        return Ok(out);
+    }
+    let colour = match (s.channels, s.bit_depth) {
+        (1, 8) => image::ExtendedColorType::L8,
+        (1, _) => image::ExtendedColorType::L16,
+        (_, 8) => image::ExtendedColorType::Rgb8,
+        _ => image::ExtendedColorType::Rgb16,
+    };
+    let mut cursor = std::io::Cursor::new(&mut out);
+    image::write_buffer_with_format(
+        &mut cursor,
+        frame.as_bytes(),
+        s.width,
+        s.height,
+        colour,
+        format,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Writes a repaired copy of `input` into `out_dir` under the same name: the frame decoded with
+/// the map's shape, [`repair_frame`] on the map's [`repair_region`], encoded in the input's format (PNG and
+/// TIFF losslessly at their depth; JPEG at `options.quality` with the input's EXIF and ICC
+/// profile). The copy is written to a temporary file and renamed, so a failed write leaves
+/// nothing behind. Returns the copy's path.
+pub fn repair_file(
+    input: &Path,
+    map: &DefectList,
+    out_dir: &Path,
+    options: &RepairOptions,
+) -> Result<PathBuf, RepairError> {
+    if is_raw_file(input) {
+        return Err(RepairError::Raw(input.to_path_buf()));
+    }
+    let format = image::ImageFormat::from_path(input)
+        .ok()
+        .filter(|f| {
+            matches!(
+                f,
+                image::ImageFormat::Png | image::ImageFormat::Tiff | image::ImageFormat::Jpeg
+            )
+        })
+        .ok_or_else(|| RepairError::Format(input.to_path_buf()))?;
+    let name = input
+        .file_name()
+        .ok_or_else(|| RepairError::Format(input.to_path_buf()))?;
+    let target = out_dir.join(name);
+    let same_folder = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let input_dir = input
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if same_folder(input_dir, out_dir) {
+        return Err(RepairError::IsInput(input.to_path_buf()));
+    }
+    if target.exists() && !options.overwrite {
+        return Err(RepairError::Exists(target));
+    }
+    let mut frame = decode_file(input, map.shape)?;
+    let (exif, icc) = if format == image::ImageFormat::Jpeg {
+        metadata(input)
+    } else {
+        (None, None)
+    };
+    repair_frame(&mut frame, &repair_region(map));
+    let write_err = |reason: String| RepairError::Write {
+        path: target.clone(),
+        reason,
+    };
+    let bytes = encode(&frame, format, options.quality, exif, icc).map_err(write_err)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(out_dir).map_err(|e| write_err(e.to_string()))?;
+    tmp.write_all(&bytes)
+        .map_err(|e| write_err(e.to_string()))?;
+    let persisted = if options.overwrite {
+        tmp.persist(&target)
+    } else {
+        tmp.persist_noclobber(&target)
+    };
+    persisted.map_err(|e| write_err(e.error.to_string()))?;
+    Ok(target)
+}
+
+/// A JPEG's EXIF block and ICC profile, when it has them.
+fn metadata(path: &Path) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    use image::ImageDecoder;
+    let Ok(reader) = image::ImageReader::open(path).and_then(|r| r.with_guessed_format()) else {
+        return (None, None);
+    };
+    match reader.into_decoder() {
+        Ok(mut d) => (
+            d.exif_metadata().ok().flatten(),
+            d.icc_profile().ok().flatten(),
+        ),
+        Err(_) => (None, None),
+    }
+}

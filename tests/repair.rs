@@ -1,0 +1,214 @@
+//! Repair: copies of 8-bit PNG, 16-bit TIFF and JPEG frames with planted defects have those pixels
+//! replaced from their clean neighbours, every other pixel of a lossless copy bit-identical, a
+//! JPEG's EXIF kept, the inputs untouched; writing over inputs or copies is refused.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use hotpixels::detect::Kind;
+use hotpixels::input::{decode_file, Colour, Samples};
+use hotpixels::repair::{
+    repair_file, repair_region, RepairError, RepairOptions, MAX_REPAIR_RADIUS,
+};
+use hotpixels::report::list::{DefectList, ListedPixel};
+use hotpixels::synth::{write_frame_png, SyntheticSet};
+use hotpixels::{Frame, Shape};
+
+/// Pixels planted at full scale: a lone one, a touching pair and one on the border.
+const PLANTED: [(u32, u32); 4] = [(10, 7), (30, 20), (31, 20), (0, 5)];
+
+fn planted_frame(shape: Shape) -> Frame {
+    let mut frame = SyntheticSet::new(shape, 1, 0, 9).frame(0);
+    let max = shape.max_value();
+    for (x, y) in PLANTED {
+        for c in 0..shape.channels {
+            let i = shape.index(x, y, c);
+            match frame.samples_mut() {
+                Samples::U8(s) => s[i] = max as u8,
+                Samples::U16(s) => s[i] = max as u16,
+            }
+        }
+    }
+    frame
+}
+
+fn map(shape: Shape) -> DefectList {
+    DefectList {
+        shape,
+        camera: None,
+        pixels: PLANTED
+            .iter()
+            .enumerate()
+            .map(|(n, &(x, y))| ListedPixel {
+                defect: n + 1,
+                x,
+                y,
+                channel: 0,
+                colour: Colour::Red,
+                kind: Kind::Hot,
+                score: 50.0,
+            })
+            .collect(),
+    }
+}
+
+/// The smallest and largest value outside `bad` around `(x, y)` in channel `c`, over the largest
+/// window the repair may use.
+fn clean_range(frame: &Frame, bad: &HashSet<(u32, u32)>, x: u32, y: u32, c: u32) -> (f64, f64) {
+    let s = frame.shape();
+    let mut lo = f64::MAX;
+    let mut hi = f64::MIN;
+    for dy in -MAX_REPAIR_RADIUS..=MAX_REPAIR_RADIUS {
+        for dx in -MAX_REPAIR_RADIUS..=MAX_REPAIR_RADIUS {
+            let (xx, yy) = (x as i64 + dx, y as i64 + dy);
+            if xx < 0 || yy < 0 || xx >= s.width as i64 || yy >= s.height as i64 {
+                continue;
+            }
+            if bad.contains(&(xx as u32, yy as u32)) {
+                continue;
+            }
+            let v = frame.value(s.index(xx as u32, yy as u32, c));
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    (lo, hi)
+}
+
+/// Repairs `input` into a fresh folder and checks the copy against the original frame: the
+/// planted pixels and their blobs within their clean neighbours' range (± `slack`), the others
+/// equal (± `slack`).
+fn check(input: &Path, shape: Shape, slack: f64) -> std::path::PathBuf {
+    let before = std::fs::read(input).unwrap();
+    let original = decode_file(input, shape).unwrap();
+    let out = input.parent().unwrap().join("fixed");
+    std::fs::create_dir_all(&out).unwrap();
+    let copy = repair_file(input, &map(shape), &out, &RepairOptions::default()).unwrap();
+    assert_eq!(copy, out.join(input.file_name().unwrap()));
+    assert_eq!(
+        std::fs::read(input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    let fixed = decode_file(&copy, shape).unwrap();
+    let bad = repair_region(&map(shape));
+    assert!(PLANTED.iter().all(|p| bad.contains(p)));
+    assert!(
+        bad.contains(&(11, 8)),
+        "a planted pixel's blob is repaired too"
+    );
+    let mut changed_elsewhere = 0;
+    for y in 0..shape.height {
+        for x in 0..shape.width {
+            for c in 0..shape.channels {
+                let i = shape.index(x, y, c);
+                let v = fixed.value(i);
+                if bad.contains(&(x, y)) {
+                    let (lo, hi) = clean_range(&original, &bad, x, y, c);
+                    assert!(
+                        v >= lo - slack && v <= hi + slack,
+                        "{}: ({x}, {y}, {c}) = {v}, clean neighbours {lo}..{hi}",
+                        input.display()
+                    );
+                } else if (v - original.value(i)).abs() > slack {
+                    changed_elsewhere += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(changed_elsewhere, 0, "{}", input.display());
+    copy
+}
+
+#[test]
+fn lossless_copies_change_the_defect_pixels_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let png8 = Shape::new(48, 32, 3, 8).unwrap();
+    let path = dir.path().join("a.png");
+    write_frame_png(&planted_frame(png8), &path).unwrap();
+    check(&path, png8, 0.0);
+    let grey16 = Shape::new(48, 32, 1, 16).unwrap();
+    let tiff_dir = dir.path().join("tiff");
+    std::fs::create_dir(&tiff_dir).unwrap();
+    let path = tiff_dir.join("b.tif");
+    let frame = planted_frame(grey16);
+    let img = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(
+        48,
+        32,
+        frame.as_u16().unwrap().to_vec(),
+    )
+    .unwrap();
+    img.save(&path).unwrap();
+    let copy = check(&path, grey16, 0.0);
+    let header = hotpixels::input::decode::probe(&copy).unwrap();
+    assert_eq!(header.shape.bit_depth, 16, "16-bit stays 16-bit");
+}
+
+#[test]
+fn a_jpeg_copy_keeps_its_exif() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(64, 48, 3, 8).unwrap();
+    let path = dir.path().join("c.jpg");
+    // A minimal EXIF block: a little-endian TIFF header and an empty IFD.
+    let exif: Vec<u8> = b"II*\0\x08\0\0\0\0\0\0\0\0\0".to_vec();
+    {
+        let frame = planted_frame(shape);
+        let mut enc = jpeg_encoder::Encoder::new_file(&path, 98).unwrap();
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&exif);
+        enc.add_app_segment(1, app1).unwrap();
+        enc.encode(frame.as_u8().unwrap(), 64, 48, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+    }
+    // Re-encoding moves every pixel a little; the planted ones come down to their surroundings.
+    let copy = check(&path, shape, 24.0);
+    use image::ImageDecoder;
+    let mut decoder = image::ImageReader::open(&copy)
+        .unwrap()
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    assert_eq!(decoder.exif_metadata().unwrap(), Some(exif));
+}
+
+#[test]
+fn inputs_and_existing_copies_are_never_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(32, 24, 3, 8).unwrap();
+    let path = dir.path().join("d.png");
+    write_frame_png(&planted_frame(shape), &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let options = RepairOptions::default();
+    let err = repair_file(&path, &map(shape), dir.path(), &options).unwrap_err();
+    assert!(matches!(err, RepairError::IsInput(_)), "{err}");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("d.png"), b"mine").unwrap();
+    let err = repair_file(&path, &map(shape), &out, &options).unwrap_err();
+    assert!(matches!(err, RepairError::Exists(_)), "{err}");
+    assert_eq!(std::fs::read(out.join("d.png")).unwrap(), b"mine");
+    let overwrite = RepairOptions {
+        overwrite: true,
+        ..options
+    };
+    repair_file(&path, &map(shape), &out, &overwrite).unwrap();
+    assert_ne!(std::fs::read(out.join("d.png")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    let raw = dir.path().join("e.CR2");
+    std::fs::write(&raw, b"raw").unwrap();
+    let err = repair_file(&raw, &map(shape), &out, &options).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("camera RAW files are not rewritten"),
+        "{err}"
+    );
+    let wrong = Shape::new(16, 16, 3, 8).unwrap();
+    let err = repair_file(&path, &map(wrong), &out, &overwrite).unwrap_err();
+    assert!(
+        matches!(err, RepairError::Decode(_)),
+        "another shape: {err}"
+    );
+}
