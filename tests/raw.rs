@@ -23,6 +23,15 @@ fn run(dir: &Path, backend: BackendChoice, dark: bool) -> ScanReport {
     scan(&[dir.display().to_string()], &options, &mut Silent).expect("scan")
 }
 
+/// A DNG `CFAPattern` code for a letter: 0 red, 1 green, 2 blue.
+fn cfa_code(letter: &u8) -> u8 {
+    match letter {
+        b'R' => 0,
+        b'G' => 1,
+        _ => 2,
+    }
+}
+
 fn dng_set(frames: usize, seed: u64, dark: bool) -> SetSpec {
     SetSpec {
         width: 320,
@@ -170,21 +179,12 @@ fn raw_and_jpeg_twins_are_read_once_in_the_preferred_form() {
     write_set(&jpeg_spec, &jpegs).unwrap();
     let shots = dir.path().join("shots");
     std::fs::create_dir(&shots).unwrap();
-    for i in 1..=3 {
-        let name = format!("frame_{i:04}");
-        std::fs::rename(
-            raws.join(format!("{name}.dng")),
-            shots.join(format!("{name}.DNG")),
-        )
-        .unwrap();
-    }
-    for i in 1..=4 {
-        let name = format!("frame_{i:04}");
-        std::fs::rename(
-            jpegs.join(format!("{name}.jpg")),
-            shots.join(format!("{name}.JPG")),
-        )
-        .unwrap();
+    for (from, count, ext) in [(&raws, 3, "dng"), (&jpegs, 4, "jpg")] {
+        for i in 1..=count {
+            let name = format!("frame_{i:04}");
+            let to = shots.join(format!("{name}.{}", ext.to_uppercase()));
+            std::fs::rename(from.join(format!("{name}.{ext}")), to).unwrap();
+        }
     }
     let input = [shots.display().to_string()];
     let d = discover(&input).unwrap();
@@ -214,14 +214,7 @@ fn an_xtrans_raw_file_is_refused_with_its_reason() {
     let spec = dng_set(1, 35, false);
     let mut layout = dng_layout(&spec);
     layout.cfa_size = [6, 6];
-    layout.cfa = XTRANS
-        .iter()
-        .map(|c| match c {
-            b'R' => 0,
-            b'G' => 1,
-            _ => 2,
-        })
-        .collect();
+    layout.cfa = XTRANS.iter().map(cfa_code).collect();
     let [w, h] = layout.stored;
     let samples = vec![RAW_BLACK; (w * h) as usize];
     for name in ["a.dng", "b.dng"] {
@@ -253,14 +246,7 @@ fn odd_margins_give_the_visible_areas_pattern_as_dcraw_reads_it() {
         let mut layout = dng_layout(&dng_set(1, 36, false));
         layout.origin = origin;
         layout.stored = [layout.visible[0] + origin[0], layout.visible[1] + origin[1]];
-        layout.cfa = pattern
-            .bytes()
-            .map(|c| match c {
-                b'R' => 0,
-                b'G' => 1,
-                _ => 2,
-            })
-            .collect();
+        layout.cfa = pattern.as_bytes().iter().map(cfa_code).collect();
         let path = dir
             .path()
             .join(format!("odd_{}_{}.dng", origin[0], origin[1]));
