@@ -231,3 +231,56 @@ fn masks_mark_exactly_the_listed_pixels_in_either_polarity() {
     let (_, _, got) = marked(&png, 0, 255);
     assert_eq!(got, BTreeSet::from([(3, 2), (4, 2), (7, 5)]));
 }
+
+/// A repaired DNG keeps its raw data and gains a `FixBadPixelsList` opcode listing the report's
+/// photosites in the stored image's coordinates; opcodes already there are kept.
+#[test]
+fn a_dng_copy_gets_the_bad_pixel_opcode() {
+    use hotpixels::repair::dng::read_bad_pixel_opcode;
+    use hotpixels::repair::{repair_file, RepairOptions};
+    use hotpixels::synth::sensor::RAW_MARGINS;
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let (_, report) = dng_scan(&set, 44);
+    let list = DefectList::of(&report);
+    let input = set.join("frame_0003.dng");
+    let before = std::fs::read(&input).unwrap();
+    let out = dir.path().join("fixed");
+    std::fs::create_dir(&out).unwrap();
+    let copy = repair_file(&input, &list, &out, &RepairOptions::default()).unwrap();
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    let bytes = std::fs::read(&copy).unwrap();
+    let op = read_bad_pixel_opcode(&bytes).unwrap();
+    assert_eq!(
+        (op.bayer_phase, op.opcodes),
+        (0, 1),
+        "RGGB stored image, one opcode"
+    );
+    let [left, top] = RAW_MARGINS;
+    let want: Vec<(u32, u32)> = list
+        .pixels
+        .iter()
+        .map(|p| (p.y + top, p.x + left))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(op.points, want);
+    let shape = report.shape;
+    assert_eq!(
+        hotpixels::input::decode_file(&copy, shape).unwrap(),
+        hotpixels::input::decode_file(&input, shape).unwrap(),
+        "the raw data is left as it was"
+    );
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let twice = repair_file(&copy, &list, &again, &RepairOptions::default()).unwrap();
+    let op = read_bad_pixel_opcode(&std::fs::read(twice).unwrap()).unwrap();
+    assert_eq!(
+        (op.opcodes, op.points),
+        (2, want),
+        "the first opcode is kept"
+    );
+}

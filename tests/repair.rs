@@ -202,7 +202,7 @@ fn inputs_and_existing_copies_are_never_written_over() {
     let err = repair_file(&raw, &map(shape), &out, &options).unwrap_err();
     assert!(
         err.to_string()
-            .contains("camera RAW files are not rewritten"),
+            .contains("camera RAW files other than DNG are not rewritten"),
         "{err}"
     );
     let wrong = Shape::new(16, 16, 3, 8).unwrap();

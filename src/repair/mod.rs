@@ -1,5 +1,8 @@
 //! Repair: corrected copies of images (PNG, TIFF, JPEG), every pixel of every defect replaced from
-//! the same channel of its clean neighbours; the inputs are never touched.
+//! the same channel of its clean neighbours, and of DNG files, which get a bad-pixel opcode
+//! ([`dng`]); the inputs are never touched.
+
+pub mod dng;
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -46,8 +49,8 @@ pub enum RepairError {
     /// The file could not be read as a frame of the map's shape.
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// Camera RAW files are not rewritten.
-    #[error("{0}: camera RAW files are not rewritten; apply an export (dcraw, rawtherapee, siril) in the raw converter")]
+    /// Camera RAW files other than DNG are not rewritten.
+    #[error("{0}: camera RAW files other than DNG are not rewritten; apply an export (dcraw, rawtherapee, siril) in the raw converter")]
     Raw(PathBuf),
     /// A format repair does not write.
     #[error("{0}: repaired copies are written as PNG, TIFF or JPEG only")]
@@ -217,11 +220,15 @@ pub fn repair_file(
     out_dir: &Path,
     options: &RepairOptions,
 ) -> Result<PathBuf, RepairError> {
-    if is_raw_file(input) {
+    let is_dng = input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("dng"));
+    if is_raw_file(input) && !is_dng {
         return Err(RepairError::Raw(input.to_path_buf()));
     }
     let format = image::ImageFormat::from_path(input)
         .ok()
+        .or(is_dng.then_some(image::ImageFormat::Tiff))
         .filter(|f| {
             matches!(
                 f,
@@ -247,6 +254,31 @@ pub fn repair_file(
     if target.exists() && !options.overwrite {
         return Err(RepairError::Exists(target));
     }
+    let write_err = |reason: String| RepairError::Write {
+        path: target.clone(),
+        reason,
+    };
+    if is_dng {
+        // The raw data stays as it is: the copy gets an opcode that fixes the pixels on opening.
+        let header = crate::input::decode::probe(input)?;
+        if header.shape != map.shape {
+            return Err(RepairError::Decode(DecodeError::Shape {
+                path: input.to_path_buf(),
+                found: header.shape.describe(),
+                expected: map.shape.describe(),
+            }));
+        }
+        let original = std::fs::read(input).map_err(|e| DecodeError::Io {
+            path: input.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let bytes =
+            dng::with_bad_pixel_opcode(&original, map).map_err(|reason| DecodeError::Format {
+                path: input.to_path_buf(),
+                reason,
+            })?;
+        return write_atomically(&target, out_dir, &bytes, options.overwrite).map_err(write_err);
+    }
     let mut frame = decode_file(input, map.shape)?;
     let (exif, icc) = if format == image::ImageFormat::Jpeg {
         metadata(input)
@@ -254,21 +286,27 @@ pub fn repair_file(
         (None, None)
     };
     repair_frame(&mut frame, &repair_region(map));
-    let write_err = |reason: String| RepairError::Write {
-        path: target.clone(),
-        reason,
-    };
     let bytes = encode(&frame, format, options.quality, exif, icc).map_err(write_err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(out_dir).map_err(|e| write_err(e.to_string()))?;
-    tmp.write_all(&bytes)
-        .map_err(|e| write_err(e.to_string()))?;
-    let persisted = if options.overwrite {
-        tmp.persist(&target)
+    write_atomically(&target, out_dir, &bytes, options.overwrite).map_err(write_err)
+}
+
+/// Writes `bytes` to a temporary file in `dir` and renames it to `target` (replacing a file there
+/// only when `overwrite`), so a failed write leaves nothing behind. Returns `target`.
+fn write_atomically(
+    target: &Path,
+    dir: &Path,
+    bytes: &[u8],
+    overwrite: bool,
+) -> Result<PathBuf, String> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
+    tmp.write_all(bytes).map_err(|e| e.to_string())?;
+    let persisted = if overwrite {
+        tmp.persist(target)
     } else {
-        tmp.persist_noclobber(&target)
+        tmp.persist_noclobber(target)
     };
-    persisted.map_err(|e| write_err(e.error.to_string()))?;
-    Ok(target)
+    persisted.map_err(|e| e.error.to_string())?;
+    Ok(target.to_path_buf())
 }
 
 /// A JPEG's EXIF block and ICC profile, when it has them.

@@ -1,0 +1,367 @@
+//! Repaired DNG copies: the raw data left untouched, a DNG `FixBadPixelsList` opcode (ID 5) added
+//! to the raw image's `OpcodeList1` (tag 51008), which Adobe's DNG SDK and rawspeed (darktable)
+//! apply when they open the file. Opcodes already there are kept.
+//!
+//! The copy is the original file byte for byte, with a new raw IFD appended (the old entries,
+//! whose values still point into the original bytes, plus the opcode list) and the one pointer to
+//! the raw IFD moved to it.
+
+use crate::report::list::DefectList;
+
+/// TIFF tags read or written here.
+mod tags {
+    pub const NEW_SUBFILE_TYPE: u16 = 254;
+    pub const SUB_IFDS: u16 = 330;
+    pub const CFA_PATTERN: u16 = 33422;
+    pub const ACTIVE_AREA: u16 = 50829;
+    pub const OPCODE_LIST_1: u16 = 51008;
+}
+
+/// DNG's opcode ID of `FixBadPixelsList`.
+pub const FIX_BAD_PIXELS_LIST: u32 = 5;
+/// The DNG version the opcode needs (1.3.0.0).
+pub const OPCODE_MIN_VERSION: u32 = 0x0103_0000;
+/// TIFF type UNDEFINED (bytes).
+const TYPE_UNDEFINED: u16 = 7;
+/// Bytes of one IFD entry.
+const ENTRY: usize = 12;
+
+/// A TIFF file's bytes and byte order.
+struct Tiff<'a> {
+    bytes: &'a [u8],
+    little: bool,
+}
+
+/// One IFD entry: tag, type, count, and the 4-byte value-or-offset field's position.
+#[derive(Clone, Copy)]
+struct Entry {
+    tag: u16,
+    kind: u16,
+    count: u32,
+    at: usize,
+}
+
+impl Tiff<'_> {
+    fn u16(&self, at: usize) -> Result<u16, String> {
+        let b: [u8; 2] = self
+            .bytes
+            .get(at..at + 2)
+            .and_then(|s| s.try_into().ok())
+            .ok_or("truncated TIFF structure")?;
+        Ok(if self.little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    }
+
+    fn u32(&self, at: usize) -> Result<u32, String> {
+        let b: [u8; 4] = self
+            .bytes
+            .get(at..at + 4)
+            .and_then(|s| s.try_into().ok())
+            .ok_or("truncated TIFF structure")?;
+        Ok(if self.little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+
+    fn put_u32(&self, v: u32) -> [u8; 4] {
+        if self.little {
+            v.to_le_bytes()
+        } else {
+            v.to_be_bytes()
+        }
+    }
+
+    fn put_u16(&self, v: u16) -> [u8; 2] {
+        if self.little {
+            v.to_le_bytes()
+        } else {
+            v.to_be_bytes()
+        }
+    }
+
+    /// The entries of the IFD at `offset`.
+    fn entries(&self, offset: usize) -> Result<Vec<Entry>, String> {
+        let n = self.u16(offset)? as usize;
+        (0..n)
+            .map(|k| {
+                let at = offset + 2 + k * ENTRY;
+                Ok(Entry {
+                    tag: self.u16(at)?,
+                    kind: self.u16(at + 2)?,
+                    count: self.u32(at + 4)?,
+                    at: at + 8,
+                })
+            })
+            .collect()
+    }
+
+    /// Bytes per value of a TIFF type.
+    fn size(kind: u16) -> usize {
+        match kind {
+            3 | 8 => 2,
+            4 | 9 | 11 | 13 => 4,
+            5 | 10 | 12 => 8,
+            _ => 1,
+        }
+    }
+
+    /// Where an entry's values are: inline in its field, or at the offset the field holds.
+    fn values_at(&self, e: &Entry) -> Result<usize, String> {
+        if Self::size(e.kind) * e.count as usize <= 4 {
+            Ok(e.at)
+        } else {
+            Ok(self.u32(e.at)? as usize)
+        }
+    }
+
+    /// Integer value `k` of an entry (BYTE, SHORT or LONG).
+    fn int(&self, e: &Entry, k: usize) -> Result<u32, String> {
+        let base = self.values_at(e)?;
+        match Self::size(e.kind) {
+            1 => self
+                .bytes
+                .get(base + k)
+                .map(|&b| b as u32)
+                .ok_or_else(|| "truncated TIFF value".to_string()),
+            2 => self.u16(base + 2 * k).map(u32::from),
+            _ => self.u32(base + 4 * k),
+        }
+    }
+}
+
+/// Where the pointer to the raw IFD sits (to be moved) and where the IFD is.
+struct RawIfd {
+    pointer: usize,
+    offset: usize,
+}
+
+/// Finds the raw image's IFD: IFD0 when its `NewSubFileType` is 0, else the sub-IFD that is.
+fn find_raw_ifd(t: &Tiff) -> Result<RawIfd, String> {
+    let ifd0 = t.u32(4)? as usize;
+    let is_raw = |entries: &[Entry]| -> Result<bool, String> {
+        match entries.iter().find(|e| e.tag == tags::NEW_SUBFILE_TYPE) {
+            Some(e) => Ok(t.int(e, 0)? == 0),
+            None => Ok(true),
+        }
+    };
+    let entries = t.entries(ifd0)?;
+    if let Some(sub) = entries.iter().find(|e| e.tag == tags::SUB_IFDS) {
+        let base = t.values_at(sub)?;
+        for k in 0..sub.count as usize {
+            let offset = t.u32(base + 4 * k)? as usize;
+            if is_raw(&t.entries(offset)?)? {
+                return Ok(RawIfd {
+                    pointer: base + 4 * k,
+                    offset,
+                });
+            }
+        }
+    }
+    if is_raw(&entries)? {
+        return Ok(RawIfd {
+            pointer: 4,
+            offset: ifd0,
+        });
+    }
+    Err("no raw image IFD (NewSubFileType 0) found".into())
+}
+
+/// The `FixBadPixelsList` opcode for `points` (`(row, col)` in the stored image), big-endian as
+/// DNG opcode lists always are.
+pub fn fix_bad_pixels_opcode(bayer_phase: u32, points: &[(u32, u32)]) -> Vec<u8> {
+    let mut op = Vec::with_capacity(28 + 8 * points.len());
+    let body = 12 + 8 * points.len() as u32;
+    for v in [FIX_BAD_PIXELS_LIST, OPCODE_MIN_VERSION, 0, body] {
+        op.extend_from_slice(&v.to_be_bytes());
+    }
+    for v in [bayer_phase, points.len() as u32, 0] {
+        op.extend_from_slice(&v.to_be_bytes());
+    }
+    for &(row, col) in points {
+        op.extend_from_slice(&row.to_be_bytes());
+        op.extend_from_slice(&col.to_be_bytes());
+    }
+    op
+}
+
+/// DNG's BayerPhase of a 2×2 pattern (codes 0 red, 1 green, 2 blue, row by row): 0 red at the
+/// top-left, 1 green on a red row, 2 green on a blue row, 3 blue.
+fn bayer_phase(pattern: [u32; 4]) -> Result<u32, String> {
+    match pattern {
+        [0, 1, 1, 2] => Ok(0),
+        [1, 0, 2, 1] => Ok(1),
+        [1, 2, 0, 1] => Ok(2),
+        [2, 1, 1, 0] => Ok(3),
+        other => Err(format!("{other:?} is not a Bayer pattern")),
+    }
+}
+
+/// The bytes of a copy of the DNG `original` whose raw IFD's `OpcodeList1` also fixes every
+/// pixel of `map` (visible-area coordinates, moved to the stored image by the `ActiveArea`).
+pub fn with_bad_pixel_opcode(original: &[u8], map: &DefectList) -> Result<Vec<u8>, String> {
+    let little = match original.get(0..2) {
+        Some(b"II") => true,
+        Some(b"MM") => false,
+        _ => return Err("not a TIFF/DNG file".into()),
+    };
+    let t = Tiff {
+        bytes: original,
+        little,
+    };
+    let raw = find_raw_ifd(&t)?;
+    let entries = t.entries(raw.offset)?;
+    let (top, left) = match entries.iter().find(|e| e.tag == tags::ACTIVE_AREA) {
+        Some(e) => (t.int(e, 0)?, t.int(e, 1)?),
+        None => (0, 0),
+    };
+    // The stored image's pattern: a DNG's CFAPattern is given for its active area.
+    let phase = match entries.iter().find(|e| e.tag == tags::CFA_PATTERN) {
+        Some(e) if e.count == 4 => {
+            let visible = [t.int(e, 0)?, t.int(e, 1)?, t.int(e, 2)?, t.int(e, 3)?];
+            let at = |x: u32, y: u32| visible[((y % 2) * 2 + x % 2) as usize];
+            // Stored (x, y) is visible (x − left, y − top); shifting by 2 keeps the parity.
+            let stored = [
+                at(left % 2, top % 2),
+                at(left % 2 + 1, top % 2),
+                at(left % 2, top % 2 + 1),
+                at(left % 2 + 1, top % 2 + 1),
+            ];
+            bayer_phase(stored)?
+        }
+        _ => return Err("not a 2x2 colour filter array".into()),
+    };
+    let points: Vec<(u32, u32)> = map.pixels.iter().map(|p| (p.y + top, p.x + left)).collect();
+    let ours = fix_bad_pixels_opcode(phase, &points);
+    // An opcode list already there keeps its opcodes, ours after them.
+    let list = match entries.iter().find(|e| e.tag == tags::OPCODE_LIST_1) {
+        Some(e) => {
+            let at = t.values_at(e)?;
+            let old = original
+                .get(at..at + e.count as usize)
+                .ok_or("truncated opcode list")?;
+            let count = u32::from_be_bytes(
+                old.get(0..4)
+                    .ok_or("empty opcode list")?
+                    .try_into()
+                    .map_err(|_| "bad opcode list")?,
+            );
+            let mut list = (count + 1).to_be_bytes().to_vec();
+            list.extend_from_slice(&old[4..]);
+            list.extend_from_slice(&ours);
+            list
+        }
+        None => {
+            let mut list = 1u32.to_be_bytes().to_vec();
+            list.extend_from_slice(&ours);
+            list
+        }
+    };
+    let mut out = original.to_vec();
+    let pad = |out: &mut Vec<u8>| {
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+    };
+    pad(&mut out);
+    let list_at = u32::try_from(out.len()).map_err(|_| "file too large for TIFF")?;
+    out.extend_from_slice(&list);
+    pad(&mut out);
+    let ifd_at = u32::try_from(out.len()).map_err(|_| "file too large for TIFF")?;
+    let mut kept: Vec<Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.tag != tags::OPCODE_LIST_1)
+        .collect();
+    let insert_at = kept
+        .iter()
+        .position(|e| e.tag > tags::OPCODE_LIST_1)
+        .unwrap_or(kept.len());
+    let count = kept.len() + 1;
+    out.extend_from_slice(&t.put_u16(count as u16));
+    let next = t.u32(raw.offset + 2 + entries.len() * ENTRY)?;
+    let new_entry = {
+        let mut e = Vec::with_capacity(ENTRY);
+        e.extend_from_slice(&t.put_u16(tags::OPCODE_LIST_1));
+        e.extend_from_slice(&t.put_u16(TYPE_UNDEFINED));
+        e.extend_from_slice(&t.put_u32(list.len() as u32));
+        e.extend_from_slice(&t.put_u32(list_at));
+        e
+    };
+    kept.insert(
+        insert_at,
+        Entry {
+            tag: tags::OPCODE_LIST_1,
+            kind: TYPE_UNDEFINED,
+            count: 0,
+            at: usize::MAX,
+        },
+    );
+    for e in &kept {
+        if e.at == usize::MAX {
+            out.extend_from_slice(&new_entry);
+        } else {
+            out.extend_from_slice(&original[e.at - 8..e.at + 4]);
+        }
+    }
+    out.extend_from_slice(&t.put_u32(next));
+    out[raw.pointer..raw.pointer + 4].copy_from_slice(&t.put_u32(ifd_at));
+    Ok(out)
+}
+
+/// A `FixBadPixelsList` opcode read back from a DNG file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPixelOpcode {
+    /// Its BayerPhase (0 red at the top-left, 1 green on a red row, 2 green on a blue row, 3 blue).
+    pub bayer_phase: u32,
+    /// Its points, `(row, col)` in the stored image.
+    pub points: Vec<(u32, u32)>,
+    /// How many opcodes the whole list holds.
+    pub opcodes: u32,
+}
+
+/// The last `FixBadPixelsList` opcode in the raw IFD's `OpcodeList1` of `dng`.
+pub fn read_bad_pixel_opcode(dng: &[u8]) -> Result<BadPixelOpcode, String> {
+    let little = dng.get(0..2) == Some(b"II");
+    let t = Tiff { bytes: dng, little };
+    let raw = find_raw_ifd(&t)?;
+    let entries = t.entries(raw.offset)?;
+    let e = entries
+        .iter()
+        .find(|e| e.tag == tags::OPCODE_LIST_1)
+        .ok_or("no OpcodeList1")?;
+    let at = t.values_at(e)?;
+    let list = dng
+        .get(at..at + e.count as usize)
+        .ok_or("truncated opcode list")?;
+    let be = |k: usize| -> Result<u32, String> {
+        list.get(k..k + 4)
+            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
+            .ok_or_else(|| "truncated opcode".to_string())
+    };
+    let count = be(0)?;
+    let mut pos = 4;
+    let mut last = None;
+    for _ in 0..count {
+        let (id, bytes) = (be(pos)?, be(pos + 12)? as usize);
+        if id == FIX_BAD_PIXELS_LIST {
+            let body = pos + 16;
+            let (phase, n) = (be(body)?, be(body + 4)? as usize);
+            let points = (0..n)
+                .map(|k| Ok((be(body + 12 + 8 * k)?, be(body + 16 + 8 * k)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            last = Some((phase, points));
+        }
+        pos += 16 + bytes;
+    }
+    let (bayer_phase, points) = last.ok_or("no FixBadPixelsList opcode")?;
+    Ok(BadPixelOpcode {
+        bayer_phase,
+        points,
+        opcodes: count,
+    })
+}
