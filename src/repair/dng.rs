@@ -8,12 +8,42 @@
 
 use crate::report::list::DefectList;
 
-/// TIFF tags read or written here.
-mod tags {
+/// TIFF and DNG tags by number (the `tiff` crate names only baseline TIFF tags); the simulated
+/// camera's DNG writer uses them too.
+pub mod tags {
+    /// NewSubfileType: 0 for the main (raw) image.
     pub const NEW_SUBFILE_TYPE: u16 = 254;
+    /// SubIFDs.
     pub const SUB_IFDS: u16 = 330;
+    /// CFARepeatPatternDim.
+    pub const CFA_REPEAT_PATTERN_DIM: u16 = 33421;
+    /// CFAPattern.
     pub const CFA_PATTERN: u16 = 33422;
+    /// DNGVersion.
+    pub const DNG_VERSION: u16 = 50706;
+    /// DNGBackwardVersion.
+    pub const DNG_BACKWARD_VERSION: u16 = 50707;
+    /// UniqueCameraModel.
+    pub const UNIQUE_CAMERA_MODEL: u16 = 50708;
+    /// CFAPlaneColor.
+    pub const CFA_PLANE_COLOR: u16 = 50710;
+    /// CFALayout.
+    pub const CFA_LAYOUT: u16 = 50711;
+    /// BlackLevelRepeatDim.
+    pub const BLACK_LEVEL_REPEAT_DIM: u16 = 50713;
+    /// BlackLevel.
+    pub const BLACK_LEVEL: u16 = 50714;
+    /// WhiteLevel.
+    pub const WHITE_LEVEL: u16 = 50717;
+    /// ColorMatrix1.
+    pub const COLOR_MATRIX_1: u16 = 50721;
+    /// AsShotNeutral.
+    pub const AS_SHOT_NEUTRAL: u16 = 50728;
+    /// CalibrationIlluminant1.
+    pub const CALIBRATION_ILLUMINANT_1: u16 = 50778;
+    /// ActiveArea: top, left, bottom, right.
     pub const ACTIVE_AREA: u16 = 50829;
+    /// OpcodeList1: opcodes applied to the raw image as read from the file.
     pub const OPCODE_LIST_1: u16 = 51008;
 }
 

@@ -7,23 +7,7 @@ use std::io::{Seek, Write};
 use tiff::encoder::{colortype, Rational, SRational, TiffEncoder};
 use tiff::tags::Tag;
 
-/// DNG's tags by number (the `tiff` crate names only baseline TIFF tags).
-mod tags {
-    pub const CFA_REPEAT_PATTERN_DIM: u16 = 33421;
-    pub const CFA_PATTERN: u16 = 33422;
-    pub const DNG_VERSION: u16 = 50706;
-    pub const DNG_BACKWARD_VERSION: u16 = 50707;
-    pub const UNIQUE_CAMERA_MODEL: u16 = 50708;
-    pub const CFA_PLANE_COLOR: u16 = 50710;
-    pub const CFA_LAYOUT: u16 = 50711;
-    pub const BLACK_LEVEL_REPEAT_DIM: u16 = 50713;
-    pub const BLACK_LEVEL: u16 = 50714;
-    pub const WHITE_LEVEL: u16 = 50717;
-    pub const COLOR_MATRIX_1: u16 = 50721;
-    pub const AS_SHOT_NEUTRAL: u16 = 50728;
-    pub const CALIBRATION_ILLUMINANT_1: u16 = 50778;
-    pub const ACTIVE_AREA: u16 = 50829;
-}
+use crate::repair::dng::tags;
 
 /// TIFF's photometric interpretation for a colour filter array.
 const PHOTOMETRIC_CFA: u16 = 32803;
