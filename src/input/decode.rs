@@ -50,6 +50,20 @@ impl DecodeError {
         }
     }
 
+    /// Checks that the file at `path` has the `expected` shape: a [`DecodeError::Shape`] naming
+    /// both when it does not.
+    pub fn expect_shape(path: &Path, found: Shape, expected: Shape) -> Result<(), DecodeError> {
+        if found == expected {
+            Ok(())
+        } else {
+            Err(DecodeError::Shape {
+                path: path.to_path_buf(),
+                found: found.describe(),
+                expected: expected.describe(),
+            })
+        }
+    }
+
     /// The reason alone, without the path (for the report's `skipped` list).
     pub fn reason(&self) -> String {
         match self {
@@ -215,13 +229,7 @@ pub fn decode_file_pooled(
     let Header {
         shape, has_alpha, ..
     } = header_of(path, &decoder)?;
-    if shape != expected {
-        return Err(DecodeError::Shape {
-            path: path.to_path_buf(),
-            found: shape.describe(),
-            expected: expected.describe(),
-        });
-    }
+    DecodeError::expect_shape(path, shape, expected)?;
     let stride = decoder.color_type().channel_count() as usize;
     let len = shape.width as usize * shape.height as usize * stride;
     let mut samples = pool.take(shape.bit_depth, len);

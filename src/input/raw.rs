@@ -177,13 +177,7 @@ pub fn decode_pooled(
 ) -> Result<Frame, DecodeError> {
     let image = decode_bytes(path, read_raw(path, None)?, false)?;
     let Layout { shape, info } = layout(path, &image)?;
-    if shape != expected {
-        return Err(DecodeError::Shape {
-            path: path.to_path_buf(),
-            found: shape.describe(),
-            expected: expected.describe(),
-        });
-    }
+    DecodeError::expect_shape(path, shape, expected)?;
     let RawImageData::Integer(data) = &image.data else {
         return Err(format_error(
             path,
