@@ -5,12 +5,12 @@
 pub mod dng;
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::input::discover::is_raw_file;
 use crate::input::{decode_file, DecodeError, Frame, Samples};
 use crate::report::list::DefectList;
+use crate::report::{self, OutputError};
 
 /// Half the side of the first window a repaired pixel's neighbours come from (5×5 pixels).
 pub const REPAIR_RADIUS: i64 = 2;
@@ -209,10 +209,23 @@ fn encode(
     Ok(out)
 }
 
-/// Writes a repaired copy of `input` into `out_dir` under the same name: the frame decoded with
-/// the map's shape, [`repair_frame`] on the map's [`repair_region`], encoded in the input's format (PNG and
-/// TIFF losslessly at their depth; JPEG at `options.quality` with the input's EXIF and ICC
-/// profile). The copy is written to a temporary file and renamed, so a failed write leaves
+/// The repair error of a failed check or write of the copy `target`.
+fn output_error(target: &Path, e: OutputError) -> RepairError {
+    match e {
+        OutputError::Exists(path) => RepairError::Exists(path),
+        OutputError::Io { path, reason } => RepairError::Write { path, reason },
+        other => RepairError::Write {
+            path: target.to_path_buf(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Writes a repaired copy of `input` into `out_dir` under the same name. An image is decoded with
+/// the map's shape, [`repair_frame`] runs on the map's [`repair_region`], and the frame is encoded
+/// in the input's format (PNG and TIFF losslessly at their depth; JPEG at `options.quality` with
+/// the input's EXIF and ICC profile); a DNG keeps its raw data and gains a bad-pixel opcode
+/// ([`dng`]). The copy is written atomically ([`report::write_file`]), so a failed write leaves
 /// nothing behind. Returns the copy's path.
 pub fn repair_file(
     input: &Path,
@@ -226,16 +239,6 @@ pub fn repair_file(
     if is_raw_file(input) && !is_dng {
         return Err(RepairError::Raw(input.to_path_buf()));
     }
-    let format = image::ImageFormat::from_path(input)
-        .ok()
-        .or(is_dng.then_some(image::ImageFormat::Tiff))
-        .filter(|f| {
-            matches!(
-                f,
-                image::ImageFormat::Png | image::ImageFormat::Tiff | image::ImageFormat::Jpeg
-            )
-        })
-        .ok_or_else(|| RepairError::Format(input.to_path_buf()))?;
     let name = input
         .file_name()
         .ok_or_else(|| RepairError::Format(input.to_path_buf()))?;
@@ -251,62 +254,43 @@ pub fn repair_file(
     if same_folder(input_dir, out_dir) {
         return Err(RepairError::IsInput(input.to_path_buf()));
     }
-    if target.exists() && !options.overwrite {
-        return Err(RepairError::Exists(target));
-    }
-    let write_err = |reason: String| RepairError::Write {
-        path: target.clone(),
-        reason,
-    };
-    if is_dng {
+    report::check_writable(&target, options.overwrite).map_err(|e| output_error(&target, e))?;
+    let bytes = if is_dng {
         // The raw data stays as it is: the copy gets an opcode that fixes the pixels on opening.
         let header = crate::input::decode::probe(input)?;
-        if header.shape != map.shape {
-            return Err(RepairError::Decode(DecodeError::Shape {
-                path: input.to_path_buf(),
-                found: header.shape.describe(),
-                expected: map.shape.describe(),
-            }));
-        }
+        DecodeError::expect_shape(input, header.shape, map.shape)?;
         let original = std::fs::read(input).map_err(|e| DecodeError::Io {
             path: input.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let bytes =
-            dng::with_bad_pixel_opcode(&original, map).map_err(|reason| DecodeError::Format {
-                path: input.to_path_buf(),
-                reason,
-            })?;
-        return write_atomically(&target, out_dir, &bytes, options.overwrite).map_err(write_err);
-    }
-    let mut frame = decode_file(input, map.shape)?;
-    let (exif, icc) = if format == image::ImageFormat::Jpeg {
-        metadata(input)
+        dng::with_bad_pixel_opcode(&original, map).map_err(|reason| DecodeError::Format {
+            path: input.to_path_buf(),
+            reason,
+        })?
     } else {
-        (None, None)
+        let format = image::ImageFormat::from_path(input)
+            .ok()
+            .filter(|f| {
+                matches!(
+                    f,
+                    image::ImageFormat::Png | image::ImageFormat::Tiff | image::ImageFormat::Jpeg
+                )
+            })
+            .ok_or_else(|| RepairError::Format(input.to_path_buf()))?;
+        let mut frame = decode_file(input, map.shape)?;
+        let (exif, icc) = if format == image::ImageFormat::Jpeg {
+            metadata(input)
+        } else {
+            (None, None)
+        };
+        repair_frame(&mut frame, &repair_region(map));
+        encode(&frame, format, options.quality, exif, icc).map_err(|reason| RepairError::Write {
+            path: target.clone(),
+            reason,
+        })?
     };
-    repair_frame(&mut frame, &repair_region(map));
-    let bytes = encode(&frame, format, options.quality, exif, icc).map_err(write_err)?;
-    write_atomically(&target, out_dir, &bytes, options.overwrite).map_err(write_err)
-}
-
-/// Writes `bytes` to a temporary file in `dir` and renames it to `target` (replacing a file there
-/// only when `overwrite`), so a failed write leaves nothing behind. Returns `target`.
-fn write_atomically(
-    target: &Path,
-    dir: &Path,
-    bytes: &[u8],
-    overwrite: bool,
-) -> Result<PathBuf, String> {
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    tmp.write_all(bytes).map_err(|e| e.to_string())?;
-    let persisted = if overwrite {
-        tmp.persist(target)
-    } else {
-        tmp.persist_noclobber(target)
-    };
-    persisted.map_err(|e| e.error.to_string())?;
-    Ok(target.to_path_buf())
+    report::write_file(&target, &bytes, options.overwrite).map_err(|e| output_error(&target, e))?;
+    Ok(target)
 }
 
 /// A JPEG's EXIF block and ICC profile, when it has them.
