@@ -6,6 +6,7 @@
 //! whose values still point into the original bytes, plus the opcode list) and the one pointer to
 //! the raw IFD moved to it.
 
+use crate::input::Cfa;
 use crate::report::list::DefectList;
 
 /// TIFF and DNG tags by number (the `tiff` crate names only baseline TIFF tags); the simulated
@@ -219,16 +220,24 @@ pub fn fix_bad_pixels_opcode(bayer_phase: u32, points: &[(u32, u32)]) -> Vec<u8>
     op
 }
 
-/// DNG's BayerPhase of a 2×2 pattern (codes 0 red, 1 green, 2 blue, row by row): 0 red at the
-/// top-left, 1 green on a red row, 2 green on a blue row, 3 blue.
-fn bayer_phase(pattern: [u32; 4]) -> Result<u32, String> {
-    match pattern {
-        [0, 1, 1, 2] => Ok(0),
-        [1, 0, 2, 1] => Ok(1),
-        [1, 2, 0, 1] => Ok(2),
-        [2, 1, 1, 0] => Ok(3),
-        other => Err(format!("{other:?} is not a Bayer pattern")),
-    }
+/// DNG's BayerPhase codes, by the stored image's 2×2 pattern: 0 red at the top-left, 1 green on a
+/// red row, 2 green on a blue row, 3 blue.
+const BAYER_PHASES: [&str; 4] = ["RGGB", "GRBG", "GBRG", "BGGR"];
+
+/// The BayerPhase of the stored image whose active area, `left` and `top` into it, starts with
+/// the pattern `codes` (a DNG `CFAPattern`: 0 red, 1 green, 2 blue).
+fn bayer_phase(codes: [u32; 4], left: u32, top: u32) -> Result<u32, String> {
+    let letters: String = codes
+        .iter()
+        .map(|&c| ['R', 'G', 'B'].get(c as usize).copied().unwrap_or('?'))
+        .collect();
+    // Stored (x, y) is visible (x − left, y − top), of the same parity as (x + left, y + top).
+    let stored = Cfa::parse(&letters)?.shifted(left, top).name();
+    BAYER_PHASES
+        .iter()
+        .position(|p| *p == stored)
+        .map(|p| p as u32)
+        .ok_or_else(|| format!("{stored} is not a Bayer pattern"))
 }
 
 /// The bytes of a copy of the DNG `original` whose raw IFD's `OpcodeList1` also fixes every
@@ -252,16 +261,8 @@ pub fn with_bad_pixel_opcode(original: &[u8], map: &DefectList) -> Result<Vec<u8
     // The stored image's pattern: a DNG's CFAPattern is given for its active area.
     let phase = match entries.iter().find(|e| e.tag == tags::CFA_PATTERN) {
         Some(e) if e.count == 4 => {
-            let visible = [t.int(e, 0)?, t.int(e, 1)?, t.int(e, 2)?, t.int(e, 3)?];
-            let at = |x: u32, y: u32| visible[((y % 2) * 2 + x % 2) as usize];
-            // Stored (x, y) is visible (x − left, y − top); shifting by 2 keeps the parity.
-            let stored = [
-                at(left % 2, top % 2),
-                at(left % 2 + 1, top % 2),
-                at(left % 2, top % 2 + 1),
-                at(left % 2 + 1, top % 2 + 1),
-            ];
-            bayer_phase(stored)?
+            let codes = [t.int(e, 0)?, t.int(e, 1)?, t.int(e, 2)?, t.int(e, 3)?];
+            bayer_phase(codes, left, top)?
         }
         _ => return Err("not a 2x2 colour filter array".into()),
     };
@@ -394,4 +395,22 @@ pub fn read_bad_pixel_opcode(dng: &[u8]) -> Result<BadPixelOpcode, String> {
         points,
         opcodes: count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bayer_phase_is_the_stored_images() {
+        let rggb = [0, 1, 1, 2];
+        assert_eq!(bayer_phase(rggb, 0, 0), Ok(0));
+        assert_eq!(bayer_phase(rggb, 8, 4), Ok(0));
+        // One column of margin: the stored image starts on the green before the red.
+        assert_eq!(bayer_phase(rggb, 1, 0), Ok(1));
+        assert_eq!(bayer_phase(rggb, 0, 1), Ok(2));
+        assert_eq!(bayer_phase(rggb, 1, 1), Ok(3));
+        assert_eq!(bayer_phase([2, 1, 1, 0], 1, 1), Ok(0));
+        assert!(bayer_phase([0, 0, 1, 2], 0, 0).is_err());
+    }
 }
