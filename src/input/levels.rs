@@ -158,30 +158,31 @@ impl Levels {
         self.black[tile_position(x, y)]
     }
 
+    /// `value` at `(x, y)` from black (0) to white (1), in the samples' own encoding.
+    fn fraction(&self, value: f32, x: u32, y: u32) -> f32 {
+        let black = self.black_at(x, y);
+        (value - black) / (self.white - black).max(1.0)
+    }
+
     /// `value` at `(x, y)` as linear light, a fraction of full scale (0 black, 1 white; below 0
     /// for a RAW value under the black level).
     pub fn linear(&self, value: f32, x: u32, y: u32) -> f32 {
-        let black = self.black_at(x, y);
-        let v = (value - black) / (self.white - black).max(1.0);
+        let v = self.fraction(value, x, y);
         match self.encoding {
             Encoding::Linear => v,
             Encoding::Srgb => srgb_to_linear(v),
         }
     }
-}
 
-impl Levels {
     /// `value` at `(x, y)` as an 8-bit sRGB grey for pictures: an image's value as it is, a RAW
     /// value from black to white through the sRGB curve.
     pub fn display(&self, value: f32, x: u32, y: u32) -> u8 {
-        let v = match self.encoding {
-            Encoding::Linear => linear_to_srgb(self.linear(value, x, y)),
-            Encoding::Srgb => {
-                let black = self.black_at(x, y);
-                (value - black) / (self.white - black).max(1.0)
-            }
+        let v = self.fraction(value, x, y);
+        let encoded = match self.encoding {
+            Encoding::Linear => linear_to_srgb(v),
+            Encoding::Srgb => v,
         };
-        (v.clamp(0.0, 1.0) * 255.0).round() as u8
+        (encoded.clamp(0.0, 1.0) * 255.0).round() as u8
     }
 }
 
