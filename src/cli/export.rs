@@ -72,10 +72,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
             )
         })?
         .with_polarity(super::scan::polarity(&a.mask_polarity));
-    let kinds = match &a.kinds {
-        Some(list) => Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?,
-        None => Kind::ALL.to_vec(),
-    };
+    let kinds = super::kinds_arg(a.kinds.as_deref())?;
     let dest = match &a.output {
         Some(p) => Destination::parse(p),
         None => Destination::Stdout,

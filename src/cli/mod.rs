@@ -78,6 +78,15 @@ impl From<BackendArg> for BackendChoice {
     }
 }
 
+/// The kinds named by a `--kinds` argument (comma-separated), or every kind when it is absent.
+pub fn kinds_arg(arg: Option<&str>) -> Result<Vec<hotpixels::detect::Kind>, String> {
+    use hotpixels::detect::Kind;
+    match arg {
+        Some(list) => Kind::parse_list(list).map_err(|e| format!("--kinds: {e}")),
+        None => Ok(Kind::ALL.to_vec()),
+    }
+}
+
 /// Prints `hotpixels: error: MSG` on standard error.
 pub fn error(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");

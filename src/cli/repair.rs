@@ -37,11 +37,7 @@ fn prepare(a: &RepairArgs) -> Result<(DefectList, Vec<PathBuf>), String> {
     let text = std::fs::read_to_string(&a.map)
         .map_err(|e| format!("{}: cannot read: {e}", a.map.display()))?;
     let mut map = DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.map.display()))?;
-    if let Some(list) = &a.kinds {
-        let kinds =
-            hotpixels::detect::Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?;
-        map.retain_kinds(&kinds);
-    }
+    map.retain_kinds(&super::kinds_arg(a.kinds.as_deref())?);
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("{}: cannot create: {e}", a.out.display()))?;
     let files = expand_inputs(&a.inputs).map_err(|e| e.to_string())?.files;

@@ -146,12 +146,7 @@ impl ScanConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let kinds = match &a.kinds {
-            Some(list) => {
-                hotpixels::detect::Kind::parse_list(list).map_err(|e| format!("--kinds: {e}"))?
-            }
-            None => hotpixels::detect::Kind::ALL.to_vec(),
-        };
+        let kinds = super::kinds_arg(a.kinds.as_deref())?;
         let export_count = exports.len();
         outputs.extend(exports);
         if let Some(o) = outputs
