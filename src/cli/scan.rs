@@ -235,25 +235,28 @@ fn run_config(cfg: ScanConfig) -> u8 {
     } else {
         EXIT_OK
     };
-    let mut report = report;
     let (outputs, exports) = cfg.outputs.split_at(cfg.outputs.len() - cfg.exports);
-    for (i, batch) in [outputs, exports].into_iter().enumerate() {
-        if i == 1 {
-            // The exports list the chosen kinds only.
-            report
-                .detection
-                .defects
-                .retain(|d| cfg.kinds.contains(&d.kind));
-        }
-        for e in report::write_outputs(&report, batch, cfg.force) {
+    // Writes a batch of outputs; false once standard output is closed (nobody reads the rest).
+    let mut write = |report: &scan::ScanReport, batch: &[Output]| -> bool {
+        for e in report::write_outputs(report, batch, cfg.force) {
             match e {
-                OutputError::ClosedPipe => return status,
+                OutputError::ClosedPipe => return false,
                 e => {
                     error(e);
                     status = EXIT_FATAL;
                 }
             }
         }
+        true
+    };
+    let mut report = report;
+    if write(&report, outputs) {
+        // The exports list the chosen kinds only.
+        report
+            .detection
+            .defects
+            .retain(|d| cfg.kinds.contains(&d.kind));
+        write(&report, exports);
     }
     status
 }
