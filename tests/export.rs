@@ -199,18 +199,22 @@ fn marked(bytes: &[u8], bad: u16, good: u16) -> (u32, u32, BTreeSet<(u32, u32)>)
 #[test]
 fn masks_mark_exactly_the_listed_pixels_in_either_polarity() {
     use hotpixels::report::list::ListedPixel;
-    use hotpixels::report::mask::{Mask, Polarity};
+    use hotpixels::report::mask::{Mask, MaskFile, Polarity};
     use hotpixels::{input::Colour, Shape};
     let dir = tempfile::tempdir().unwrap();
     let (_, report) = dng_scan(&dir.path().join("set"), 43);
     let raw = DefectList::of(&report);
     let want: BTreeSet<(u32, u32)> = raw.pixels.iter().map(|p| (p.x, p.y)).collect();
-    let tiff = Mask(Polarity::BadIsOne).render_list(&raw);
+    let tiff = Mask::new(Polarity::BadIsOne, MaskFile::Image).render_list(&raw);
     assert_eq!(&tiff[..2], b"II", "RAW masks are 16-bit TIFF");
     let (w, h, got) = marked(&tiff, 1, 0);
     assert_eq!((w, h), (report.shape.width, report.shape.height));
     assert_eq!(got, want);
-    let (_, _, got) = marked(&Mask(Polarity::BadIsZero).render_list(&raw), 0, u16::MAX);
+    let (_, _, got) = marked(
+        &Mask::new(Polarity::BadIsZero, MaskFile::Image).render_list(&raw),
+        0,
+        u16::MAX,
+    );
     assert_eq!(got, want);
     let pixel = |x, y| ListedPixel {
         defect: 1,
@@ -226,10 +230,51 @@ fn masks_mark_exactly_the_listed_pixels_in_either_polarity() {
         camera: None,
         pixels: vec![pixel(3, 2), pixel(4, 2), pixel(7, 5)],
     };
-    let png = Mask(Polarity::BadIsZero).render_list(&jpeg);
+    let png = Mask::new(Polarity::BadIsZero, MaskFile::Image).render_list(&jpeg);
     assert_eq!(&png[1..4], b"PNG");
     let (_, _, got) = marked(&png, 0, 255);
     assert_eq!(got, BTreeSet::from([(3, 2), (4, 2), (7, 5)]));
+    for (polarity, bad) in [(Polarity::BadIsOne, 1), (Polarity::BadIsZero, 0)] {
+        let fits = Mask::new(polarity, MaskFile::Fits).render_list(&raw);
+        let (w, h, got) = fits_marked(&fits, bad);
+        assert_eq!((w, h), (report.shape.width, report.shape.height));
+        assert_eq!(got, want, "FITS, {polarity:?}");
+    }
+}
+
+/// The pixels of an 8-bit FITS mask whose value is `bad`, read by hand from the standard's
+/// layout: 80-byte header cards up to `END`, then the data from the next 2880-byte block, rows
+/// stored top row first as its `ROWORDER` card says.
+fn fits_marked(bytes: &[u8], bad: u8) -> (u32, u32, BTreeSet<(u32, u32)>) {
+    const BLOCK: usize = 2880;
+    let cards: Vec<String> = bytes
+        .chunks(80)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .take_while(|c| c.trim_end() != "END")
+        .collect();
+    let value = |key: &str| -> String {
+        let card = cards
+            .iter()
+            .find(|c| c[..8].trim_end() == key)
+            .unwrap_or_else(|| panic!("no {key} card"));
+        card[10..].split('/').next().unwrap().trim().to_string()
+    };
+    assert_eq!(value("SIMPLE"), "T");
+    assert_eq!(value("BITPIX"), "8");
+    assert_eq!(value("NAXIS"), "2");
+    assert_eq!(value("ROWORDER"), "'TOP-DOWN'");
+    let (w, h): (u32, u32) = (
+        value("NAXIS1").parse().unwrap(),
+        value("NAXIS2").parse().unwrap(),
+    );
+    let start = (cards.len() * 80 + 80).div_ceil(BLOCK) * BLOCK;
+    let data = &bytes[start..start + (w * h) as usize];
+    assert_eq!(bytes.len() % BLOCK, 0, "whole blocks");
+    let set = (0..w * h)
+        .filter(|&i| data[i as usize] == bad)
+        .map(|i| (i % w, i / w))
+        .collect();
+    (w, h, set)
 }
 
 /// A repaired DNG keeps its raw data and gains a `FixBadPixelsList` opcode listing the report's

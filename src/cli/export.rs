@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use hotpixels::detect::Kind;
 use hotpixels::report::list::DefectList;
 use hotpixels::report::rawtherapee::RawTherapee;
-use hotpixels::report::{self, canonical_target, Destination, Format, OutputError};
+use hotpixels::report::{self, canonical_target, Destination, Format, Output, OutputError};
 
 use super::{error, EXIT_FATAL, EXIT_OK};
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// The format: dcraw, rawtherapee, siril, csv (every pixel of every defect) or json.
+    /// The format: dcraw, rawtherapee, siril, csv (every pixel of every defect), mask (PNG/TIFF,
+    /// or FITS when FILE ends in .fits) or json.
     #[arg(long, value_name = "FORMAT")]
     format: String,
     /// The JSON report of a scan (`-` for standard input).
@@ -21,7 +22,7 @@ pub struct ExportArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Kinds to list, comma-separated (default: hot,warm,stuck,dead).
+    /// Kinds to list, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
     /// Replace FILE if it exists.
@@ -73,10 +74,13 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         })?
         .with_polarity(super::scan::polarity(&a.mask_polarity));
     let kinds = super::kinds_arg(a.kinds.as_deref())?;
-    let dest = match &a.output {
-        Some(p) => Destination::parse(p),
-        None => Destination::Stdout,
-    };
+    let Output { format, dest } = Output::new(
+        format,
+        match &a.output {
+            Some(p) => Destination::parse(p),
+            None => Destination::Stdout,
+        },
+    );
     if format.is_binary() && dest == Destination::Stdout {
         return Err(format!(
             "{} writes an image: name a file with -o",

@@ -7,6 +7,7 @@ mod console;
 mod demo;
 mod devices;
 mod export;
+mod import;
 mod repair;
 mod scan;
 mod synth;
@@ -53,6 +54,9 @@ enum Command {
     /// Write a scan's JSON report as the defect list of another tool (dcraw, RawTherapee, Siril)
     /// or as CSV.
     Export(export::ExportArgs),
+    /// Read a defect list written by another tool (dcraw, RawTherapee, Siril), a per-pixel CSV
+    /// or a mask into a JSON report that `repair` and `export` take.
+    Import(import::ImportArgs),
     /// Write corrected copies of images (PNG, TIFF, JPEG), the defects of a scan's JSON report
     /// replaced from their clean neighbours.
     Repair(repair::RepairArgs),
@@ -149,6 +153,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Bench(a) => bench::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export::run(a),
+        Command::Import(a) => import::run(a),
         Command::Repair(a) => repair::run(a),
     };
     ExitCode::from(code)

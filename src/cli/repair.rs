@@ -25,7 +25,7 @@ pub struct RepairArgs {
     /// Replace copies that exist already in the output folder.
     #[arg(long)]
     overwrite: bool,
-    /// Kinds to repair, comma-separated (default: hot,warm,stuck,dead).
+    /// Kinds to repair, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
 }

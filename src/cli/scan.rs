@@ -56,7 +56,7 @@ pub struct ScanArgs {
     /// csv (every pixel), json (the report); FILE `-` for standard output. Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE")]
     exports: Vec<String>,
-    /// Kinds the exports list, comma-separated (default: hot,warm,stuck,dead).
+    /// Kinds the exports list, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
     /// The mask export's values: ccdproc (bad 1, good 0) or pixinsight (bad 0, good white).
@@ -86,10 +86,7 @@ fn parse_export(spec: &str) -> Result<Output, String> {
             Format::EXPORTS.join(", ")
         )
     })?;
-    Ok(Output {
-        format,
-        dest: Destination::parse(file),
-    })
+    Ok(Output::new(format, Destination::parse(file)))
 }
 
 /// A scan's validated configuration.

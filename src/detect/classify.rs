@@ -44,6 +44,9 @@ pub enum Kind {
     Stuck,
     /// Reads 0 or far darker than it should.
     Dead,
+    /// Named bad by an imported list that does not say how (dcraw, RawTherapee, a mask);
+    /// detection never gives it.
+    Listed,
 }
 
 impl Kind {
@@ -54,11 +57,15 @@ impl Kind {
             Kind::Warm => "warm",
             Kind::Stuck => "stuck",
             Kind::Dead => "dead",
+            Kind::Listed => "listed",
         }
     }
 
-    /// Every kind, in report order.
-    pub const ALL: [Kind; 4] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
+    /// The kinds detection gives, in report order.
+    pub const DETECTED: [Kind; 4] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
+
+    /// Every kind: those detection gives, then [`Kind::Listed`].
+    pub const ALL: [Kind; 5] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead, Kind::Listed];
 
     /// The kind named `name` (as [`Kind::name`] writes it).
     pub fn from_name(name: &str) -> Option<Kind> {
@@ -72,12 +79,12 @@ impl Kind {
             .filter(|w| !w.is_empty())
             .map(|w| {
                 Kind::from_name(w)
-                    .ok_or_else(|| format!("'{w}' is not a kind (hot, warm, stuck, dead)"))
+                    .ok_or_else(|| format!("'{w}' is not a kind (hot, warm, stuck, dead, listed)"))
             })
             .collect::<Result<Vec<_>, _>>()
             .and_then(|k| {
                 if k.is_empty() {
-                    Err("no kind given (hot, warm, stuck, dead)".into())
+                    Err("no kind given (hot, warm, stuck, dead, listed)".into())
                 } else {
                     Ok(k)
                 }

@@ -12,6 +12,7 @@ pub fn kind_colour(kind: Kind) -> Rgb<u8> {
         Kind::Warm => Rgb([255, 170, 0]),
         Kind::Stuck => Rgb([230, 60, 255]),
         Kind::Dead => Rgb([0, 220, 255]),
+        Kind::Listed => Rgb([235, 235, 235]),
     }
 }
 

@@ -2,7 +2,7 @@
 //! built from a scan or read back from a JSON report, and the [`ListExporter`] interface of the
 //! formats that write it (dcraw, RawTherapee, Siril, CSV).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Exporter;
 use crate::detect::Kind;
@@ -76,7 +76,9 @@ impl DefectList {
         Ok(Self::build(shape, camera, defects))
     }
 
-    fn build(
+    /// The list of `defects` for frames of `shape`. A pixel outside the frame is left out, and a
+    /// pixel held by two defects is listed with the first.
+    pub(crate) fn build(
         shape: Shape,
         camera: Option<(String, String)>,
         defects: impl Iterator<Item = Listed>,
@@ -105,6 +107,71 @@ impl DefectList {
         }
     }
 
+    /// The list as a JSON report that `export`, `repair` and [`DefectList::from_json`] read: the
+    /// shape (with the camera), and one defect per listed defect — its first pixel, its kind,
+    /// score and pixels — under `imported_from` (the format and file it was read from).
+    pub fn to_json(&self, format: &str, file: &str) -> String {
+        #[derive(Serialize)]
+        struct Source<'a> {
+            format: &'a str,
+            file: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Entry {
+            x: u32,
+            y: u32,
+            channel: u32,
+            colour: Colour,
+            kind: Kind,
+            score: f32,
+            pixels: Vec<[u32; 2]>,
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            version: u32,
+            tool: String,
+            imported_from: Source<'a>,
+            shape: JsonShape,
+            defects: Vec<Entry>,
+        }
+        let mut defects: Vec<Entry> = Vec::new();
+        let mut last = None;
+        for p in &self.pixels {
+            match defects.last_mut() {
+                Some(d) if last == Some(p.defect) => d.pixels.push([p.x, p.y]),
+                _ => defects.push(Entry {
+                    x: p.x,
+                    y: p.y,
+                    channel: p.channel,
+                    colour: p.colour,
+                    kind: p.kind,
+                    score: p.score,
+                    pixels: vec![[p.x, p.y]],
+                }),
+            }
+            last = Some(p.defect);
+        }
+        let s = self.shape;
+        let doc = Doc {
+            version: super::json::VERSION,
+            tool: crate::tool_name(),
+            imported_from: Source { format, file },
+            shape: JsonShape {
+                width: s.width,
+                height: s.height,
+                channels: s.channels,
+                bit_depth: s.bit_depth,
+                cfa: s.cfa.map(|c| c.to_string()),
+                make: self.camera.as_ref().map(|c| c.0.clone()),
+                model: self.camera.as_ref().map(|c| c.1.clone()),
+            },
+            defects,
+        };
+        let mut text = serde_json::to_string_pretty(&doc).expect("list serialises");
+        text.push('\n');
+        text
+    }
+
     /// Keeps the pixels of defects of the given kinds only.
     pub fn retain_kinds(&mut self, kinds: &[Kind]) {
         self.pixels.retain(|p| kinds.contains(&p.kind));
@@ -128,24 +195,24 @@ impl DefectList {
 }
 
 /// A defect as the list needs it.
-struct Listed {
-    channel: u32,
-    kind: Kind,
-    score: f32,
-    pixels: Vec<[u32; 2]>,
+pub(crate) struct Listed {
+    pub(crate) channel: u32,
+    pub(crate) kind: Kind,
+    pub(crate) score: f32,
+    pub(crate) pixels: Vec<[u32; 2]>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct JsonShape {
     width: u32,
     height: u32,
     channels: u32,
     bit_depth: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     cfa: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     make: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     model: Option<String>,
 }
 

@@ -86,7 +86,7 @@ fn draw_legend(img: &mut RgbImage, scale: u32) {
     let mut x = 4i64;
     let y = img.height() as i64 - 8 * scale as i64;
     fill(img, 0, y - 2, img.width(), 8 * scale, Rgb([0, 0, 0]));
-    for k in Kind::ALL {
+    for k in Kind::DETECTED {
         draw_text(img, x, y, k.name(), scale, kind_colour(k));
         x += text_width(k.name(), scale) as i64 + 6 * scale as i64;
     }

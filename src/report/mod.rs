@@ -1,5 +1,6 @@
 //! Output: one [`Exporter`] per format (text table, JSON, CSV, defect map, crops, and the defect
-//! lists other tools read: dcraw, RawTherapee, Siril, per-pixel CSV), each in its own file, the
+//! lists other tools read: dcraw, RawTherapee, Siril, per-pixel CSV, masks — and read back, in
+//! [`import`]), each in its own file, the
 //! checks every output passes before a scan starts, and the one loop that writes them (atomically
 //! for files).
 
@@ -7,6 +8,7 @@ pub mod crops;
 pub mod csv;
 pub mod dcraw;
 pub mod draw;
+pub mod import;
 pub mod json;
 pub mod list;
 pub mod map;
@@ -43,7 +45,7 @@ pub enum Format {
     /// Every pixel of every defect as CSV ([`pixels`]).
     PixelCsv,
     /// An image marking the defect pixels ([`mask`]).
-    Mask(mask::Polarity),
+    Mask(mask::Mask),
 }
 
 impl Format {
@@ -72,7 +74,10 @@ impl Format {
             "siril" => Format::Siril,
             "csv" => Format::PixelCsv,
             "json" => Format::Json,
-            "mask" => Format::Mask(mask::Polarity::BadIsOne),
+            "mask" => Format::Mask(mask::Mask::new(
+                mask::Polarity::BadIsOne,
+                mask::MaskFile::Image,
+            )),
             _ => return None,
         })
     }
@@ -83,7 +88,19 @@ impl Format {
     /// This format with the mask's polarity set (other formats are unchanged).
     pub fn with_polarity(self, polarity: mask::Polarity) -> Self {
         match self {
-            Format::Mask(_) => Format::Mask(polarity),
+            Format::Mask(m) => Format::Mask(mask::Mask { polarity, ..m }),
+            other => other,
+        }
+    }
+
+    /// This format as written to `path`: a mask named `.fits` is FITS (other formats are
+    /// unchanged).
+    pub fn for_path(self, path: &Path) -> Self {
+        match self {
+            Format::Mask(m) => Format::Mask(mask::Mask {
+                file: mask::MaskFile::for_path(path),
+                ..m
+            }),
             other => other,
         }
     }
@@ -95,8 +112,7 @@ impl Format {
             Format::RawTherapee => Some(&rawtherapee::RawTherapee),
             Format::Siril => Some(&siril::Siril),
             Format::PixelCsv => Some(&pixels::PixelCsv),
-            Format::Mask(mask::Polarity::BadIsOne) => Some(&mask::Mask(mask::Polarity::BadIsOne)),
-            Format::Mask(mask::Polarity::BadIsZero) => Some(&mask::Mask(mask::Polarity::BadIsZero)),
+            Format::Mask(m) => Some(m.as_static()),
             _ => None,
         }
     }
@@ -113,8 +129,7 @@ impl Format {
             Format::RawTherapee => &rawtherapee::RawTherapee,
             Format::Siril => &siril::Siril,
             Format::PixelCsv => &pixels::PixelCsv,
-            Format::Mask(mask::Polarity::BadIsOne) => &mask::Mask(mask::Polarity::BadIsOne),
-            Format::Mask(mask::Polarity::BadIsZero) => &mask::Mask(mask::Polarity::BadIsZero),
+            Format::Mask(m) => m.as_static(),
         }
     }
 
@@ -137,6 +152,17 @@ pub struct Output {
     pub format: Format,
     /// Where it goes.
     pub dest: Destination,
+}
+
+impl Output {
+    /// `format` written to `dest`, the format fitted to the file's name ([`Format::for_path`]).
+    pub fn new(format: Format, dest: Destination) -> Self {
+        let format = match &dest {
+            Destination::File(p) => format.for_path(p),
+            _ => format,
+        };
+        Output { format, dest }
+    }
 }
 
 /// Where a report goes.

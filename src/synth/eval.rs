@@ -35,7 +35,7 @@ impl KindRecall {
 /// How well a detection matches the truth.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Quality {
-    /// Recall per kind, in [`Kind::ALL`] order.
+    /// Recall per kind, in [`Kind::DETECTED`] order.
     pub kinds: Vec<(Kind, KindRecall)>,
     /// Defects reported.
     pub reported: usize,
@@ -90,7 +90,7 @@ pub fn touches(d: &Defect, x: u32, y: u32) -> bool {
 
 /// Matches `defects` against `truth`.
 pub fn evaluate(defects: &[Defect], truth: &Truth) -> Quality {
-    let mut kinds: Vec<(Kind, KindRecall)> = Kind::ALL
+    let mut kinds: Vec<(Kind, KindRecall)> = Kind::DETECTED
         .iter()
         .map(|&k| (k, KindRecall::default()))
         .collect();

@@ -208,7 +208,8 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
                 DefectKind::Hot => 0.35 + 0.65 * rng.unit(),
                 DefectKind::Warm => 0.08 + 0.10 * rng.unit(),
                 DefectKind::Stuck => 0.2 + 0.6 * rng.unit(),
-                DefectKind::Dead => 0.0,
+                // The plan holds the detected kinds only.
+                DefectKind::Dead | DefectKind::Listed => 0.0,
             };
             add(x, y, kind, level, None);
         }
@@ -550,7 +551,7 @@ fn expose(
                 *v += level + gauss(&mut rng) * (level / FULL_WELL).sqrt();
             }
             DefectKind::Stuck => *v = d.level as f32,
-            DefectKind::Dead => *v = 0.0,
+            DefectKind::Dead | DefectKind::Listed => *v = 0.0,
         }
     }
     mosaic
