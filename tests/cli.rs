@@ -726,6 +726,45 @@ fn exports_from_scan_and_from_the_json_report_agree() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("both write to standard output"));
+    // Siril's list read back (the frames' shape from one frame) lists the same photosites.
+    let frame = set.join("frame_0001.dng");
+    let imported = dir.path().join("imported.json");
+    bin()
+        .args(["import", "siril"])
+        .arg(&siril)
+        .arg("--like")
+        .arg(&frame)
+        .arg("-o")
+        .arg(&imported)
+        .assert()
+        .success();
+    let again = bin()
+        .args(["export", "--format", "dcraw"])
+        .arg(&imported)
+        .output()
+        .unwrap();
+    let points = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        points(&String::from_utf8(again.stdout).unwrap()),
+        points(&from_scan)
+    );
+    bin()
+        .args(["import", "siril"])
+        .arg(&siril)
+        .arg("--like")
+        .arg(&frame)
+        .arg("-o")
+        .arg(&siril)
+        .arg("--force")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is an input"));
+    assert_eq!(fs::read_to_string(&siril).unwrap(), siril_text);
 }
 
 /// Scan, repair the frames from the report, scan the copies: the defects are gone and the inputs

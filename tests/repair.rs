@@ -197,6 +197,17 @@ fn inputs_and_existing_copies_are_never_written_over() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    // A write that fails at the end (the copy's name is taken by a folder) leaves nothing behind.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("d.png")).unwrap();
+    let err = repair_file(&path, &map(shape), &blocked, &overwrite).unwrap_err();
+    assert!(matches!(err, RepairError::Write { .. }), "{err}");
+    let names: Vec<_> = std::fs::read_dir(&blocked)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["d.png"], "no partial file");
+    assert_eq!(std::fs::read_dir(blocked.join("d.png")).unwrap().count(), 0);
     let raw = dir.path().join("e.CR2");
     std::fs::write(&raw, b"raw").unwrap();
     let err = repair_file(&raw, &map(shape), &out, &options).unwrap_err();
