@@ -3,6 +3,7 @@
 //! bounded by the window, never by the number of files; a file that fails (or whose decoder
 //! panics) is reported and counted, and the scan goes on.
 
+use crate::input::exif::{read_camera, Camera};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -123,6 +124,8 @@ pub struct ScanReport {
     pub shape: Shape,
     /// For RAW frames: the camera, margins and levels (of the first file).
     pub raw: Option<RawInfo>,
+    /// The camera of the first file accumulated: from its EXIF, else (RAW) from the decoder.
+    pub camera: Option<Camera>,
     /// The levels that turn values into linear light (from `raw`, or an image's sRGB levels).
     pub levels: Levels,
     /// Files left out because the same shot was read in the preferred form (RAW or image).
@@ -428,8 +431,15 @@ impl Prepared {
             reason: e.reason(),
         }));
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
+            discovery
+                .raw
+                .as_ref()
+                .map(|r| Camera::from_exif(&r.make, &r.model, None))
+        });
         Ok(ScanReport {
             shape,
+            camera,
             raw: discovery.raw,
             levels,
             twins_left_out: discovery.twins_left_out,

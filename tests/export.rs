@@ -329,3 +329,81 @@ fn a_dng_copy_gets_the_bad_pixel_opcode() {
         "the first opcode is kept"
     );
 }
+
+/// An EXIF block (little-endian TIFF) naming the camera, its serial number included.
+fn exif_block(make: &str, model: &str, serial: &str) -> Vec<u8> {
+    use exif::{Field, In, Tag, Value};
+    let field = |tag, text: &str| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: Value::Ascii(vec![text.as_bytes().to_vec()]),
+    };
+    let fields = [
+        field(Tag::Make, make),
+        field(Tag::Model, model),
+        field(Tag::BodySerialNumber, serial),
+    ];
+    let mut writer = exif::experimental::Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    writer.write(&mut out, true).unwrap();
+    out.into_inner()
+}
+
+/// RawTherapee's file names come from the frames' EXIF, the camera named as dcraw names it, this
+/// body's name (with its serial number) first; the JSON report keeps the camera.
+#[test]
+fn rawtherapee_names_the_camera_from_exif() {
+    use hotpixels::input::exif::{read_camera, Camera};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let spec = SetSpec {
+        width: 128,
+        height: 96,
+        frames: 12,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let mut app1 = vec![0xFF, 0xE1, 0, 0];
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend(exif_block("NIKON CORPORATION", "NIKON D850", "6012345"));
+    let len = (app1.len() - 2) as u16;
+    app1[2..4].copy_from_slice(&len.to_be_bytes());
+    for entry in std::fs::read_dir(&set).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jpg") {
+            let jpeg = std::fs::read(&path).unwrap();
+            let with_exif = [&jpeg[..2], &app1, &jpeg[2..]].concat();
+            std::fs::write(&path, with_exif).unwrap();
+        }
+    }
+    let options = ScanOptions {
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    };
+    let report = scan(&[set.display().to_string()], &options, &mut Silent).unwrap();
+    let nikon = Camera {
+        make: "Nikon".into(),
+        model: "D850".into(),
+        serial: Some("6012345".into()),
+    };
+    assert_eq!(report.camera.as_ref(), Some(&nikon));
+    let list = DefectList::of(&report);
+    assert_eq!(
+        RawTherapee::file_names(&list),
+        ["Nikon D850 6012345.badpixels", "Nikon D850.badpixels"]
+    );
+    let json = hotpixels::report::json::render(&report);
+    assert_eq!(DefectList::from_json(&json).unwrap().camera, Some(nikon));
+    // A real camera RAW file: the name dcraw prints for it.
+    let cr2 = Path::new("/usr/share/doc/rawtran/IMG_5952.CR2");
+    let camera = read_camera(cr2).expect("the CR2's EXIF");
+    let dcraw = Command::new("dcraw").arg("-i").arg(cr2).output().unwrap();
+    let printed = String::from_utf8(dcraw.stdout).unwrap();
+    assert!(
+        printed.contains(&format!("is a {} image", camera.name())),
+        "dcraw: {printed}, ours: {camera:?}"
+    );
+}

@@ -103,11 +103,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
                 DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.report.display()))?;
             list.retain_kinds(&kinds);
             if format == Format::RawTherapee {
-                if let Some(name) = RawTherapee::file_name(&list) {
-                    eprintln!(
-                        "hotpixels: note: RawTherapee reads this list as '{name}' in its dark-frame folder"
-                    );
-                }
+                rawtherapee_note(&list);
             }
             exporter.render_list(&list)
         }
@@ -117,6 +113,19 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Tells where RawTherapee looks for a `.badpixels` list of this camera.
+pub fn rawtherapee_note(list: &DefectList) {
+    let names = RawTherapee::file_names(list);
+    if names.is_empty() {
+        return;
+    }
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    eprintln!(
+        "hotpixels: note: RawTherapee reads this list as {} in its dark-frame folder (Preferences › Image Processing › Dark frame)",
+        quoted.join(" or ")
+    );
 }
 
 /// Runs `export`.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use hotpixels::input::decode::probe;
+use hotpixels::input::exif::{read_camera, Camera};
 use hotpixels::report::import::{import, ImportFormat};
 use hotpixels::report::{self, canonical_target, Destination, OutputError};
 
@@ -17,8 +18,8 @@ pub struct ImportArgs {
     /// The list.
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// One frame the list is for (an image or camera RAW file): it gives the shape and, for RAW,
-    /// the colour filter pattern and camera.
+    /// One frame the list is for (an image or camera RAW file): it gives the shape, the camera
+    /// (EXIF) and, for RAW, the colour filter pattern.
     #[arg(long, value_name = "FRAME")]
     like: PathBuf,
     /// Write the report to FILE instead of standard output.
@@ -58,7 +59,11 @@ fn run_import(a: &ImportArgs) -> Result<(), String> {
         }
     }
     let header = probe(&a.like).map_err(|e| e.to_string())?;
-    let camera = header.raw.map(|r| (r.make, r.model));
+    let camera = read_camera(&a.like).or_else(|| {
+        header
+            .raw
+            .map(|r| Camera::from_exif(&r.make, &r.model, None))
+    });
     let bytes =
         std::fs::read(&a.file).map_err(|e| format!("{}: cannot read: {e}", a.file.display()))?;
     let list = import(format, &bytes, header.shape, camera)

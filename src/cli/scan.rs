@@ -253,7 +253,12 @@ fn run_config(cfg: ScanConfig) -> u8 {
             .detection
             .defects
             .retain(|d| cfg.kinds.contains(&d.kind));
-        write(&report, exports);
+        if write(&report, exports)
+            && !cfg.quiet
+            && exports.iter().any(|o| o.format == Format::RawTherapee)
+        {
+            super::export::rawtherapee_note(&hotpixels::report::list::DefectList::of(&report));
+        }
     }
     status
 }

@@ -3,6 +3,7 @@
 
 pub mod decode;
 pub mod discover;
+pub mod exif;
 pub mod levels;
 #[cfg(feature = "raw")]
 pub mod raw;

@@ -14,6 +14,7 @@ use super::list::{DefectList, Listed};
 use super::mask::Polarity;
 use super::pixels;
 use crate::detect::Kind;
+use crate::input::exif::Camera;
 use crate::input::Shape;
 
 /// A format `hotpixels import` reads.
@@ -57,14 +58,13 @@ impl ImportFormat {
     }
 }
 
-/// Reads the list in `bytes`, written in `format`, for frames of `shape` from `camera` (make and
-/// model). Errors name the line (or the mask's size) and the reason; a pixel outside the frame is
+/// Reads the list in `bytes`, written in `format`, for frames of `shape` from `camera`. Errors name the line (or the mask's size) and the reason; a pixel outside the frame is
 /// an error, as the list is then for other frames.
 pub fn import(
     format: ImportFormat,
     bytes: &[u8],
     shape: Shape,
-    camera: Option<(String, String)>,
+    camera: Option<Camera>,
 ) -> Result<DefectList, String> {
     let defects = match format {
         ImportFormat::Mask(polarity) => group(mask_points(bytes, shape, polarity)?),

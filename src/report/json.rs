@@ -1,4 +1,4 @@
-//! The JSON report (schema version 1): shape (with, for RAW frames, the colour filter pattern,
+//! The JSON report (schema version 1): the camera (from EXIF: make, model, serial number), shape (with, for RAW frames, the colour filter pattern,
 //! camera, visible area and levels), frames used and skipped, backend, lowest-variance list and
 //! defects.
 
@@ -50,6 +50,8 @@ struct ShapeEntry<'a> {
 struct Report<'a> {
     version: u32,
     tool: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    camera: Option<&'a crate::input::exif::Camera>,
     shape: ShapeEntry<'a>,
     frames: Frames,
     backend: &'a BackendInfo,
@@ -73,6 +75,7 @@ pub fn render(report: &ScanReport) -> String {
     let doc = Report {
         version: VERSION,
         tool: crate::tool_name(),
+        camera: report.camera.as_ref(),
         shape: ShapeEntry {
             shape: report.shape,
             raw: report.raw.as_ref().map(|r| RawEntry {

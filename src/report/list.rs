@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Exporter;
 use crate::detect::Kind;
+use crate::input::exif::Camera;
 use crate::input::{Cfa, Colour, Shape};
 use crate::scan::ScanReport;
 
@@ -34,8 +35,8 @@ pub struct ListedPixel {
 pub struct DefectList {
     /// The frame shape (a RAW shape has its colour filter pattern).
     pub shape: Shape,
-    /// The camera, for RAW scans: make and model as the RAW decoder names them.
-    pub camera: Option<(String, String)>,
+    /// The camera the frames come from, when known (EXIF, or the RAW decoder).
+    pub camera: Option<Camera>,
     /// Every pixel of every defect, defect by defect, the strongest pixel first; a pixel is
     /// listed once (the first defect that holds it).
     pub pixels: Vec<ListedPixel>,
@@ -50,11 +51,7 @@ impl DefectList {
             score: d.score,
             pixels: d.pixels.clone(),
         });
-        let camera = report
-            .raw
-            .as_ref()
-            .map(|r| (r.make.clone(), r.model.clone()));
-        Self::build(report.shape, camera, defects)
+        Self::build(report.shape, report.camera.clone(), defects)
     }
 
     /// The list of a JSON report written by `hotpixels scan --json`.
@@ -66,7 +63,11 @@ impl DefectList {
         if let Some(cfa) = s.cfa {
             shape = Shape::raw(s.width, s.height, Cfa::parse(&cfa)?)?;
         }
-        let camera = s.make.zip(s.model);
+        let camera = doc.camera.map(JsonCamera::into_camera).or_else(|| {
+            s.make
+                .zip(s.model)
+                .map(|(make, model)| Camera::from_exif(&make, &model, None))
+        });
         let defects = doc.defects.into_iter().map(|d| Listed {
             channel: d.channel,
             kind: d.kind,
@@ -80,7 +81,7 @@ impl DefectList {
     /// pixel held by two defects is listed with the first.
     pub(crate) fn build(
         shape: Shape,
-        camera: Option<(String, String)>,
+        camera: Option<Camera>,
         defects: impl Iterator<Item = Listed>,
     ) -> Self {
         let mut seen = std::collections::HashSet::new();
@@ -131,6 +132,8 @@ impl DefectList {
             version: u32,
             tool: String,
             imported_from: Source<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            camera: Option<&'a Camera>,
             shape: JsonShape,
             defects: Vec<Entry>,
         }
@@ -156,14 +159,15 @@ impl DefectList {
             version: super::json::VERSION,
             tool: crate::tool_name(),
             imported_from: Source { format, file },
+            camera: self.camera.as_ref(),
             shape: JsonShape {
                 width: s.width,
                 height: s.height,
                 channels: s.channels,
                 bit_depth: s.bit_depth,
                 cfa: s.cfa.map(|c| c.to_string()),
-                make: self.camera.as_ref().map(|c| c.0.clone()),
-                model: self.camera.as_ref().map(|c| c.1.clone()),
+                make: None,
+                model: None,
             },
             defects,
         };
@@ -186,11 +190,12 @@ impl DefectList {
         }
     }
 
-    /// `Make Model`, for the files' comments.
+    /// `Make Model` (and the serial number, when known), for the files' comments.
     pub fn camera_name(&self) -> Option<String> {
-        self.camera
-            .as_ref()
-            .map(|(make, model)| format!("{make} {model}"))
+        self.camera.as_ref().map(|c| match &c.serial {
+            Some(serial) => format!("{} (serial number {serial})", c.name()),
+            None => c.name(),
+        })
     }
 }
 
@@ -225,7 +230,27 @@ struct JsonDefect {
 }
 
 #[derive(Deserialize)]
+struct JsonCamera {
+    make: String,
+    model: String,
+    #[serde(default)]
+    serial: Option<String>,
+}
+
+impl JsonCamera {
+    fn into_camera(self) -> Camera {
+        Camera {
+            make: self.make,
+            model: self.model,
+            serial: self.serial,
+        }
+    }
+}
+
+#[derive(Deserialize)]
 struct JsonReport {
+    #[serde(default)]
+    camera: Option<JsonCamera>,
     shape: JsonShape,
     defects: Vec<JsonDefect>,
 }

@@ -42,6 +42,9 @@ pub fn render(report: &ScanReport) -> String {
         driver,
         r.elapsed.as_secs_f64()
     );
+    if let (None, Some(camera)) = (&r.raw, &r.camera) {
+        let _ = writeln!(s, "camera: {}", camera.name());
+    }
     if let Some(raw) = &r.raw {
         let b = raw.levels.black;
         let _ = writeln!(
