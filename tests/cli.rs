@@ -765,6 +765,21 @@ fn exports_from_scan_and_from_the_json_report_agree() {
         .code(2)
         .stderr(predicate::str::contains("is an input"));
     assert_eq!(fs::read_to_string(&siril).unwrap(), siril_text);
+    let preview = dir.path().join("preview.png");
+    bin()
+        .args(["scan", "--backend", "cpu", "-q", "--repair-preview"])
+        .arg(&preview)
+        .arg(&set)
+        .assert()
+        .success();
+    let sheet = image::open(&preview).unwrap();
+    assert!(sheet.width() > 200 && sheet.height() > 100);
+    bin()
+        .args(["scan", "--repair-preview", "-"])
+        .arg(&set)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--repair-preview"));
 }
 
 /// Scan, repair the frames from the report, scan the copies: the defects are gone and the inputs

@@ -142,6 +142,15 @@ fn lossless_copies_change_the_defect_pixels_only() {
     let copy = check(&path, grey16, 0.0);
     let header = hotpixels::input::decode::probe(&copy).unwrap();
     assert_eq!(header.shape.bit_depth, 16, "16-bit stays 16-bit");
+    #[cfg(unix)]
+    {
+        // A copy has the permissions of any new file here, not a temporary file's owner-only ones.
+        use std::os::unix::fs::PermissionsExt;
+        let plain = tiff_dir.join("plain");
+        std::fs::write(&plain, b"").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&copy), mode(&plain));
+    }
 }
 
 #[test]
@@ -222,4 +231,98 @@ fn inputs_and_existing_copies_are_never_written_over() {
         matches!(err, RepairError::Decode(_)),
         "another shape: {err}"
     );
+}
+
+/// A RAW frame's photosite is repaired from the photosites under its own colour filter, alone:
+/// its neighbours of other colours, and every other photosite, are left as they are.
+#[test]
+fn a_raw_photosite_is_repaired_from_its_own_colour() {
+    use hotpixels::input::Cfa;
+    use hotpixels::repair::repair_frame;
+    let shape = Shape::raw(16, 12, Cfa::parse("RGGB").unwrap()).unwrap();
+    let level = |c: Colour| match c {
+        Colour::Red => 1000u16,
+        Colour::Green => 2000,
+        _ => 3000,
+    };
+    let values: Vec<u16> = (0..12)
+        .flat_map(|y| (0..16).map(move |x| (x, y)))
+        .map(|(x, y)| level(shape.colour(x, y, 0)))
+        .collect();
+    let mut frame = Frame::from_u16(shape, values.clone()).unwrap();
+    let hot = (4, 4);
+    assert_eq!(shape.colour(hot.0, hot.1, 0), Colour::Red);
+    let i = shape.index(hot.0, hot.1, 0);
+    if let Samples::U16(s) = frame.samples_mut() {
+        s[i] = 4000;
+    }
+    let list = DefectList {
+        shape,
+        camera: None,
+        pixels: vec![ListedPixel {
+            defect: 1,
+            x: hot.0,
+            y: hot.1,
+            channel: 0,
+            colour: Colour::Red,
+            kind: Kind::Hot,
+            score: 9.0,
+        }],
+    };
+    let region = repair_region(&list);
+    assert_eq!(region, HashSet::from([hot]), "a photosite alone, no blob");
+    repair_frame(&mut frame, &region);
+    assert_eq!(frame.as_u16().unwrap(), values.as_slice());
+}
+
+/// `scan --repair-preview`: every shown defect's crop changes where it is repaired and nowhere
+/// else, on an image scan and on a RAW scan.
+#[test]
+fn the_repair_preview_shows_each_defect_before_and_after() {
+    use hotpixels::report::crops::CROP_RADIUS;
+    use hotpixels::report::preview::{preview, PREVIEW_DEFECTS};
+    use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    for format in [SetFormat::Png, SetFormat::Dng] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SetSpec {
+            width: 192,
+            height: 144,
+            frames: 20,
+            format,
+            hot: 6,
+            warm: 3,
+            stuck: 2,
+            dead: 3,
+            pairs: 1,
+            ..Default::default()
+        };
+        write_set(&spec, dir.path()).unwrap();
+        let options = ScanOptions {
+            backend: BackendChoice::Cpu,
+            ..Default::default()
+        };
+        let report = scan(&[dir.path().display().to_string()], &options, &mut Silent).unwrap();
+        let defects = &report.detection.defects;
+        let shown = preview(&report).expect("a preview");
+        assert_eq!(shown.pairs.len(), defects.len().min(PREVIEW_DEFECTS));
+        assert!(shown.frame.starts_with("frame_"), "{}", shown.frame);
+        let region = repair_region(&DefectList::of(&report));
+        let side = 2 * CROP_RADIUS + 1;
+        for pair in &shown.pairs {
+            let d = &defects[pair.defect];
+            let centre = (CROP_RADIUS * side + CROP_RADIUS) as usize;
+            if matches!(d.kind, Kind::Hot | Kind::Dead) {
+                assert_ne!(pair.before[centre], pair.after[centre], "{format:?} {d:?}");
+            }
+            for (k, (b, a)) in pair.before.iter().zip(&pair.after).enumerate() {
+                let x = (d.x + k as u32 % side).checked_sub(CROP_RADIUS);
+                let y = (d.y + k as u32 / side).checked_sub(CROP_RADIUS);
+                let repaired = x.zip(y).is_some_and(|p| region.contains(&p));
+                if !repaired {
+                    assert_eq!(b, a, "{format:?}: ({x:?}, {y:?}) is not repaired");
+                }
+            }
+        }
+    }
 }

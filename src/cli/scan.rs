@@ -52,8 +52,13 @@ pub struct ScanArgs {
     /// Draw magnified crops around each defect, from the frame where it shows best, into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     crops: Option<std::path::PathBuf>,
+    /// Draw before/after crops of the worst defects in one frame, repaired as `hotpixels repair`
+    /// would, into FILE.png (the kinds chosen by --kinds).
+    #[arg(long, value_name = "FILE.png")]
+    repair_preview: Option<std::path::PathBuf>,
     /// Export the defects for another tool: FORMAT=FILE, FORMAT one of dcraw, rawtherapee, siril,
-    /// csv (every pixel), json (the report); FILE `-` for standard output. Repeatable.
+    /// csv (every pixel), mask (PNG/TIFF, or FITS for a .fits FILE), json (the report); FILE `-`
+    /// for standard output. Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE")]
     exports: Vec<String>,
     /// Kinds the exports list, comma-separated (default: every kind).
@@ -133,7 +138,7 @@ impl ScanConfig {
             .filter_map(|(format, dest)| dest.map(|dest| Output { format, dest }))
             .collect();
         let polarity = polarity(&a.mask_polarity);
-        let exports = a
+        let mut exports = a
             .exports
             .iter()
             .map(|e| {
@@ -143,6 +148,9 @@ impl ScanConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(p) = &a.repair_preview {
+            exports.push(Output::new(Format::RepairPreview, Destination::parse(p)));
+        }
         let kinds = super::kinds_arg(a.kinds.as_deref())?;
         let export_count = exports.len();
         outputs.extend(exports);
@@ -151,7 +159,9 @@ impl ScanConfig {
             .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
         {
             let option = match o.format {
-                Format::Map | Format::Crops => format!("--{}", o.format.name()),
+                Format::Map | Format::Crops | Format::RepairPreview => {
+                    format!("--{}", o.format.name())
+                }
                 other => format!("--export {}", other.name()),
             };
             return Err(format!(

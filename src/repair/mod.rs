@@ -18,8 +18,9 @@ pub const REPAIR_RADIUS: i64 = 2;
 pub const MAX_REPAIR_RADIUS: i64 = 5;
 /// The fewest clean pixels a replacement value is drawn from.
 pub const MIN_CLEAN: usize = 4;
-/// How far around a listed pixel the copy is repaired too: demosaicking and JPEG spread a
-/// photosite's error over the 3×3 pixels around it (the defect's blob).
+/// How far around a listed pixel an image is repaired too: demosaicking and JPEG spread a
+/// photosite's error over the 3×3 pixels around it (the defect's blob). A RAW frame's photosites
+/// are repaired alone.
 pub const BLOB_REACH: i64 = 1;
 
 /// JPEG quality of repaired JPEG copies unless told otherwise.
@@ -85,14 +86,19 @@ fn median(v: &mut [u32]) -> Option<u32> {
     })
 }
 
-/// The pixels a copy repairs for `map`: every listed pixel and those within [`BLOB_REACH`] of it,
-/// inside the frame.
+/// The pixels a copy repairs for `map`: every listed pixel and, in an image, those within
+/// [`BLOB_REACH`] of it, inside the frame.
 pub fn repair_region(map: &DefectList) -> HashSet<(u32, u32)> {
     let (w, h) = (map.shape.width as i64, map.shape.height as i64);
+    let reach = if map.shape.cfa.is_some() {
+        0
+    } else {
+        BLOB_REACH
+    };
     let mut region = HashSet::new();
     for p in &map.pixels {
-        for dy in -BLOB_REACH..=BLOB_REACH {
-            for dx in -BLOB_REACH..=BLOB_REACH {
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
                 let (x, y) = (p.x as i64 + dx, p.y as i64 + dy);
                 if (0..w).contains(&x) && (0..h).contains(&y) {
                     region.insert((x as u32, y as u32));
@@ -103,8 +109,9 @@ pub fn repair_region(map: &DefectList) -> HashSet<(u32, u32)> {
     region
 }
 
-/// The same channel `ch` of the pixels around `(x, y)` that are not in `bad`: the window of half
-/// side [`REPAIR_RADIUS`], grown up to [`MAX_REPAIR_RADIUS`] until it holds [`MIN_CLEAN`] of them.
+/// The same channel `ch` of the pixels around `(x, y)` that are not in `bad` — in a RAW frame,
+/// the photosites under the same colour filter —: the window of half side [`REPAIR_RADIUS`],
+/// grown up to [`MAX_REPAIR_RADIUS`] until it holds [`MIN_CLEAN`] of them.
 pub fn clean_neighbours(
     frame: &Frame,
     bad: &HashSet<(u32, u32)>,
@@ -114,6 +121,7 @@ pub fn clean_neighbours(
 ) -> Vec<u32> {
     let shape = frame.shape();
     let (w, h) = (shape.width as i64, shape.height as i64);
+    let colour = shape.colour(x, y, ch);
     let mut window = Vec::new();
     for radius in REPAIR_RADIUS..=MAX_REPAIR_RADIUS {
         window.clear();
@@ -123,7 +131,8 @@ pub fn clean_neighbours(
                 if xx < 0 || yy < 0 || xx >= w || yy >= h {
                     continue;
                 }
-                if bad.contains(&(xx as u32, yy as u32)) {
+                let (px, py) = (xx as u32, yy as u32);
+                if bad.contains(&(px, py)) || shape.colour(px, py, ch) != colour {
                     continue;
                 }
                 window.push(frame.value(shape.index(xx as u32, yy as u32, ch)) as u32);

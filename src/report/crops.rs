@@ -48,7 +48,7 @@ fn sample8(frame: &Frame, levels: &Levels, x: u32, y: u32, ch: u32) -> u8 {
 
 /// How far the defect's strongest subpixel stands out of its four neighbours in `frame`, in the
 /// direction of its score.
-fn strength(frame: &Frame, d: &Defect) -> f64 {
+pub(crate) fn strength(frame: &Frame, d: &Defect) -> f64 {
     let est = crate::geometry::neighbour_estimate_frame(frame, d.index);
     let v = frame.value(d.index);
     (v - est) * d.score.signum() as f64
@@ -79,24 +79,9 @@ pub fn render_crops(
             if slot.as_ref().is_some_and(|c| c.strength >= st) {
                 continue;
             }
-            let mut pixels = Vec::with_capacity((side * side) as usize);
-            for dy in 0..side {
-                for dx in 0..side {
-                    let x = (d.x + dx)
-                        .checked_sub(CROP_RADIUS)
-                        .filter(|&x| x < shape.width);
-                    let y = (d.y + dy)
-                        .checked_sub(CROP_RADIUS)
-                        .filter(|&y| y < shape.height);
-                    pixels.push(match (x, y) {
-                        (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(&frame, levels, x, y, c)),
-                        _ => [0, 0, 0],
-                    });
-                }
-            }
             *slot = Some(Crop {
                 strength: st,
-                pixels,
+                pixels: crop_pixels(&frame, levels, d.x, d.y),
             });
         }
     }
@@ -115,34 +100,9 @@ pub fn render_crops(
             pad + (k as u32 % cols) * (cell + pad),
             pad + (k as u32 / cols) * (cell + caption + pad),
         );
-        if let Some(crop) = crop {
-            for (p, px) in crop.pixels.iter().enumerate() {
-                let (cx, cy) = (p as u32 % side, p as u32 / side);
-                fill(
-                    &mut img,
-                    (ox + cx * CROP_ZOOM) as i64,
-                    (oy + cy * CROP_ZOOM) as i64,
-                    CROP_ZOOM,
-                    CROP_ZOOM,
-                    Rgb(*px),
-                );
-            }
-        }
-        // The defect's own pixel is outlined.
         let colour = kind_colour(d.kind);
-        let (px, py) = (
-            (ox + CROP_RADIUS * CROP_ZOOM) as i64,
-            (oy + CROP_RADIUS * CROP_ZOOM) as i64,
-        );
-        for t in 0..CROP_ZOOM as i64 {
-            for (a, b) in [
-                (t, -1),
-                (t, CROP_ZOOM as i64),
-                (-1, t),
-                (CROP_ZOOM as i64, t),
-            ] {
-                put(&mut img, px + a, py + b, colour);
-            }
+        if let Some(crop) = crop {
+            paint_crop(&mut img, ox, oy, &crop.pixels, colour);
         }
         let label = format!("{},{} {}", d.x, d.y, d.kind.name());
         draw_text(
@@ -155,4 +115,64 @@ pub fn render_crops(
         );
     }
     img
+}
+
+/// The `(2 · CROP_RADIUS + 1)²` display pixels of `frame` around `(cx, cy)`, row by row; black
+/// outside the frame.
+pub(crate) fn crop_pixels(frame: &Frame, levels: &Levels, cx: u32, cy: u32) -> Vec<[u8; 3]> {
+    let shape = frame.shape();
+    let side = 2 * CROP_RADIUS + 1;
+    let mut pixels = Vec::with_capacity((side * side) as usize);
+    for dy in 0..side {
+        for dx in 0..side {
+            let x = (cx + dx)
+                .checked_sub(CROP_RADIUS)
+                .filter(|&x| x < shape.width);
+            let y = (cy + dy)
+                .checked_sub(CROP_RADIUS)
+                .filter(|&y| y < shape.height);
+            pixels.push(match (x, y) {
+                (Some(x), Some(y)) => [0, 1, 2].map(|c| sample8(frame, levels, x, y, c)),
+                _ => [0, 0, 0],
+            });
+        }
+    }
+    pixels
+}
+
+/// Paints a crop's pixels magnified [`CROP_ZOOM`] times with its top-left at `(ox, oy)`, the
+/// centre pixel (the defect's own) outlined in `colour`.
+pub(crate) fn paint_crop(
+    img: &mut RgbImage,
+    ox: u32,
+    oy: u32,
+    pixels: &[[u8; 3]],
+    colour: Rgb<u8>,
+) {
+    let side = 2 * CROP_RADIUS + 1;
+    for (p, px) in pixels.iter().enumerate() {
+        let (cx, cy) = (p as u32 % side, p as u32 / side);
+        fill(
+            img,
+            (ox + cx * CROP_ZOOM) as i64,
+            (oy + cy * CROP_ZOOM) as i64,
+            CROP_ZOOM,
+            CROP_ZOOM,
+            Rgb(*px),
+        );
+    }
+    let (px, py) = (
+        (ox + CROP_RADIUS * CROP_ZOOM) as i64,
+        (oy + CROP_RADIUS * CROP_ZOOM) as i64,
+    );
+    for t in 0..CROP_ZOOM as i64 {
+        for (a, b) in [
+            (t, -1),
+            (t, CROP_ZOOM as i64),
+            (-1, t),
+            (CROP_ZOOM as i64, t),
+        ] {
+            put(img, px + a, py + b, colour);
+        }
+    }
 }

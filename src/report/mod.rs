@@ -14,6 +14,7 @@ pub mod list;
 pub mod map;
 pub mod mask;
 pub mod pixels;
+pub mod preview;
 pub mod rawtherapee;
 pub mod siril;
 pub mod text;
@@ -46,6 +47,8 @@ pub enum Format {
     PixelCsv,
     /// An image marking the defect pixels ([`mask`]).
     Mask(mask::Mask),
+    /// Before/after crops of the worst defects in one frame, PNG ([`preview`]).
+    RepairPreview,
 }
 
 impl Format {
@@ -62,6 +65,7 @@ impl Format {
             Format::Siril => "siril",
             Format::PixelCsv => "defect csv",
             Format::Mask(_) => "mask",
+            Format::RepairPreview => "repair-preview",
         }
     }
 
@@ -130,12 +134,16 @@ impl Format {
             Format::Siril => &siril::Siril,
             Format::PixelCsv => &pixels::PixelCsv,
             Format::Mask(m) => m.as_static(),
+            Format::RepairPreview => &preview::RepairPreview,
         }
     }
 
     /// True for formats that are pictures (never written to a terminal).
     pub fn is_binary(self) -> bool {
-        matches!(self, Format::Map | Format::Crops | Format::Mask(_))
+        matches!(
+            self,
+            Format::Map | Format::Crops | Format::Mask(_) | Format::RepairPreview
+        )
     }
 }
 
@@ -238,6 +246,10 @@ pub fn check_writable(path: &Path, force: bool) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// The mode a new file is created with before the umask, as `open(2)` callers usually ask.
+#[cfg(unix)]
+const NEW_FILE_MODE: u32 = 0o666;
+
 /// Writes `contents` to a new file beside `path` and renames it into place, so a reader never sees a
 /// half-written report. An existing file is replaced only when `force` is set.
 pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), OutputError> {
@@ -250,7 +262,11 @@ pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), Outpu
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    // A new file's usual permissions (the umask applies), not a temporary file's owner-only ones.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(NEW_FILE_MODE));
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
     tmp.write_all(contents).map_err(io)?;
     if force {
         tmp.persist(path).map_err(|e| io(e.error))?;
