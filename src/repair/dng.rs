@@ -400,6 +400,150 @@ pub fn read_bad_pixel_opcode(dng: &[u8]) -> Result<BadPixelOpcode, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::{Colour, Shape};
+    use crate::report::list::ListedPixel;
+
+    /// A big-endian TIFF entry: tag, type, count, value or offset.
+    fn be_entry(tag: u16, kind: u16, count: u32, value: u32) -> Vec<u8> {
+        [
+            &tag.to_be_bytes()[..],
+            &kind.to_be_bytes(),
+            &count.to_be_bytes(),
+            &value.to_be_bytes(),
+        ]
+        .concat()
+    }
+
+    /// An opcode list holding one opcode someone else wrote (ID 9, `GainMap`-sized body of 4
+    /// bytes), big-endian.
+    fn their_opcodes() -> Vec<u8> {
+        let mut list = 1u32.to_be_bytes().to_vec();
+        for v in [9u32, OPCODE_MIN_VERSION, 1, 4, 0xDEAD_BEEF] {
+            list.extend_from_slice(&v.to_be_bytes());
+        }
+        list
+    }
+
+    /// A big-endian DNG laid out as cameras and converters write them: IFD 0 a preview
+    /// (NewSubFileType 1) pointing to the raw image's IFD through SubIFDs; the raw IFD has an
+    /// ActiveArea of (top 2, left 3) into the stored image, a CFAPattern RGGB for that area, and
+    /// an OpcodeList1 already. Returns the file and where the raw IFD starts.
+    fn big_endian_dng() -> (Vec<u8>, usize) {
+        const SHORT: u16 = 3;
+        const LONG: u16 = 4;
+        let opcodes = their_opcodes();
+        // Header (8) | IFD 0 at 8: 2 entries | raw IFD at 40: 4 entries | values.
+        let ifd0 = 8usize;
+        let raw = ifd0 + 2 + 2 * ENTRY + 4;
+        let values = raw + 2 + 4 * ENTRY + 4;
+        let active_at = values;
+        let opcodes_at = active_at + 8;
+        let mut f = b"MM\0\x2a".to_vec();
+        f.extend_from_slice(&(ifd0 as u32).to_be_bytes());
+        f.extend_from_slice(&2u16.to_be_bytes());
+        f.extend(be_entry(tags::NEW_SUBFILE_TYPE, LONG, 1, 1));
+        f.extend(be_entry(tags::SUB_IFDS, LONG, 1, raw as u32));
+        f.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(f.len(), raw);
+        f.extend_from_slice(&4u16.to_be_bytes());
+        f.extend(be_entry(tags::NEW_SUBFILE_TYPE, LONG, 1, 0));
+        f.extend(be_entry(
+            tags::CFA_PATTERN,
+            1,
+            4,
+            u32::from_be_bytes([0, 1, 1, 2]),
+        ));
+        f.extend(be_entry(tags::ACTIVE_AREA, SHORT, 4, active_at as u32));
+        f.extend(be_entry(
+            tags::OPCODE_LIST_1,
+            TYPE_UNDEFINED,
+            opcodes.len() as u32,
+            opcodes_at as u32,
+        ));
+        f.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(f.len(), values);
+        for v in [2u16, 3, 62, 83] {
+            f.extend_from_slice(&v.to_be_bytes());
+        }
+        f.extend(opcodes);
+        (f, raw)
+    }
+
+    #[test]
+    fn a_big_endian_dng_with_its_raw_image_in_a_sub_ifd_keeps_its_opcodes() {
+        let (original, old_raw) = big_endian_dng();
+        let shape = Shape::raw(80, 60, Cfa::parse("RGGB").unwrap()).unwrap();
+        let pixel = |x, y| ListedPixel {
+            defect: 1,
+            x,
+            y,
+            channel: 0,
+            colour: Colour::Red,
+            kind: crate::detect::Kind::Hot,
+            score: 9.0,
+        };
+        let map = DefectList {
+            shape,
+            camera: None,
+            pixels: vec![pixel(10, 4), pixel(0, 0)],
+        };
+        let copy = with_bad_pixel_opcode(&original, &map).unwrap();
+        // Read by hand, big-endian: IFD 0's SubIFDs entry now points to a new raw IFD, and every
+        // other byte of the original is kept.
+        let be16 = |at: usize| u16::from_be_bytes([copy[at], copy[at + 1]]);
+        let be32 = |at: usize| u32::from_be_bytes(copy[at..at + 4].try_into().unwrap());
+        let sub_ifds = 8 + 2 + ENTRY;
+        let pointer = sub_ifds + 8..sub_ifds + 12;
+        for (k, (a, b)) in original.iter().zip(&copy).enumerate() {
+            if !pointer.contains(&k) {
+                assert_eq!(a, b, "byte {k} of the original");
+            }
+        }
+        assert_eq!(be16(sub_ifds), tags::SUB_IFDS);
+        let raw = be32(sub_ifds + 8) as usize;
+        assert!(raw >= original.len() && raw != old_raw);
+        let n = be16(raw) as usize;
+        let tags: Vec<u16> = (0..n).map(|k| be16(raw + 2 + k * ENTRY)).collect();
+        assert_eq!(
+            tags,
+            [
+                tags::NEW_SUBFILE_TYPE,
+                tags::CFA_PATTERN,
+                tags::ACTIVE_AREA,
+                tags::OPCODE_LIST_1
+            ],
+            "the old entries, in order, and one opcode list"
+        );
+        let list_entry = raw + 2 + 3 * ENTRY;
+        assert_eq!(be16(list_entry + 2), TYPE_UNDEFINED);
+        let (count, at) = (be32(list_entry + 4) as usize, be32(list_entry + 8) as usize);
+        let list = &copy[at..at + count];
+        assert_eq!(&list[..4], &2u32.to_be_bytes(), "two opcodes");
+        assert_eq!(
+            &list[4..24],
+            &their_opcodes()[4..],
+            "theirs first, unchanged"
+        );
+        let ours = &list[24..];
+        let word = |k: usize| u32::from_be_bytes(ours[4 * k..4 * k + 4].try_into().unwrap());
+        assert_eq!(
+            (word(0), word(1), word(3)),
+            (FIX_BAD_PIXELS_LIST, OPCODE_MIN_VERSION, 12 + 8 * 2)
+        );
+        // The stored image starts 2 rows (even) and 3 columns (odd) before the RGGB active area:
+        // its top-left is a green on a red row, BayerPhase 1.
+        assert_eq!(word(4), 1);
+        assert_eq!((word(5), word(6)), (2, 0), "two points, no rectangle");
+        assert_eq!(
+            (word(7), word(8)),
+            (4 + 2, 10 + 3),
+            "row, col in the stored image"
+        );
+        assert_eq!((word(9), word(10)), (2, 3));
+        let read = read_bad_pixel_opcode(&copy).unwrap();
+        assert_eq!(read.points, [(6, 13), (2, 3)]);
+        assert_eq!(read.opcodes, 2);
+    }
 
     #[test]
     fn the_bayer_phase_is_the_stored_images() {
