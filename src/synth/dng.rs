@@ -94,5 +94,8 @@ pub fn write_dng<W: Write + Seek>(
         Tag::Unknown(tags::ACTIVE_AREA),
         &[top, left, top + vh, left + vw][..],
     )?;
+    // One strip per frame: RowsPerStrip beyond the height is legal TIFF, but rawspeed
+    // (darktable) refuses it.
+    image.rows_per_strip(h)?;
     image.write_data(samples)
 }
