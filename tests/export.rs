@@ -2,6 +2,8 @@
 //! back gives the same list, and Debian's dcraw, given the `dcraw` export of a DNG set with planted
 //! defects, repairs exactly the listed photosites.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -16,26 +18,7 @@ use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
 use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth};
 
 fn dng_scan(dir: &Path, seed: u64) -> (Truth, ScanReport) {
-    let spec = SetSpec {
-        width: 256,
-        height: 192,
-        frames: 30,
-        format: SetFormat::Dng,
-        hot: 4,
-        warm: 3,
-        stuck: 3,
-        dead: 3,
-        pairs: 1,
-        seed,
-        ..Default::default()
-    };
-    let truth = write_set(&spec, dir).unwrap();
-    let options = ScanOptions {
-        backend: BackendChoice::Cpu,
-        ..Default::default()
-    };
-    let report = scan(&[dir.display().to_string()], &options, &mut Silent).unwrap();
-    (truth, report)
+    common::scan_planted(dir, SetFormat::Dng, [256, 192, 30], seed)
 }
 
 /// The `(x, y)` of every line of a list, skipping `#` comments, from the columns `x_at`, `y_at`.

@@ -2,6 +2,8 @@
 //! format carries), on a RAW scan and on an RGB image scan; a map imported from another tool's
 //! list drives `repair` to the same copies as the scan's own report.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -11,29 +13,11 @@ use hotpixels::report::import::{import, ImportFormat};
 use hotpixels::report::list::{DefectList, ListExporter, ListedPixel};
 use hotpixels::report::mask::{Mask, MaskFile, Polarity};
 use hotpixels::report::Format;
-use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+use hotpixels::scan::ScanReport;
+use hotpixels::synth::sensor::SetFormat;
 
 fn scan_set(dir: &Path, format: SetFormat, seed: u64) -> ScanReport {
-    let spec = SetSpec {
-        width: 192,
-        height: 144,
-        frames: 30,
-        format,
-        hot: 4,
-        warm: 3,
-        stuck: 3,
-        dead: 3,
-        pairs: 1,
-        seed,
-        ..Default::default()
-    };
-    write_set(&spec, dir).unwrap();
-    let options = ScanOptions {
-        backend: BackendChoice::Cpu,
-        ..Default::default()
-    };
-    scan(&[dir.display().to_string()], &options, &mut Silent).unwrap()
+    common::scan_planted(dir, format, [192, 144, 30], seed).1
 }
 
 fn at(list: &DefectList) -> BTreeSet<(u32, u32)> {

@@ -86,35 +86,40 @@ pub fn render_crops(
         }
     }
     let cell = side * CROP_ZOOM;
-    let caption = 16;
+    let caption_height = 16;
     let cols = (defects.len() as u32).clamp(1, 8);
     let rows = (defects.len() as u32).div_ceil(cols).max(1);
     let pad = 6;
     let mut img = RgbImage::from_pixel(
         cols * (cell + pad) + pad,
-        rows * (cell + caption + pad) + pad,
+        rows * (cell + caption_height + pad) + pad,
         Rgb([24, 24, 24]),
     );
     for (k, (d, crop)) in defects.iter().zip(&best).enumerate() {
         let (ox, oy) = (
             pad + (k as u32 % cols) * (cell + pad),
-            pad + (k as u32 / cols) * (cell + caption + pad),
+            pad + (k as u32 / cols) * (cell + caption_height + pad),
         );
         let colour = kind_colour(d.kind);
         if let Some(crop) = crop {
             paint_crop(&mut img, ox, oy, &crop.pixels, colour);
         }
-        let label = format!("{},{} {}", d.x, d.y, d.kind.name());
-        draw_text(
-            &mut img,
-            ox as i64,
-            (oy + cell + 4) as i64,
-            &label,
-            2,
-            colour,
-        );
+        caption(&mut img, d, ox, oy + cell);
     }
     img
+}
+
+/// Writes `x,y kind` in the defect's colour under a crop whose bottom-left corner is `(ox, bottom)`.
+pub(crate) fn caption(img: &mut RgbImage, d: &Defect, ox: u32, bottom: u32) {
+    let label = format!("{},{} {}", d.x, d.y, d.kind.name());
+    draw_text(
+        img,
+        ox as i64,
+        (bottom + 4) as i64,
+        &label,
+        2,
+        kind_colour(d.kind),
+    );
 }
 
 /// The `(2 · CROP_RADIUS + 1)²` display pixels of `frame` around `(cx, cy)`, row by row; black

@@ -4,7 +4,9 @@
 
 use image::{Rgb, RgbImage};
 
-use super::crops::{crop_pixels, paint_crop, strength, CROP_FRAMES, CROP_RADIUS, CROP_ZOOM};
+use super::crops::{
+    caption, crop_pixels, paint_crop, strength, CROP_FRAMES, CROP_RADIUS, CROP_ZOOM,
+};
 use super::draw::{draw_text, kind_colour, png_bytes};
 use super::list::DefectList;
 use super::Exporter;
@@ -135,15 +137,7 @@ pub fn render_preview(report: &ScanReport) -> RgbImage {
         for (i, pixels) in [&pair.before, &pair.after].into_iter().enumerate() {
             paint_crop(&mut img, ox + i as u32 * (cell + PAD), oy, pixels, colour);
         }
-        let label = format!("{},{} {}", d.x, d.y, d.kind.name());
-        draw_text(
-            &mut img,
-            ox as i64,
-            (oy + cell + 4) as i64,
-            &label,
-            2,
-            colour,
-        );
+        caption(&mut img, d, ox, oy + cell);
     }
     img
 }

@@ -199,3 +199,35 @@ pub fn test_frame(shape: Shape, f: usize, planted: &[usize], quiet: &[usize]) ->
         Frame::from_u16(shape, (0..len).map(|i| value(i) as u16).collect()).unwrap()
     }
 }
+
+/// Writes a synthetic set of `format` into `dir` — `width`×`height`, 4 hot, 3 warm, 3 stuck and 3
+/// dead photosites and one hot pair, `frames` frames from `seed` — and scans it on the CPU.
+pub fn scan_planted(
+    dir: &std::path::Path,
+    format: hotpixels::synth::sensor::SetFormat,
+    [width, height, frames]: [u32; 3],
+    seed: u64,
+) -> (hotpixels::synth::sensor::Truth, hotpixels::scan::ScanReport) {
+    use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
+    use hotpixels::synth::sensor::{write_set, SetSpec};
+    let spec = SetSpec {
+        width,
+        height,
+        frames: frames as usize,
+        format,
+        hot: 4,
+        warm: 3,
+        stuck: 3,
+        dead: 3,
+        pairs: 1,
+        seed,
+        ..Default::default()
+    };
+    let truth = write_set(&spec, dir).unwrap();
+    let options = ScanOptions {
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    };
+    let report = scan(&[dir.display().to_string()], &options, &mut Silent).unwrap();
+    (truth, report)
+}
