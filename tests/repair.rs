@@ -142,6 +142,29 @@ fn lossless_copies_change_the_defect_pixels_only() {
     let copy = check(&path, grey16, 0.0);
     let header = hotpixels::input::decode::probe(&copy).unwrap();
     assert_eq!(header.shape.bit_depth, 16, "16-bit stays 16-bit");
+    // The other depth of each: a 16-bit RGB PNG and an 8-bit RGB TIFF.
+    let rgb16 = Shape::new(48, 32, 3, 16).unwrap();
+    let frame = planted_frame(rgb16);
+    let png16 = dir.path().join("png16");
+    std::fs::create_dir(&png16).unwrap();
+    let path = png16.join("d.png");
+    image::ImageBuffer::<image::Rgb<u16>, _>::from_raw(48, 32, frame.as_u16().unwrap().to_vec())
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let copy = check(&path, rgb16, 0.0);
+    assert_eq!(hotpixels::input::decode::probe(&copy).unwrap().shape, rgb16);
+    let rgb8 = Shape::new(48, 32, 3, 8).unwrap();
+    let frame = planted_frame(rgb8);
+    let tiff8 = dir.path().join("tiff8");
+    std::fs::create_dir(&tiff8).unwrap();
+    let path = tiff8.join("e.tiff");
+    image::RgbImage::from_raw(48, 32, frame.as_u8().unwrap().to_vec())
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let copy = check(&path, rgb8, 0.0);
+    assert_eq!(hotpixels::input::decode::probe(&copy).unwrap().shape, rgb8);
     #[cfg(unix)]
     {
         // A copy has the permissions of any new file here, not a temporary file's owner-only ones.
