@@ -1,5 +1,6 @@
-//! Large buffers: allocated untouched, backed by transparent huge pages where Linux allows it
-//! (fewer page faults and TLB misses on arrays of hundreds of megabytes), then filled.
+//! Memory: how much the machine can still give, and large buffers — allocated untouched, backed by
+//! transparent huge pages where Linux allows it (fewer page faults and TLB misses on arrays of
+//! hundreds of megabytes), then filled.
 
 use rayon::prelude::*;
 
@@ -35,4 +36,43 @@ pub fn filled<T: Copy + Send + Sync>(len: usize, value: T) -> Vec<T> {
     // SAFETY: every element up to `len` was initialised just above.
     unsafe { v.set_len(len) };
     v
+}
+
+/// The first number of the line of `text` that starts with `key` (a `/proc/meminfo` line:
+/// `MemAvailable:   123456 kB`).
+fn meminfo_kib(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Bytes of memory this process can still be given: the kernel's `MemAvailable`, or the control
+/// group's limit less its use when that is lower (a container). `None` where neither is known
+/// (other systems than Linux).
+pub fn available_bytes() -> Option<u64> {
+    let system = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| meminfo_kib(&t, "MemAvailable:"))
+        .map(|kib| kib * 1024);
+    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    let group = read("/sys/fs/cgroup/memory.max")
+        .zip(read("/sys/fs/cgroup/memory.current"))
+        .map(|(max, used)| max.saturating_sub(used));
+    match (system, group) {
+        (Some(s), Some(g)) => Some(s.min(g)),
+        (s, g) => s.or(g),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn meminfo_lines_are_read_in_kib() {
+        let text = "MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n";
+        assert_eq!(super::meminfo_kib(text, "MemAvailable:"), Some(20_000_000));
+        assert_eq!(super::meminfo_kib(text, "Cached:"), None);
+    }
 }

@@ -11,9 +11,10 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
+use crate::input::discover::DEFAULT_MAX_MEGAPIXELS;
 use crate::input::{
-    decode_file_pooled, discover_with, guard_decoder, DecodeError, Discovery, Frame, FramePool,
-    InputError, Levels, Prefer, RawInfo, Shape, Skipped,
+    decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
+    Frame, FramePool, InputError, Levels, Prefer, RawInfo, Shape, Skipped,
 };
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
@@ -46,6 +47,8 @@ pub struct ScanOptions {
     pub detect: DetectOptions,
     /// Which file of a shot saved as RAW and image both is read.
     pub prefer: Prefer,
+    /// Headers claiming larger frames (in millions of pixels) are refused.
+    pub max_megapixels: f64,
 }
 
 impl Default for ScanOptions {
@@ -57,6 +60,7 @@ impl Default for ScanOptions {
             gpu: GpuOptions::default(),
             detect: DetectOptions::default(),
             prefer: Prefer::default(),
+            max_megapixels: DEFAULT_MAX_MEGAPIXELS,
         }
     }
 }
@@ -94,6 +98,16 @@ pub enum ScanError {
         subpixels: usize,
         /// The frame shape.
         shape: String,
+    },
+    /// The statistics of the frames would not fit in the memory the machine has.
+    #[error("the statistics of {shape} frames need {needed} of memory, and this machine has {available} available (--max-megapixels refuses such files)")]
+    OutOfMemory {
+        /// The frame shape.
+        shape: String,
+        /// The memory needed, e.g. `43.2 GB`.
+        needed: String,
+        /// The memory available.
+        available: String,
     },
     /// The GPU backend was asked for and is not available, or failed.
     #[error(transparent)]
@@ -340,15 +354,53 @@ pub struct Prepared {
     started: Instant,
 }
 
+/// Bytes of state per subpixel: mean, `M2`, residual mean and residual `M2`, as f32.
+pub const STATE_BYTES_PER_SUBPIXEL: u64 = 16;
+
+/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state, and the
+/// frames alive at once (one per decoder, two waiting, and the CPU backend's batch).
+pub fn memory_needed(shape: Shape, jobs: usize) -> u64 {
+    let subpixels = shape.subpixels() as u64;
+    let frame = subpixels * (shape.bit_depth as u64 / 8);
+    let frames = (jobs + 2 + crate::stats::cpu::DEFAULT_BATCH) as u64;
+    subpixels * STATE_BYTES_PER_SUBPIXEL + frame * frames
+}
+
+/// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),
+/// before anything large is allocated.
+pub fn check_memory(shape: Shape, jobs: usize, available: Option<u64>) -> Result<(), ScanError> {
+    let needed = memory_needed(shape, jobs);
+    match available {
+        Some(available) if needed > available => Err(ScanError::OutOfMemory {
+            shape: shape.describe(),
+            needed: gigabytes(needed),
+            available: gigabytes(available),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `12.3 GB`.
+fn gigabytes(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / 1e9)
+}
+
 /// Discovers the inputs (files, directories, glob patterns) and checks what can be checked
-/// before decoding: a shape was found, two frames at least, `options.top` within the subpixels.
+/// before decoding: a shape was found, two frames at least, the memory the statistics need,
+/// `options.top` within the subpixels.
 pub fn prepare(
     inputs: &[String],
     options: &ScanOptions,
     observer: &mut dyn ScanObserver,
 ) -> Result<Prepared, ScanError> {
     let started = Instant::now();
-    let discovery = discover_with(inputs, options.prefer)?;
+    let discovery = discover_with(
+        inputs,
+        &DiscoverOptions {
+            prefer: options.prefer,
+            max_megapixels: options.max_megapixels,
+        },
+    )?;
     observer.discovered(&discovery);
     let shape = discovery
         .shape
@@ -359,6 +411,7 @@ pub fn prepare(
             shape.describe(),
         ));
     }
+    check_memory(shape, options.jobs, crate::mem::available_bytes())?;
     if options.top > shape.subpixels() {
         return Err(ScanError::TopTooLarge {
             top: options.top,
@@ -474,6 +527,20 @@ mod tests {
     use super::*;
     use crate::stats::{BackendInfo, BackendKind, CpuAccumulator, Moments};
     use std::time::Duration;
+
+    #[test]
+    fn a_state_larger_than_the_memory_available_is_refused_naming_both() {
+        let huge = Shape::new(100_000, 100_000, 3, 8).unwrap();
+        let err = check_memory(huge, 2, Some(24_000_000_000)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the statistics of 100000x100000 RGB 8-bit frames need 720.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+        );
+        assert!(check_memory(huge, 2, None).is_ok(), "unknown: not checked");
+        let camera = Shape::new(6000, 4000, 3, 8).unwrap();
+        assert!(check_memory(camera, 2, Some(24_000_000_000)).is_ok());
+        assert_eq!(memory_needed(camera, 2), 72_000_000 * (16 + 8));
+    }
 
     const NO_HANG: Duration = Duration::from_secs(60);
 

@@ -827,3 +827,135 @@ fn repaired_copies_scan_clean() {
     assert_eq!(scan_defects(&fixed, &dir.path().join("r2.json")), 0);
     assert_eq!(fs::read(set.join("frame_0001.jpg")).unwrap(), first);
 }
+
+/// A standard CRC-32 (IEEE), as PNG chunks carry.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `width`×`height` RGB pixels, followed by a few bytes of data.
+fn png_bomb(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| -> Vec<u8> {
+        let body = [kind, data].concat();
+        [
+            &(data.len() as u32).to_be_bytes()[..],
+            &body,
+            &crc32(&body).to_be_bytes(),
+        ]
+        .concat()
+    };
+    let ihdr = [
+        &width.to_be_bytes()[..],
+        &height.to_be_bytes(),
+        &[8, 2, 0, 0, 0],
+    ]
+    .concat();
+    [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &chunk(b"IHDR", &ihdr),
+        &chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00]),
+        &chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+/// Runs the binary and returns its exit code, standard error and peak resident memory in bytes
+/// (the child's own, from `wait4`).
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its resource use
+fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, String, u64) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotpixels"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for the child just spawned.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, stderr, usage.ru_maxrss as u64 * 1024)
+}
+
+/// Headers claiming 100,000 × 100,000 pixels are refused, each naming its file, before anything of
+/// that size is allocated; the other files are scanned. A state larger than the machine's memory
+/// is refused naming both figures.
+#[cfg(target_os = "linux")]
+#[test]
+fn decompression_bombs_are_refused_in_little_memory() {
+    const LIMIT: u64 = 600 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 3);
+    for name in ["bomb_a.png", "bomb_b.png"] {
+        fs::write(dir.path().join(name), png_bomb(100_000, 100_000)).unwrap();
+    }
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let args = [os("scan"), os("--backend"), os("cpu"), dir.path().into()];
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (code, stderr, peak) = run_measured(&refs);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(peak < LIMIT, "peak {peak} bytes");
+    let (report, _) = json_of(
+        &["scan", "--backend", "cpu", "-q", "--json", "-"],
+        Some(dir.path()),
+    );
+    let skipped = report["frames"]["skipped"].as_array().unwrap();
+    for name in ["bomb_a.png", "bomb_b.png"] {
+        let entry = skipped
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not skipped: {report}"));
+        let reason = entry["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("claims 100000x100000 pixels") && reason.contains("--max-megapixels"),
+            "{reason}"
+        );
+    }
+    assert_eq!(report["frames"]["used"], 3);
+    // Allowed by the limit, the bombs are the frames; their state is refused before it exists.
+    let bombs = tempfile::tempdir().unwrap();
+    for k in 0..3 {
+        fs::write(
+            bombs.path().join(format!("{k}.png")),
+            png_bomb(100_000, 100_000),
+        )
+        .unwrap();
+    }
+    let args = [
+        os("scan"),
+        os("--backend"),
+        os("cpu"),
+        os("--max-megapixels"),
+        os("100000"),
+        bombs.path().into(),
+    ];
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (code, stderr, peak) = run_measured(&refs);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the statistics of 100000x100000 RGB 8-bit frames need")
+            && stderr.contains("GB available"),
+        "{stderr}"
+    );
+    assert!(peak < LIMIT, "peak {peak} bytes");
+}

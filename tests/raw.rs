@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use hotpixels::detect::Kind;
-use hotpixels::input::{discover, discover_with, Cfa, Colour, Encoding, Prefer};
+use hotpixels::input::{discover, discover_with, Cfa, Colour, DiscoverOptions, Encoding, Prefer};
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
 use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth, RAW_BLACK, RAW_MARGINS};
 
@@ -197,7 +197,11 @@ fn raw_and_jpeg_twins_are_read_once_in_the_preferred_form() {
         1,
         "the JPEG without a twin is another shape"
     );
-    let jpeg = discover_with(&input, Prefer::Jpeg).unwrap();
+    let options = DiscoverOptions {
+        prefer: Prefer::Jpeg,
+        ..Default::default()
+    };
+    let jpeg = discover_with(&input, &options).unwrap();
     assert_eq!(jpeg.files.len(), 4);
     assert!(jpeg.files.iter().all(|f| f.extension().unwrap() == "JPG"));
     assert_eq!(jpeg.twins_left_out, 3);

@@ -46,6 +46,10 @@ pub struct ScanArgs {
     /// photosites) or the JPEGs.
     #[arg(long, value_parser = ["raw", "jpeg"], default_value = "raw")]
     prefer: String,
+    /// Refuse files whose header claims a larger frame, in megapixels (before anything of that
+    /// size is allocated).
+    #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
+    max_megapixels: f64,
     /// Draw the sensor with every defect circled and labelled by kind into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     map: Option<std::path::PathBuf>,
@@ -124,6 +128,9 @@ impl ScanConfig {
         if a.jobs == Some(0) {
             return Err("--jobs must be at least 1".into());
         }
+        if !(a.max_megapixels > 0.0 && a.max_megapixels.is_finite()) {
+            return Err("--max-megapixels must be a positive number".into());
+        }
         if !(a.sensitivity > 0.0 && a.sensitivity.is_finite()) {
             return Err("--sensitivity must be a positive number".into());
         }
@@ -196,6 +203,7 @@ impl ScanConfig {
                     sensitivity: a.sensitivity,
                     dark: a.dark,
                 },
+                max_megapixels: a.max_megapixels,
                 prefer: if a.prefer == "jpeg" {
                     hotpixels::input::Prefer::Jpeg
                 } else {

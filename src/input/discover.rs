@@ -292,7 +292,46 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
 /// listed in [`Discovery::skipped`] with its reason; an error is returned only when the
 /// inputs are malformed or match no file at all.
 pub fn discover(inputs: &[String]) -> Result<Discovery, InputError> {
-    discover_with(inputs, Prefer::default())
+    discover_with(inputs, &DiscoverOptions::default())
+}
+
+/// The largest frame a header may claim unless told otherwise, in megapixels: well above any
+/// camera (the largest sensors sold have about 150 MP; 400 MP is also the size of the largest
+/// pixel-shift composites).
+pub const DEFAULT_MAX_MEGAPIXELS: f64 = 400.0;
+
+/// How discovery chooses and checks files.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DiscoverOptions {
+    /// Which file of a shot saved as RAW and image both is read.
+    pub prefer: Prefer,
+    /// A header claiming a larger frame (width × height, in millions) is refused before any
+    /// frame-sized allocation.
+    pub max_megapixels: f64,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions {
+            prefer: Prefer::default(),
+            max_megapixels: DEFAULT_MAX_MEGAPIXELS,
+        }
+    }
+}
+
+/// Refuses a header whose frame is larger than `max_megapixels`.
+fn within_limit(path: &Path, shape: Shape, max_megapixels: f64) -> Result<(), DecodeError> {
+    let megapixels = shape.width as f64 * shape.height as f64 / 1e6;
+    if megapixels <= max_megapixels {
+        return Ok(());
+    }
+    Err(DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: format!(
+            "the header claims {}x{} pixels ({megapixels:.0} MP), more than the limit of {max_megapixels} MP (--max-megapixels)",
+            shape.width, shape.height
+        ),
+    })
 }
 
 /// Leaves out the image files that have a RAW twin (same folder and name, compared
@@ -328,14 +367,18 @@ pub fn drop_twins(files: Vec<PathBuf>, prefer: Prefer) -> (Vec<PathBuf>, usize) 
     (kept, left_out)
 }
 
-/// [`discover`], choosing between the RAW and image files of the same shots as `prefer` says.
-pub fn discover_with(inputs: &[String], prefer: Prefer) -> Result<Discovery, InputError> {
+/// [`discover`], choosing between the RAW and image files of the same shots as `options.prefer`
+/// says and refusing headers larger than `options.max_megapixels`.
+pub fn discover_with(
+    inputs: &[String],
+    options: &DiscoverOptions,
+) -> Result<Discovery, InputError> {
     let Expanded {
         files,
         mut skipped,
         unmatched,
     } = expand_inputs(inputs)?;
-    let (files, twins_left_out) = drop_twins(files, prefer);
+    let (files, twins_left_out) = drop_twins(files, options.prefer);
     if files.is_empty() {
         return Err(InputError::NothingMatched(
             inputs
@@ -348,7 +391,10 @@ pub fn discover_with(inputs: &[String], prefer: Prefer) -> Result<Discovery, Inp
     let headers: Vec<(PathBuf, Result<_, DecodeError>)> = files
         .into_par_iter()
         .map(|p| {
-            let h = super::decode::guard_decoder(&p, || probe(&p));
+            let h = super::decode::guard_decoder(&p, || probe(&p)).and_then(|h| {
+                within_limit(&p, h.shape, options.max_megapixels)?;
+                Ok(h)
+            });
             (p, h)
         })
         .collect();

@@ -11,7 +11,9 @@ pub mod raw;
 pub use levels::{Cfa, Colour, Encoding, Levels, RawInfo};
 
 pub use decode::{decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, DecodeError};
-pub use discover::{discover, discover_with, Discovery, InputError, Prefer, Skipped};
+pub use discover::{
+    discover, discover_with, DiscoverOptions, Discovery, InputError, Prefer, Skipped,
+};
 
 use std::sync::{Arc, Mutex};
 
