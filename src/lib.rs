@@ -13,6 +13,7 @@
 //!   defect lists other tools read (dcraw, RawTherapee, Siril, CSV, mask).
 //! - [`repair`]: corrected copies of images, defect pixels replaced from clean neighbours.
 //! - [`mod@scan`]: the pipeline: discovery, the decoder pool feeding an accumulator, detection.
+//! - [`state`]: the state file a scan checkpoints to, resumes from, and shards merge through.
 //! - `synth` (feature `synth`, on by default): the simulated camera for tests, benches and `demo`.
 
 pub mod detect;
@@ -22,6 +23,7 @@ mod mem;
 pub mod repair;
 pub mod report;
 pub mod scan;
+pub mod state;
 pub mod stats;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -3,19 +3,20 @@
 //! bounded by the window, never by the number of files; a file that fails (or whose decoder
 //! panics) is reported and counted, and the scan goes on.
 
-use crate::input::exif::{read_camera, Camera};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::discover::DEFAULT_MAX_MEGAPIXELS;
+use crate::input::exif::{read_camera, Camera};
 use crate::input::{
     decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
     Frame, FramePool, InputError, Levels, Prefer, RawInfo, Shape, Skipped,
 };
+use crate::state::{self, CountedFile, State, StateError, StateHeader, STATE_VERSION};
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
 };
@@ -49,6 +50,10 @@ pub struct ScanOptions {
     pub prefer: Prefer,
     /// Headers claiming larger frames (in millions of pixels) are refused.
     pub max_megapixels: f64,
+    /// Checkpoint the statistics to a state file, and resume from it.
+    pub state: Option<StateOptions>,
+    /// Read only shard `I` of `N` (1-based) of the files found ([`state::in_shard`]).
+    pub shard: Option<(u32, u32)>,
 }
 
 impl Default for ScanOptions {
@@ -61,6 +66,8 @@ impl Default for ScanOptions {
             detect: DetectOptions::default(),
             prefer: Prefer::default(),
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
+            state: None,
+            shard: None,
         }
     }
 }
@@ -108,6 +115,20 @@ pub enum ScanError {
         needed: String,
         /// The memory available.
         available: String,
+    },
+    /// An output may not be written (it is one of the inputs found).
+    #[error("{0}")]
+    Output(String),
+    /// The state file could not be read, written or used.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The scan was interrupted; its state was written when it has one.
+    #[error("interrupted after {frames} frames{}", match state { Some(p) => format!("; the state is in {} (run the same command to resume)", p.display()), None => String::new() })]
+    Interrupted {
+        /// Frames counted so far.
+        frames: u32,
+        /// The state file written.
+        state: Option<PathBuf>,
     },
     /// The GPU backend was asked for and is not available, or failed.
     #[error(transparent)]
@@ -178,6 +199,22 @@ pub trait ScanObserver {
     fn decode_failed(&mut self, _error: &DecodeError) {}
     /// `done` of `total` files have been processed (`bytes` decoded sample bytes so far).
     fn progress(&mut self, _done: usize, _total: usize, _bytes: u64) {}
+    /// Asked after each file: true stops taking frames (the files left are not read), for a
+    /// checkpoint or an interruption.
+    fn pause(&mut self) -> bool {
+        false
+    }
+}
+
+/// What [`accumulate_with`] did.
+#[derive(Debug)]
+pub struct Accumulated {
+    /// Frames added.
+    pub used: usize,
+    /// Files that failed to decode.
+    pub failed: Vec<DecodeError>,
+    /// How many of the files, from the first, were taken (all of them unless paused).
+    pub taken: usize,
 }
 
 /// An observer that ignores everything.
@@ -254,18 +291,19 @@ impl Window {
     }
 }
 
-/// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order.
+/// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order, until the
+/// observer asks to [pause](ScanObserver::pause).
 ///
 /// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most that
 /// many decoded frames wait besides the ones the accumulator holds
-/// ([`Accumulator::frames_held`]). Returns the frames used and the files that failed.
+/// ([`Accumulator::frames_held`]).
 pub fn accumulate_files(
     files: &[PathBuf],
     shape: Shape,
     acc: &mut dyn Accumulator,
     jobs: usize,
     observer: &mut dyn ScanObserver,
-) -> Result<(usize, Vec<DecodeError>), StatsError> {
+) -> Result<Accumulated, StatsError> {
     accumulate_with(files, acc, jobs, observer, &|path, pool| {
         decode_file_pooled(path, shape, pool)
     })
@@ -282,7 +320,7 @@ pub fn accumulate_with(
     jobs: usize,
     observer: &mut dyn ScanObserver,
     decode: &DecodeFn,
-) -> Result<(usize, Vec<DecodeError>), StatsError> {
+) -> Result<Accumulated, StatsError> {
     let jobs = jobs.max(1).min(files.len().max(1));
     let window = Window::new(jobs + 2);
     let next = AtomicUsize::new(0);
@@ -317,7 +355,7 @@ pub fn accumulate_with(
         let mut failed = Vec::new();
         let mut bytes = 0u64;
         let outcome = (|| {
-            for (i, result) in rx.iter() {
+            'files: for (i, result) in rx.iter() {
                 pending.insert(i, result);
                 while let Some(result) = pending.remove(&expected) {
                     match result {
@@ -334,15 +372,22 @@ pub fn accumulate_with(
                     expected += 1;
                     window.advance(expected);
                     observer.progress(expected, files.len(), bytes);
+                    if expected < files.len() && observer.pause() {
+                        break 'files;
+                    }
                 }
             }
             Ok(())
         })();
-        if outcome.is_err() {
+        if outcome.is_err() || expected < files.len() {
             window.abort();
             drop(rx);
         }
-        outcome.map(|()| (used, failed))
+        outcome.map(|()| Accumulated {
+            used,
+            failed,
+            taken: expected,
+        })
     })
 }
 
@@ -394,13 +439,29 @@ pub fn prepare(
     observer: &mut dyn ScanObserver,
 ) -> Result<Prepared, ScanError> {
     let started = Instant::now();
-    let discovery = discover_with(
+    let mut discovery = discover_with(
         inputs,
         &DiscoverOptions {
             prefer: options.prefer,
             max_megapixels: options.max_megapixels,
         },
     )?;
+    if let Some((index, count)) = options.shard {
+        let absolute: Vec<PathBuf> = discovery
+            .files
+            .iter()
+            .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
+            .collect();
+        let root = state::common_root(&absolute);
+        let keep: Vec<bool> = absolute
+            .iter()
+            .map(|f| state::in_shard(f, &root, index, count))
+            .collect();
+        let mut k = keep.iter();
+        discovery
+            .files
+            .retain(|_| *k.next().expect("one flag per file"));
+    }
     observer.discovered(&discovery);
     let shape = discovery
         .shape
@@ -437,7 +498,11 @@ impl Prepared {
         self.shape
     }
 
-    /// Decodes and accumulates every file, then ranks and detects.
+    /// Decodes and accumulates every file, then ranks and detects. With [`ScanOptions::state`],
+    /// the files its state file counts already are not read again, and the state is written
+    /// after every [`StateOptions::every_frames`] frames or [`StateOptions::every`] of time, at
+    /// the end, and when [`interrupt`] was called (the scan then ends with
+    /// [`ScanError::Interrupted`]).
     pub fn run(
         self,
         options: &ScanOptions,
@@ -448,35 +513,83 @@ impl Prepared {
             shape,
             started,
         } = self;
-        let mut acc = open_backend(options.backend, shape, options.gpu)?;
-        let backend = acc.info();
-        let (used, failures) = accumulate_files(
-            &discovery.files,
-            shape,
-            acc.as_mut(),
-            options.jobs,
-            observer,
-        )?;
-        if used < 2 {
-            return Err(ScanError::TooFewFrames(used, shape.describe()));
+        let mut total: Option<Moments> = None;
+        let mut counted: Vec<CountedFile> = Vec::new();
+        let mut raw = discovery.raw.clone();
+        if let Some(st) = options.state.as_ref().filter(|st| st.path.exists()) {
+            let saved = state::read(&st.path)?;
+            saved.check(&st.path, shape, options.prefer)?;
+            raw = raw.or(saved.header.raw);
+            counted = saved.header.files;
+            total = (saved.moments.n > 0).then_some(saved.moments);
         }
-        let moments = acc.finish()?;
-        let lowest = lowest_m2(&moments, options.top);
-        let levels = discovery
-            .raw
-            .as_ref()
-            .map(|r| r.levels)
-            .unwrap_or_else(|| Levels::encoded(shape.bit_depth));
-        let detection = detect_with(&moments, &options.detect, &levels);
-        let failed_paths: std::collections::HashSet<&Path> =
-            failures.iter().map(|e| e.path()).collect();
-        let files: Vec<PathBuf> = discovery
+        let seen: HashSet<CountedFile> = counted.iter().cloned().collect();
+        let todo: Vec<PathBuf> = discovery
             .files
             .iter()
-            .filter(|f| !failed_paths.contains(f.as_path()))
+            .filter(|f| CountedFile::of(f).is_none_or(|c| !seen.contains(&c)))
             .cloned()
             .collect();
-
+        let mut pacer = Pacer::new(observer, options.state.as_ref());
+        let mut failures: Vec<DecodeError> = Vec::new();
+        let mut backend = None;
+        let mut at = 0;
+        loop {
+            let mut acc = open_backend(options.backend, shape, options.gpu)?;
+            backend.get_or_insert_with(|| acc.info());
+            pacer.restart();
+            let done =
+                accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)?;
+            let part = acc.finish()?;
+            if part.n > 0 {
+                match total.as_mut() {
+                    Some(t) => t.merge(&part)?,
+                    None => total = Some(part),
+                }
+            }
+            let failed: HashSet<&Path> = done.failed.iter().map(|e| e.path()).collect();
+            counted.extend(
+                todo[at..at + done.taken]
+                    .iter()
+                    .filter(|f| !failed.contains(f.as_path()))
+                    .filter_map(|f| CountedFile::of(f)),
+            );
+            failures.extend(done.failed);
+            at += done.taken;
+            if let (Some(st), Some(m)) = (&options.state, &total) {
+                let header = StateHeader {
+                    version: STATE_VERSION,
+                    shape,
+                    prefer: options.prefer,
+                    frames: m.n,
+                    raw: raw.clone(),
+                    files: counted.clone(),
+                };
+                state::write(
+                    &st.path,
+                    &State {
+                        header,
+                        moments: m.clone(),
+                    },
+                )?;
+            }
+            if interrupted() {
+                return Err(ScanError::Interrupted {
+                    frames: total.as_ref().map_or(0, |m| m.n),
+                    state: options.state.as_ref().map(|st| st.path.clone()),
+                });
+            }
+            if at >= todo.len() {
+                break;
+            }
+        }
+        let moments = total.unwrap_or_else(|| Moments::new(shape));
+        if moments.n < 2 {
+            return Err(ScanError::TooFewFrames(
+                moments.n as usize,
+                shape.describe(),
+            ));
+        }
         let mut skipped = discovery.skipped;
         let failed = failures.len();
         skipped.extend(failures.iter().map(|e| Skipped {
@@ -484,31 +597,173 @@ impl Prepared {
             reason: e.reason(),
         }));
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
-            discovery
-                .raw
-                .as_ref()
-                .map(|r| Camera::from_exif(&r.make, &r.model, None))
-        });
-        Ok(ScanReport {
-            shape,
-            camera,
-            raw: discovery.raw,
-            levels,
-            twins_left_out: discovery.twins_left_out,
-            prefer: options.prefer,
-            frames_used: used,
-            skipped,
-            failed,
-            unmatched: discovery.unmatched,
-            alpha_ignored: discovery.alpha_ignored,
-            backend,
-            lowest,
-            detection,
-            files,
-            moments,
-            elapsed: started.elapsed(),
-        })
+        Ok(report_of(
+            Counted {
+                moments,
+                files: counted.into_iter().map(|c| c.path).collect(),
+                raw,
+                prefer: options.prefer,
+                backend: backend.expect("a backend was opened"),
+            },
+            Found {
+                skipped,
+                failed,
+                unmatched: discovery.unmatched,
+                twins_left_out: discovery.twins_left_out,
+                alpha_ignored: discovery.alpha_ignored,
+            },
+            options,
+            started,
+        ))
+    }
+}
+
+/// The statistics a report is made of, and where they come from.
+pub struct Counted {
+    /// The statistics.
+    pub moments: Moments,
+    /// The files counted, in order.
+    pub files: Vec<PathBuf>,
+    /// For RAW frames: the camera, margins and levels.
+    pub raw: Option<RawInfo>,
+    /// Which file of a RAW+JPEG pair was read.
+    pub prefer: Prefer,
+    /// The backend that ran the statistics.
+    pub backend: BackendInfo,
+}
+
+/// What discovery and decoding left out, for a report.
+#[derive(Default)]
+pub struct Found {
+    /// Files left out, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// How many of them failed while decoding.
+    pub failed: usize,
+    /// Inputs that matched no file.
+    pub unmatched: Vec<String>,
+    /// Files of shots read in their other form.
+    pub twins_left_out: usize,
+    /// Some files had alpha, which was ignored.
+    pub alpha_ignored: bool,
+}
+
+/// Ranks and detects on `counted`'s statistics and makes the report, as a scan does.
+pub fn report_of(
+    counted: Counted,
+    found: Found,
+    options: &ScanOptions,
+    started: Instant,
+) -> ScanReport {
+    let Counted {
+        moments,
+        files,
+        raw,
+        prefer,
+        backend,
+    } = counted;
+    let shape = moments.shape;
+    let lowest = lowest_m2(&moments, options.top);
+    let levels = raw
+        .as_ref()
+        .map(|r| r.levels)
+        .unwrap_or_else(|| Levels::encoded(shape.bit_depth));
+    let detection = detect_with(&moments, &options.detect, &levels);
+    let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
+        raw.as_ref()
+            .map(|r| Camera::from_exif(&r.make, &r.model, None))
+    });
+    ScanReport {
+        shape,
+        camera,
+        raw,
+        levels,
+        twins_left_out: found.twins_left_out,
+        prefer,
+        frames_used: moments.n as usize,
+        skipped: found.skipped,
+        failed: found.failed,
+        unmatched: found.unmatched,
+        alpha_ignored: found.alpha_ignored,
+        backend,
+        lowest,
+        detection,
+        files,
+        moments,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Set when the scan is to stop at the next file (a signal's handler may set it).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks a running scan to stop after the frame in hand and write its state: safe to call from a
+/// signal handler (it only stores to an atomic).
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// True once [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Where and how often a scan checkpoints its state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateOptions {
+    /// The state file: read when it exists, written after every stretch of frames.
+    pub path: PathBuf,
+    /// Frames between checkpoints.
+    pub every_frames: usize,
+    /// Time between checkpoints.
+    pub every: Duration,
+}
+
+/// Frames between checkpoints unless told otherwise.
+pub const DEFAULT_CHECKPOINT_FRAMES: usize = 500;
+/// Time between checkpoints unless told otherwise.
+pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(120);
+
+/// An observer that passes everything on and pauses the scan for checkpoints and interruptions.
+struct Pacer<'a> {
+    inner: &'a mut dyn ScanObserver,
+    every: Option<(usize, Duration)>,
+    frames: usize,
+    since: Instant,
+}
+
+impl<'a> Pacer<'a> {
+    fn new(inner: &'a mut dyn ScanObserver, state: Option<&StateOptions>) -> Self {
+        Pacer {
+            inner,
+            every: state.map(|s| (s.every_frames.max(1), s.every)),
+            frames: 0,
+            since: Instant::now(),
+        }
+    }
+
+    /// A new stretch between checkpoints begins.
+    fn restart(&mut self) {
+        self.frames = 0;
+        self.since = Instant::now();
+    }
+}
+
+impl ScanObserver for Pacer<'_> {
+    fn discovered(&mut self, discovery: &Discovery) {
+        self.inner.discovered(discovery)
+    }
+    fn decode_failed(&mut self, error: &DecodeError) {
+        self.inner.decode_failed(error)
+    }
+    fn progress(&mut self, done: usize, total: usize, bytes: u64) {
+        self.frames += 1;
+        self.inner.progress(done, total, bytes)
+    }
+    fn pause(&mut self) -> bool {
+        let due = self
+            .every
+            .is_some_and(|(frames, time)| self.frames >= frames || self.since.elapsed() >= time);
+        interrupted() || due || self.inner.pause()
     }
 }
 
@@ -579,9 +834,9 @@ mod tests {
                 }
                 Ok(frame(i))
             };
-            let (used, failed) =
-                accumulate_with(&files, &mut acc, 3, &mut Silent, &decode).unwrap();
-            (used, failed)
+            let done = accumulate_with(&files, &mut acc, 3, &mut Silent, &decode).unwrap();
+            assert_eq!(done.taken, files.len());
+            (done.used, done.failed)
         });
         assert_eq!(used, 39);
         assert_eq!(failed.len(), 1);

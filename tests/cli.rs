@@ -959,3 +959,222 @@ fn decompression_bombs_are_refused_in_little_memory() {
     );
     assert!(peak < LIMIT, "peak {peak} bytes");
 }
+
+/// The JSON report of `scan` with `args` and the set in `dir`.
+fn report_of_scan(args: &[&str], dir: &Path) -> serde_json::Value {
+    let mut all = vec!["scan", "--backend", "cpu", "-q", "--json", "-"];
+    all.extend_from_slice(args);
+    json_of(&all, Some(dir)).0
+}
+
+/// What two reports must share to be the same answer: frames, defects (place, kind, pixels) and
+/// the lowest-variance subpixels, their M2 within float rounding of a merge.
+fn assert_same_answer(a: &serde_json::Value, b: &serde_json::Value) {
+    assert_eq!(a["frames"]["used"], b["frames"]["used"]);
+    let defects = |r: &serde_json::Value| -> Vec<(u64, u64, String, String)> {
+        r["defects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["x"].as_u64().unwrap(),
+                    d["y"].as_u64().unwrap(),
+                    d["kind"].to_string(),
+                    d["pixels"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(defects(a), defects(b));
+    assert!(!defects(a).is_empty());
+    let lowest = |r: &serde_json::Value| -> Vec<(u64, u64, u64, f64)> {
+        r["lowest_variance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["x"].as_u64().unwrap(),
+                    c["y"].as_u64().unwrap(),
+                    c["channel"].as_u64().unwrap(),
+                    c["m2"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    for (p, q) in lowest(a).iter().zip(&lowest(b)) {
+        assert_eq!((p.0, p.1, p.2), (q.0, q.1, q.2));
+        assert!(
+            (p.3 - q.3).abs() <= 1e-4 * p.3.abs().max(1.0),
+            "{p:?} {q:?}"
+        );
+    }
+}
+
+/// A scan stopped by SIGINT writes its state and exits 130; run again, it reads only the files
+/// it had not counted, and answers as one uninterrupted run. A state of other frames is refused.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_interrupted_scan_resumes_to_the_same_answer() {
+    use hotpixels::synth::sensor::{write_set, SetSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let spec = SetSpec {
+        width: 320,
+        height: 240,
+        frames: 120,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let whole = report_of_scan(&[], &set);
+    let state = dir.path().join("scan.state");
+    let args = |extra: &[&str]| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = ["scan", "--backend", "cpu", "-q", "-j", "1"]
+            .iter()
+            .chain(extra)
+            .map(Into::into)
+            .collect();
+        v.push("--state".into());
+        v.push(state.clone().into());
+        v.push(set.clone().into());
+        v
+    };
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotpixels"))
+        .args(args(&["--checkpoint-frames", "10"]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    // Held still at its first checkpoint, the scan is signalled mid-run for certain.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint written"
+        );
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    // SAFETY: signals to the child this test spawned and has not reaped.
+    unsafe {
+        libc::kill(pid, libc::SIGSTOP);
+        libc::kill(pid, libc::SIGINT);
+        libc::kill(pid, libc::SIGCONT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted after") && stderr.contains("to resume"),
+        "{stderr}"
+    );
+    let saved = hotpixels::state::read(&state).unwrap();
+    let counted = saved.header.files.len();
+    assert!(
+        (10..120).contains(&counted),
+        "{counted} frames counted before the signal"
+    );
+    assert_eq!(saved.moments.n as usize, counted);
+    // Run again: the rest only, and the same answer.
+    let resumed = json_of(
+        &[
+            "scan",
+            "--backend",
+            "cpu",
+            "-q",
+            "--json",
+            "-",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        Some(&set),
+    )
+    .0;
+    assert_same_answer(&whole, &resumed);
+    let saved = hotpixels::state::read(&state).unwrap();
+    let unique: std::collections::HashSet<_> = saved.header.files.iter().collect();
+    assert_eq!(
+        (saved.header.files.len(), unique.len()),
+        (120, 120),
+        "each frame once"
+    );
+    // A state of other frames is refused with both shapes named.
+    let other = dir.path().join("other");
+    fs::create_dir(&other).unwrap();
+    photos(&other, 3);
+    bin()
+        .args(["scan", "--backend", "cpu", "-q", "--state"])
+        .arg(&state)
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the state is of 320x240 RGB 8-bit frames",
+        ))
+        .stderr(predicate::str::contains(
+            "this scan of 64x48 RGB 8-bit frames",
+        ));
+}
+
+/// Two shards scanned apart (`--shard I/2 --state`) and merged answer as the whole run.
+#[test]
+fn shards_merged_give_the_whole_runs_answer() {
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let spec = SetSpec {
+        width: 256,
+        height: 192,
+        frames: 40,
+        format: SetFormat::Dng,
+        ..Default::default()
+    };
+    write_set(&spec, &set).unwrap();
+    let whole = report_of_scan(&[], &set);
+    let mut states = Vec::new();
+    let mut frames = 0;
+    for i in 1..=2 {
+        let state = dir.path().join(format!("shard{i}.state"));
+        let shard = format!("{i}/2");
+        let part = report_of_scan(
+            &["--shard", &shard, "--state", state.to_str().unwrap()],
+            &set,
+        );
+        frames += part["frames"]["used"].as_u64().unwrap();
+        assert!(
+            part["frames"]["used"].as_u64().unwrap() >= 10,
+            "a fair share"
+        );
+        states.push(state);
+    }
+    assert_eq!(frames, 40, "every file in one shard");
+    let out = bin()
+        .args(["merge", "-q", "--json", "-"])
+        .args(&states)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_same_answer(&whole, &merged);
+    assert_eq!(
+        merged["shape"]["cfa"], whole["shape"]["cfa"],
+        "the RAW levels and pattern kept"
+    );
+    assert_eq!(
+        merged["shape"]["black_level"],
+        whole["shape"]["black_level"]
+    );
+    // A state merged twice would count its files twice: refused.
+    bin()
+        .args(["merge", "-q"])
+        .arg(&states[0])
+        .arg(&states[0])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is counted in"));
+}

@@ -8,6 +8,7 @@ mod demo;
 mod devices;
 mod export;
 mod import;
+mod merge;
 mod repair;
 mod scan;
 mod synth;
@@ -57,6 +58,9 @@ enum Command {
     /// Read a defect list written by another tool (dcraw, RawTherapee, Siril), a per-pixel CSV
     /// or a mask into a JSON report that `repair` and `export` take.
     Import(import::ImportArgs),
+    /// Combine the state files of several scans (`scan --shard I/N --state FILE`) and report
+    /// them as one scan.
+    Merge(merge::MergeArgs),
     /// Write corrected copies of images (PNG, TIFF, JPEG), the defects of a scan's JSON report
     /// replaced from their clean neighbours.
     Repair(repair::RepairArgs),
@@ -154,6 +158,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export::run(a),
         Command::Import(a) => import::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Repair(a) => repair::run(a),
     };
     ExitCode::from(code)

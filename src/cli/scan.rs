@@ -18,6 +18,38 @@ pub struct ScanArgs {
     /// Statistics backend.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
+    /// Decoder threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// For shots saved as RAW and JPEG both (same name): read the RAW files (the sensor's own
+    /// photosites) or the JPEGs.
+    #[arg(long, value_parser = ["raw", "jpeg"], default_value = "raw")]
+    prefer: String,
+    /// Refuse files whose header claims a larger frame, in megapixels (before anything of that
+    /// size is allocated).
+    #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
+    max_megapixels: f64,
+    /// Checkpoint the statistics to FILE and resume from it: a scan run again with the same
+    /// FILE reads only the files it has not counted. Ctrl-C or SIGTERM writes it and exits 130.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Frames between checkpoints of --state.
+    #[arg(long, default_value_t = scan::DEFAULT_CHECKPOINT_FRAMES, value_name = "N")]
+    checkpoint_frames: usize,
+    /// Seconds between checkpoints of --state.
+    #[arg(long, default_value_t = scan::DEFAULT_CHECKPOINT_EVERY.as_secs(), value_name = "S")]
+    checkpoint_seconds: u64,
+    /// Scan shard I of N (1-based): the files whose path below the inputs' common folder hashes
+    /// to it, the same on every machine. Write each shard's --state and `hotpixels merge` them.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// The report options `scan` and `merge` share: what is detected and which outputs are written.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
     /// How many lowest-variance subpixels to list.
     #[arg(long, default_value_t = 10, value_name = "K")]
     top: usize,
@@ -30,9 +62,6 @@ pub struct ScanArgs {
     /// Replace report files that already exist.
     #[arg(long)]
     force: bool,
-    /// Decoder threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
     /// Print only errors.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -42,14 +71,6 @@ pub struct ScanArgs {
     /// The inputs are dark frames (lens cap on): rank by how far each mean stands from the dark level.
     #[arg(long)]
     dark: bool,
-    /// For shots saved as RAW and JPEG both (same name): read the RAW files (the sensor's own
-    /// photosites) or the JPEGs.
-    #[arg(long, value_parser = ["raw", "jpeg"], default_value = "raw")]
-    prefer: String,
-    /// Refuse files whose header claims a larger frame, in megapixels (before anything of that
-    /// size is allocated).
-    #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
-    max_megapixels: f64,
     /// Draw the sensor with every defect circled and labelled by kind into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     map: Option<std::path::PathBuf>,
@@ -98,13 +119,13 @@ fn parse_export(spec: &str) -> Result<Output, String> {
     Ok(Output::new(format, Destination::parse(file)))
 }
 
-/// A scan's validated configuration.
+/// The validated report options: detection settings and every output, checked.
 #[derive(Debug)]
-pub struct ScanConfig {
-    /// The inputs.
-    pub inputs: Vec<String>,
-    /// Options passed to the library.
-    pub options: ScanOptions,
+pub struct ReportConfig {
+    /// How many lowest-variance subpixels to list.
+    pub top: usize,
+    /// Detection settings.
+    pub detect: hotpixels::detect::DetectOptions,
     /// Every output, the human table first (on standard error when standard output carries
     /// another format; none with `--quiet`), the exports last.
     pub outputs: Vec<Output>,
@@ -118,18 +139,12 @@ pub struct ScanConfig {
     pub quiet: bool,
 }
 
-impl ScanConfig {
-    /// Validates the arguments and checks every output: files writable, no two outputs on one file
-    /// or on standard output, no output that is an input. Nothing is read or written yet.
-    pub fn from_args(a: ScanArgs) -> Result<Self, String> {
+impl ReportConfig {
+    /// Validates the report options and checks every output: files writable, no two outputs on
+    /// one file or on standard output, none that is one of `inputs`.
+    pub fn from_args(a: ReportArgs, inputs: &[PathBuf]) -> Result<Self, String> {
         if a.top == 0 {
             return Err("--top must be at least 1".into());
-        }
-        if a.jobs == Some(0) {
-            return Err("--jobs must be at least 1".into());
-        }
-        if !(a.max_megapixels > 0.0 && a.max_megapixels.is_finite()) {
-            return Err("--max-megapixels must be a positive number".into());
         }
         if !(a.sensitivity > 0.0 && a.sensitivity.is_finite()) {
             return Err("--sensitivity must be a positive number".into());
@@ -189,32 +204,153 @@ impl ScanConfig {
                 },
             );
         }
-        let given: Vec<PathBuf> = a.inputs.iter().map(PathBuf::from).collect();
-        report::check_outputs(&outputs, &given, a.force).map_err(|e| e.to_string())?;
-        Ok(ScanConfig {
+        report::check_outputs(&outputs, inputs, a.force).map_err(|e| e.to_string())?;
+        Ok(ReportConfig {
+            top: a.top,
+            detect: hotpixels::detect::DetectOptions {
+                sensitivity: a.sensitivity,
+                dark: a.dark,
+            },
             exports: export_count,
             kinds,
+            outputs,
+            force: a.force,
+            quiet: a.quiet,
+        })
+    }
+
+    /// Writes every output of `report`, the exports with the chosen kinds only. Returns the exit
+    /// status: `ok` unless an output failed.
+    pub fn write(&self, mut report: scan::ScanReport, ok: u8) -> u8 {
+        let mut status = ok;
+        let (outputs, exports) = self.outputs.split_at(self.outputs.len() - self.exports);
+        // Writes a batch of outputs; false once standard output is closed (nobody reads the rest).
+        let mut write = |report: &scan::ScanReport, batch: &[Output]| -> bool {
+            for e in report::write_outputs(report, batch, self.force) {
+                match e {
+                    OutputError::ClosedPipe => return false,
+                    e => {
+                        error(e);
+                        status = EXIT_FATAL;
+                    }
+                }
+            }
+            true
+        };
+        if write(&report, outputs) {
+            report
+                .detection
+                .defects
+                .retain(|d| self.kinds.contains(&d.kind));
+            if write(&report, exports)
+                && !self.quiet
+                && exports.iter().any(|o| o.format == Format::RawTherapee)
+            {
+                super::export::rawtherapee_note(&hotpixels::report::list::DefectList::of(&report));
+            }
+        }
+        status
+    }
+}
+
+/// A scan's validated configuration.
+#[derive(Debug)]
+pub struct ScanConfig {
+    /// The inputs.
+    pub inputs: Vec<String>,
+    /// Options passed to the library.
+    pub options: ScanOptions,
+    /// The report options.
+    pub report: ReportConfig,
+}
+
+/// `I/N` of `--shard`: 1 ≤ I ≤ N.
+fn parse_shard(spec: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--shard '{spec}': expected I/N with 1 <= I <= N, e.g. 2/8");
+    let (i, n) = spec.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+impl ScanConfig {
+    /// Validates the arguments and checks every output: files writable, no two outputs on one file
+    /// or on standard output, no output that is an input. Nothing is read or written yet.
+    pub fn from_args(a: ScanArgs) -> Result<Self, String> {
+        if a.jobs == Some(0) {
+            return Err("--jobs must be at least 1".into());
+        }
+        if !(a.max_megapixels > 0.0 && a.max_megapixels.is_finite()) {
+            return Err("--max-megapixels must be a positive number".into());
+        }
+        if a.checkpoint_frames == 0 || a.checkpoint_seconds == 0 {
+            return Err("--checkpoint-frames and --checkpoint-seconds must be at least 1".into());
+        }
+        let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+        let given: Vec<PathBuf> = a.inputs.iter().map(PathBuf::from).collect();
+        let report = ReportConfig::from_args(a.report, &given)?;
+        if let Some(state) = &a.state {
+            if report
+                .outputs
+                .iter()
+                .any(|o| o.dest == Destination::File(state.clone()))
+            {
+                return Err(format!("{}: is both --state and a report", state.display()));
+            }
+        }
+        Ok(ScanConfig {
             inputs: a.inputs,
             options: ScanOptions {
                 backend: a.backend.into(),
-                top: a.top,
+                top: report.top,
                 jobs: a.jobs.unwrap_or_else(scan::default_jobs),
-                detect: hotpixels::detect::DetectOptions {
-                    sensitivity: a.sensitivity,
-                    dark: a.dark,
-                },
+                detect: report.detect,
                 max_megapixels: a.max_megapixels,
                 prefer: if a.prefer == "jpeg" {
                     hotpixels::input::Prefer::Jpeg
                 } else {
                     hotpixels::input::Prefer::Raw
                 },
+                state: a.state.map(|path| scan::StateOptions {
+                    path,
+                    every_frames: a.checkpoint_frames,
+                    every: std::time::Duration::from_secs(a.checkpoint_seconds),
+                }),
+                shard,
                 ..Default::default()
             },
-            outputs,
-            force: a.force,
-            quiet: a.quiet,
+            report,
         })
+    }
+}
+
+/// Exit status of a scan interrupted by a signal (128 + SIGINT), as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// On SIGINT or SIGTERM, the scan stops after the frame in hand and writes its state; a second
+/// signal ends the program at once.
+fn stop_on_signals() {
+    #[cfg(unix)]
+    install();
+}
+
+#[cfg(unix)]
+fn install() {
+    extern "C" fn on_signal(signal: libc::c_int) {
+        scan::interrupt();
+        // SAFETY: signal() is async-signal-safe; the default action applies to the next one.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+        }
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic and resets the disposition, both
+        // async-signal-safe.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
     }
 }
 
@@ -230,53 +366,34 @@ pub fn run(a: ScanArgs) -> u8 {
 }
 
 fn run_config(cfg: ScanConfig) -> u8 {
-    let mut console = Console::new(cfg.quiet);
-    let result = (|| -> Result<_, Box<dyn std::error::Error>> {
+    if cfg.options.state.is_some() {
+        stop_on_signals();
+    }
+    let mut console = Console::new(cfg.report.quiet);
+    let result = (|| -> Result<_, scan::ScanError> {
         let prepared = scan::prepare(&cfg.inputs, &cfg.options, &mut console)?;
         // Inputs found inside folders and patterns are known now: no output may replace one.
-        report::check_not_inputs(&cfg.outputs, prepared.files())?;
-        Ok(prepared.run(&cfg.options, &mut console)?)
+        if let Err(e) = report::check_not_inputs(&cfg.report.outputs, prepared.files()) {
+            return Err(scan::ScanError::Output(e.to_string()));
+        }
+        prepared.run(&cfg.options, &mut console)
     })();
     console.finish();
     let report = match result {
         Ok(r) => r,
+        Err(e @ scan::ScanError::Interrupted { .. }) => {
+            error(e);
+            return EXIT_INTERRUPTED;
+        }
         Err(e) => {
             error(e);
             return EXIT_FATAL;
         }
     };
-    let mut status = if report.failed > 0 {
+    let ok = if report.failed > 0 {
         EXIT_SOME_FAILED
     } else {
         EXIT_OK
     };
-    let (outputs, exports) = cfg.outputs.split_at(cfg.outputs.len() - cfg.exports);
-    // Writes a batch of outputs; false once standard output is closed (nobody reads the rest).
-    let mut write = |report: &scan::ScanReport, batch: &[Output]| -> bool {
-        for e in report::write_outputs(report, batch, cfg.force) {
-            match e {
-                OutputError::ClosedPipe => return false,
-                e => {
-                    error(e);
-                    status = EXIT_FATAL;
-                }
-            }
-        }
-        true
-    };
-    let mut report = report;
-    if write(&report, outputs) {
-        // The exports list the chosen kinds only.
-        report
-            .detection
-            .defects
-            .retain(|d| cfg.kinds.contains(&d.kind));
-        if write(&report, exports)
-            && !cfg.quiet
-            && exports.iter().any(|o| o.format == Format::RawTherapee)
-        {
-            super::export::rawtherapee_note(&hotpixels::report::list::DefectList::of(&report));
-        }
-    }
-    status
+    cfg.report.write(report, ok)
 }

@@ -61,7 +61,7 @@ pub enum InputError {
 
 /// Which file of a shot saved twice (a camera's "RAW+JPEG" setting: one stem, a RAW and an image
 /// beside it) a scan reads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Prefer {
     /// The RAW file: the sensor's own samples.

@@ -113,8 +113,15 @@ impl Serialize for Cfa {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Cfa {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Cfa::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 /// How a sample value relates to the light that made it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// sRGB-encoded (JPEG, PNG, TIFF from a raw converter): linear light is the sRGB curve undone.
@@ -125,7 +132,7 @@ pub enum Encoding {
 
 /// The black and white levels of the samples and their encoding: what turns a value into a
 /// fraction of full scale in linear light, the unit defect kinds are judged in.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Levels {
     /// The value that means no light, per position of the 2×2 tile of a RAW frame (row by row);
     /// 0 for images.
@@ -208,7 +215,7 @@ pub fn linear_to_srgb(v: f32) -> f32 {
 
 /// What a camera RAW file says beyond its [`super::Shape`]: the camera, where the visible area
 /// sits in the stored frame, and the levels.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RawInfo {
     /// The camera maker, as the decoder names it.
     pub make: String,

@@ -21,7 +21,9 @@ use serde::Serialize;
 
 /// The layout every frame of a scan shares: size, interleaved channels, sample depth and, for a
 /// camera RAW frame, the colour filter over each photosite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct Shape {
     /// Columns.
     pub width: u32,
@@ -34,7 +36,7 @@ pub struct Shape {
     /// The colour filter array of a camera RAW frame (one plane of photosites, 16-bit), given
     /// for the frame as decoded: its top-left photosite is the pattern's first. `None` for
     /// images, whose pixels have every channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfa: Option<Cfa>,
 }
 

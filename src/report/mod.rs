@@ -250,6 +250,19 @@ pub fn check_writable(path: &Path, force: bool) -> Result<(), OutputError> {
 #[cfg(unix)]
 const NEW_FILE_MODE: u32 = 0o666;
 
+/// A temporary file in `path`'s folder, to be renamed to `path` once written, with a new file's
+/// usual permissions (the umask applies), not a temporary file's owner-only ones.
+pub fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(NEW_FILE_MODE));
+    builder.tempfile_in(dir)
+}
+
 /// Writes `contents` to a new file beside `path` and renames it into place, so a reader never sees a
 /// half-written report. An existing file is replaced only when `force` is set.
 pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), OutputError> {
@@ -258,15 +271,7 @@ pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), Outpu
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    // A new file's usual permissions (the umask applies), not a temporary file's owner-only ones.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(NEW_FILE_MODE));
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    let mut tmp = temp_file_beside(path).map_err(io)?;
     tmp.write_all(contents).map_err(io)?;
     if force {
         tmp.persist(path).map_err(|e| io(e.error))?;

@@ -202,7 +202,7 @@ fn measure_files(
     for round in 0..options.repeat.max(1) {
         let started = Instant::now();
         let mut sink = Discard(shape);
-        decoded = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?.0;
+        decoded = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?.used;
         decode_times.push(started.elapsed().as_secs_f64());
         // The backends take turns at running first after the decode pass.
         let order = (0..backends.len()).map(|i| (i + round) % backends.len());

@@ -1,0 +1,385 @@
+//! The scan state file (`--state`): the statistics of the frames counted so far and which files
+//! they came from, so an interrupted scan resumes and shards of one collection merge.
+//!
+//! Layout (version 1), little-endian:
+//! - 16 bytes: the magic `hotpixels state\n`;
+//! - 8 bytes: the length `L` of the header, then `L` bytes of JSON ([`StateHeader`]: version,
+//!   shape, which file of a RAW+JPEG pair was read, the frame count, the RAW camera and levels,
+//!   and every file counted with its size and modification time);
+//! - the four statistics arrays, each one f32 per subpixel (`shape.subpixels()` values): mean,
+//!   `M2`, residual mean, residual `M2`.
+//!
+//! A state is written to a temporary file beside its path and renamed into place, so a reader
+//! never sees half of one.
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::{Prefer, RawInfo, Shape};
+use crate::stats::Moments;
+
+/// The state format's version; another is refused.
+pub const STATE_VERSION: u32 = 1;
+/// The first bytes of every state file.
+pub const MAGIC: &[u8; 16] = b"hotpixels state\n";
+
+/// A file whose frame is counted in a state: where it was and what it was then.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CountedFile {
+    /// Its path, made absolute.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time, nanoseconds since 1970.
+    pub modified_ns: u128,
+}
+
+impl CountedFile {
+    /// The file at `path` as it is now; `None` when it cannot be looked at.
+    pub fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified_ns = meta
+            .modified()
+            .ok()?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(CountedFile {
+            path: std::path::absolute(path).ok()?,
+            size: meta.len(),
+            modified_ns,
+        })
+    }
+}
+
+/// What a state says besides its arrays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateHeader {
+    /// [`STATE_VERSION`] when written.
+    pub version: u32,
+    /// The frame shape.
+    pub shape: Shape,
+    /// Which file of a shot saved as RAW and image both was read.
+    pub prefer: Prefer,
+    /// Frames counted.
+    pub frames: u32,
+    /// For RAW frames: the camera, margins and levels.
+    pub raw: Option<RawInfo>,
+    /// The files counted, in the order they were.
+    pub files: Vec<CountedFile>,
+}
+
+/// A whole state: the header and the statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// The header.
+    pub header: StateHeader,
+    /// The statistics of the frames counted.
+    pub moments: Moments,
+}
+
+/// Why a state could not be read, written or used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading or writing failed.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The state file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not a state this version reads.
+    #[error("{path}: not a hotpixels state file of version {STATE_VERSION}: {reason}")]
+    Format {
+        /// The state file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The state is of other frames or options than the scan's.
+    #[error("{path}: the state is of {theirs}, this scan of {ours}; use another --state file")]
+    Mismatch {
+        /// The state file.
+        path: PathBuf,
+        /// What the state holds.
+        theirs: String,
+        /// What the scan reads.
+        ours: String,
+    },
+}
+
+impl State {
+    /// Checks that this state can be continued by a scan of `shape` frames reading `prefer`.
+    pub fn check(&self, path: &Path, shape: Shape, prefer: Prefer) -> Result<(), StateError> {
+        let h = &self.header;
+        let describe = |s: Shape, p: Prefer| format!("{} frames (--prefer {p:?})", s.describe());
+        if h.shape != shape || h.prefer != prefer {
+            return Err(StateError::Mismatch {
+                path: path.to_path_buf(),
+                theirs: describe(h.shape, h.prefer),
+                ours: describe(shape, prefer),
+            });
+        }
+        Ok(())
+    }
+
+    /// The files counted, as a set to look files up in.
+    pub fn counted(&self) -> HashSet<CountedFile> {
+        self.header.files.iter().cloned().collect()
+    }
+}
+
+/// Writes `state` to `path` atomically (a temporary file beside it, renamed into place).
+pub fn write(path: &Path, state: &State) -> Result<(), StateError> {
+    let io = |e: std::io::Error| StateError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let tmp = crate::report::temp_file_beside(path).map_err(io)?;
+    let mut out = BufWriter::new(tmp);
+    let header = serde_json::to_vec(&state.header).expect("a state header serialises");
+    out.write_all(MAGIC).map_err(io)?;
+    out.write_all(&(header.len() as u64).to_le_bytes())
+        .map_err(io)?;
+    out.write_all(&header).map_err(io)?;
+    let m = &state.moments;
+    for array in [&m.mean, &m.m2, &m.res_mean, &m.res_m2] {
+        for chunk in array.chunks(1 << 16) {
+            let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
+            out.write_all(&bytes).map_err(io)?;
+        }
+    }
+    let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Reads the state at `path`.
+pub fn read(path: &Path) -> Result<State, StateError> {
+    let format = |reason: String| StateError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| StateError::Io {
+        path: path.to_path_buf(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    let mut input = std::io::BufReader::new(file);
+    let mut exact = |buf: &mut [u8]| {
+        input
+            .read_exact(buf)
+            .map_err(|_| format("the file is cut short".into()))
+    };
+    let mut magic = [0u8; 16];
+    exact(&mut magic)?;
+    if &magic != MAGIC {
+        return Err(format("it does not start as one".into()));
+    }
+    let mut len = [0u8; 8];
+    exact(&mut len)?;
+    let len = u64::from_le_bytes(len);
+    if len > 1 << 32 {
+        return Err(format(format!("a header of {len} bytes")));
+    }
+    let mut header = vec![0u8; len as usize];
+    exact(&mut header)?;
+    let header: StateHeader =
+        serde_json::from_slice(&header).map_err(|e| format(format!("bad header: {e}")))?;
+    if header.version != STATE_VERSION {
+        return Err(format(format!("it is of version {}", header.version)));
+    }
+    let s = header.shape;
+    let shape = match s.cfa {
+        Some(cfa) => Shape::raw(s.width, s.height, cfa),
+        None => Shape::new(s.width, s.height, s.channels, s.bit_depth),
+    }
+    .map_err(&format)?;
+    if shape != s {
+        return Err(format(format!("an impossible shape {}", s.describe())));
+    }
+    let mut moments = Moments::new(shape);
+    moments.n = header.frames;
+    let mut bytes = vec![0u8; 4 << 16];
+    for array in [
+        &mut moments.mean,
+        &mut moments.m2,
+        &mut moments.res_mean,
+        &mut moments.res_m2,
+    ] {
+        for chunk in array.chunks_mut(1 << 16) {
+            let want = &mut bytes[..4 * chunk.len()];
+            exact(want)?;
+            for (v, b) in chunk.iter_mut().zip(want.chunks_exact(4)) {
+                *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+            }
+        }
+    }
+    let mut rest = [0u8; 1];
+    if input.read(&mut rest).map_err(|e| format(e.to_string()))? != 0 {
+        return Err(format("more bytes than its shape holds".into()));
+    }
+    Ok(State { header, moments })
+}
+
+/// The states at `paths` combined into one (Chan et al.'s formula, [`Moments::merge`]): they must
+/// be of one shape and `prefer`, and no file may be counted in two of them.
+pub fn merge(paths: &[PathBuf]) -> Result<State, StateError> {
+    let mut merged: Option<(State, PathBuf)> = None;
+    let mut seen: std::collections::HashMap<PathBuf, PathBuf> = Default::default();
+    for path in paths {
+        let next = read(path)?;
+        for f in &next.header.files {
+            if let Some(first) = seen.insert(f.path.clone(), path.clone()) {
+                return Err(StateError::Format {
+                    path: path.clone(),
+                    reason: format!(
+                        "{} is counted in {} too; merge states of disjoint files (shards)",
+                        f.path.display(),
+                        first.display()
+                    ),
+                });
+            }
+        }
+        merged = Some(match merged {
+            None => (next, path.clone()),
+            Some((mut total, first)) => {
+                next.check(path, total.header.shape, total.header.prefer)
+                    .map_err(|_| StateError::Mismatch {
+                        path: path.clone(),
+                        theirs: next.header.shape.describe(),
+                        ours: format!("{} in {}", total.header.shape.describe(), first.display()),
+                    })?;
+                if next.moments.n > 0 {
+                    if total.moments.n == 0 {
+                        total.moments = next.moments;
+                    } else {
+                        total
+                            .moments
+                            .merge(&next.moments)
+                            .expect("shapes checked above");
+                    }
+                }
+                total.header.frames = total.moments.n;
+                total.header.files.extend(next.header.files);
+                total.header.raw = total.header.raw.or(next.header.raw);
+                (total, first)
+            }
+        });
+    }
+    merged.map(|(s, _)| s).ok_or_else(|| StateError::Io {
+        path: PathBuf::new(),
+        reason: "no state to merge".into(),
+    })
+}
+
+/// FNV-1a, 64-bit: a hash every machine computes alike, for choosing shards.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ b as u64).wrapping_mul(PRIME))
+}
+
+/// Shard `index` (1-based) of `count`: the files whose path relative to `root`, with `/`
+/// between its parts, hashes (FNV-1a) to `index − 1` modulo `count`. Stable under reordering
+/// and on every machine that sees the same tree under its own root.
+pub fn in_shard(path: &Path, root: &Path, index: u32, count: u32) -> bool {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let key: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    fnv1a(key.join("/").as_bytes()) % count as u64 == (index - 1) as u64
+}
+
+/// The deepest folder holding every one of `files` (absolute paths).
+pub fn common_root(files: &[PathBuf]) -> PathBuf {
+    let mut root: Option<PathBuf> = None;
+    for f in files {
+        let dir = f.parent().unwrap_or(f);
+        root = Some(match root {
+            None => dir.to_path_buf(),
+            Some(r) => r
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    root.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_reads_back_as_written_and_refuses_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.state");
+        let shape = Shape::new(5, 3, 3, 8).unwrap();
+        let mut moments = Moments::new(shape);
+        moments.n = 7;
+        for (i, v) in moments.m2.iter_mut().enumerate() {
+            *v = i as f32 * 0.25 + 1e-7;
+        }
+        moments.res_mean[4] = -3.5;
+        let state = State {
+            header: StateHeader {
+                version: STATE_VERSION,
+                shape,
+                prefer: Prefer::Raw,
+                frames: 7,
+                raw: None,
+                files: vec![CountedFile {
+                    path: PathBuf::from("/a/b.jpg"),
+                    size: 10,
+                    modified_ns: 123,
+                }],
+            },
+            moments,
+        };
+        write(&path, &state).unwrap();
+        assert_eq!(read(&path).unwrap(), state);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(read(&path).unwrap_err().to_string().contains("cut short"));
+        std::fs::write(&path, [&bytes[..], &[0]].concat()).unwrap();
+        assert!(read(&path).unwrap_err().to_string().contains("more bytes"));
+        let other = Shape::new(5, 3, 1, 8).unwrap();
+        let err = state.check(&path, other, Prefer::Raw).unwrap_err();
+        assert!(
+            err.to_string().contains("the state is of 5x3 RGB 8-bit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn shards_split_a_collection_whatever_its_root() {
+        let files: Vec<PathBuf> = (0..200)
+            .map(|k| PathBuf::from(format!("/x/set/d{}/f{k}.jpg", k % 3)))
+            .collect();
+        let root = common_root(&files);
+        assert_eq!(root, PathBuf::from("/x/set"));
+        let mut seen = 0;
+        for i in 1..=3 {
+            let shard: Vec<&PathBuf> = files.iter().filter(|f| in_shard(f, &root, i, 3)).collect();
+            assert!(shard.len() > 40, "shard {i}: {}", shard.len());
+            seen += shard.len();
+            // The same tree elsewhere gives the same shard.
+            for f in &shard {
+                let moved = Path::new("/mnt/other").join(f.strip_prefix(&root).unwrap());
+                assert!(in_shard(&moved, Path::new("/mnt/other"), i, 3));
+            }
+        }
+        assert_eq!(seen, files.len(), "each file in one shard");
+    }
+}
