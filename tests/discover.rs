@@ -295,3 +295,37 @@ fn pooled_decoding_reuses_buffers_without_mixing_frames() {
     let err = decode_file_pooled(&paths[0], other, &pool).unwrap_err();
     assert!(err.to_string().contains("expected 7x13"), "{err}");
 }
+
+/// A file that vanishes, or turns into something else, between discovery and decoding is that
+/// file's error with its path and reason; it adds nothing, and the scan goes on.
+#[test]
+fn files_that_vanish_or_change_after_discovery_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(40, 30, 3, 8).unwrap();
+    write_set(dir.path(), shape, 6, 3, "f");
+    let options = cpu();
+    let prepared = hotpixels::scan::prepare(&[s(dir.path())], &options, &mut Silent).unwrap();
+    assert_eq!(prepared.files().len(), 6);
+    let gone = prepared.files()[1].clone();
+    let changed = prepared.files()[4].clone();
+    fs::remove_file(&gone).unwrap();
+    fs::write(&changed, b"no longer an image").unwrap();
+    let report = prepared.run(&options, &mut Silent).unwrap();
+    assert_eq!(report.frames_used, 4);
+    assert_eq!(report.failed, 2);
+    let reason = |p: &Path| {
+        report
+            .skipped
+            .iter()
+            .find(|k| k.path == p)
+            .map(|k| k.reason.clone())
+            .unwrap_or_else(|| panic!("{} not reported", p.display()))
+    };
+    assert!(reason(&gone).contains("No such file"), "{}", reason(&gone));
+    assert!(
+        reason(&changed).contains("not a valid image"),
+        "{}",
+        reason(&changed)
+    );
+    assert!(!report.files.contains(&gone) && !report.files.contains(&changed));
+}
