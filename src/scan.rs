@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::discover::DEFAULT_MAX_MEGAPIXELS;
 use crate::input::exif::{read_camera, Camera};
@@ -183,6 +184,10 @@ pub struct ScanReport {
     pub lowest: Vec<Candidate>,
     /// The defects found, strongest first, and the thresholds used.
     pub detection: Detection,
+    /// How many independent scenes the frames amount to ([`effective_scenes`]).
+    pub scenes: f64,
+    /// What the user should know about the answer (too few scenes), one sentence each.
+    pub warnings: Vec<String>,
     /// The files accumulated, in order.
     pub files: Vec<PathBuf>,
     /// The statistics themselves.
@@ -667,7 +672,25 @@ pub fn report_of(
         .as_ref()
         .map(|r| r.levels)
         .unwrap_or_else(|| Levels::encoded(shape.bit_depth));
-    let detection = detect_with(&moments, &options.detect, &levels);
+    let scenes = effective_scenes(&moments);
+    let mut warnings = Vec::new();
+    let mut detect = options.detect;
+    if !detect.dark && moments.n < MIN_FROZEN_FRAMES {
+        warnings.push(format!(
+            "{} frames are too few to tell a stuck pixel from a still patch of the scene: stuck pixels are looked for from {MIN_FROZEN_FRAMES} frames on",
+            moments.n
+        ));
+        detect.frozen = false;
+    }
+    if !detect.dark && scenes < MIN_SCENES {
+        warnings.push(format!(
+            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect cannot be told from the scene, so stuck pixels are not looked for and only what stands out {STRICT_FACTOR} times beyond the usual threshold is reported; add frames of varied scenes, or scan dark frames with --dark",
+            moments.n
+        ));
+        detect.sensitivity /= STRICT_FACTOR;
+        detect.frozen = false;
+    }
+    let detection = detect_with(&moments, &detect, &levels);
     let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
         raw.as_ref()
             .map(|r| Camera::from_exif(&r.make, &r.model, None))
@@ -687,6 +710,8 @@ pub fn report_of(
         backend,
         lowest,
         detection,
+        scenes,
+        warnings,
         files,
         moments,
         elapsed: started.elapsed(),

@@ -125,6 +125,7 @@ fn sensitivity_moves_the_threshold() {
         &DetectOptions {
             sensitivity: 0.5,
             dark: false,
+            ..Default::default()
         },
     );
     let keen = detect(
@@ -132,6 +133,7 @@ fn sensitivity_moves_the_threshold() {
         &DetectOptions {
             sensitivity: 2.0,
             dark: false,
+            ..Default::default()
         },
     );
     assert!(strict.thresholds.threshold > keen.thresholds.threshold);
@@ -159,6 +161,7 @@ fn dark_mode_ranks_by_mean_above_the_dark_level() {
         &DetectOptions {
             sensitivity: 1.0,
             dark: true,
+            ..Default::default()
         },
     );
     assert_eq!(d.thresholds.method, "dark");

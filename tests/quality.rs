@@ -175,3 +175,36 @@ fn photographs_60_frames() {
         0.95,
     );
 }
+
+/// Ten frames of bursts (near-identical shots) cannot tell a defect from the scene: the report
+/// warns and lists a few certain defects, not a flood. Thirty frames of the same camera and
+/// varied scenes need no warning.
+#[test]
+fn a_burst_of_near_identical_frames_warns_and_lists_little() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SetSpec {
+        width: 640,
+        height: 480,
+        frames: 10,
+        burst_fraction: 1.0,
+        burst_len: 10,
+        seed: 1,
+        ..Default::default()
+    };
+    let truth = write_set(&spec, dir.path()).unwrap();
+    let report = run(dir.path(), BackendChoice::Cpu, false);
+    let q = evaluate(&report.detection.defects, &truth);
+    eprintln!("burst of 10: {} scenes {:.1}", q.summary(), report.scenes);
+    assert!(!report.warnings.is_empty(), "a warning");
+    assert!(report.detection.defects.len() <= 2 * truth.defects.len());
+    assert!(q.precision() >= 0.9, "{}", q.summary());
+    let varied = tempfile::tempdir().unwrap();
+    let spec = SetSpec {
+        frames: 30,
+        burst_fraction: 0.0,
+        ..spec
+    };
+    write_set(&spec, varied.path()).unwrap();
+    let report = run(varied.path(), BackendChoice::Cpu, false);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}

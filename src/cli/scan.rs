@@ -210,6 +210,7 @@ impl ReportConfig {
             detect: hotpixels::detect::DetectOptions {
                 sensitivity: a.sensitivity,
                 dark: a.dark,
+                ..Default::default()
             },
             exports: export_count,
             kinds,

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod cluster;
 pub mod rank;
 pub mod score;
+pub mod variety;
 
 pub use classify::Kind;
 pub use cluster::{cluster, Defect};
@@ -25,6 +26,9 @@ pub struct DetectOptions {
     /// The frames are dark frames (lens cap on): rank by how far the mean stands above or below
     /// the sensor's dark level instead of by the neighbour residual.
     pub dark: bool,
+    /// Also look for subpixels that vary far less than their surroundings (stuck ones): this
+    /// needs frames of varied scenes, as in one scene a still patch looks the same.
+    pub frozen: bool,
 }
 
 impl Default for DetectOptions {
@@ -32,6 +36,7 @@ impl Default for DetectOptions {
         DetectOptions {
             sensitivity: 1.0,
             dark: false,
+            frozen: true,
         }
     }
 }

@@ -272,7 +272,7 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
                     out.push((i, s));
                     continue;
                 }
-                if options.dark {
+                if options.dark || !options.frozen {
                     continue;
                 }
                 let maybe = match uniform {
@@ -358,6 +358,7 @@ mod tests {
             let options = DetectOptions {
                 sensitivity: 1.6,
                 dark,
+                ..Default::default()
             };
             let levels = Levels::encoded(m.shape.bit_depth);
             let got = score(&m, &options, &levels);

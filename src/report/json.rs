@@ -56,6 +56,9 @@ struct Report<'a> {
     frames: Frames,
     backend: &'a BackendInfo,
     elapsed_seconds: f64,
+    /// How many independent scenes the frames amount to.
+    scene_variety: f64,
+    warnings: &'a [String],
     lowest_variance: &'a [Candidate],
     detection: &'a crate::detect::Thresholds,
     defects: &'a [crate::detect::Defect],
@@ -102,6 +105,8 @@ pub fn render(report: &ScanReport) -> String {
         },
         backend: &report.backend,
         elapsed_seconds: report.elapsed.as_secs_f64(),
+        scene_variety: (report.scenes * 10.0).round() / 10.0,
+        warnings: &report.warnings,
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
         defects: &report.detection.defects,

@@ -77,6 +77,9 @@ pub fn render(report: &ScanReport) -> String {
     if r.alpha_ignored {
         let _ = writeln!(s, "note: alpha channels are ignored");
     }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
     if !r.skipped.is_empty() {
         let _ = writeln!(s, "skipped:");
         for k in &r.skipped {
