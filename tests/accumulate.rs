@@ -258,3 +258,59 @@ fn gpu_24mp_rgb_agrees_with_cpu() {
         assert!(planted.iter().all(|p| g20.contains(p)));
     }
 }
+
+/// The documented bound of the f32 state: over 10,000 16-bit frames, every subpixel's M2 within
+/// 1e-3 of the exact value (relative), on both backends, and the same for two halves merged with
+/// Chan's formula. The frames mix full-range noise with subpixels that barely move near full scale
+/// (a variance of about 1 on a mean of about 65,000, the hard case for f32).
+#[test]
+fn ten_thousand_16bit_frames_hold_m2_to_1e_3() {
+    const FRAMES: usize = 10_000;
+    const BOUND: f64 = 1e-3;
+    let label = "10000 frames 16-bit";
+    let shape = Shape::new(7, 5, 3, 16).unwrap();
+    let len = shape.subpixels();
+    let planted: Vec<usize> = vec![3, 50];
+    let quiet: Vec<usize> = vec![10, 20, 30, 77, 90];
+    let mut reference = Reference::new(shape);
+    let mut whole = CpuAccumulator::new(shape);
+    let (mut first, mut second) = (CpuAccumulator::new(shape), CpuAccumulator::new(shape));
+    let mut gpu_acc = gpu(label).map(|ctx| ctx.accumulator(shape, GpuOptions::default()).unwrap());
+    // Near full scale, moving by a level or two: variance ~1 on a mean of ~65,000.
+    let (bright, brighter) = (5usize, 66usize);
+    for f in 0..FRAMES {
+        let mut frame = test_frame(shape, f, &planted, &quiet);
+        if let hotpixels::Samples::U16(s) = frame.samples_mut() {
+            s[bright] = 65_000 + (f % 3) as u16;
+            s[brighter] = 65_534 + (common::hash(f as u64) % 2) as u16;
+        }
+        reference.add(&frame);
+        if let Some(g) = gpu_acc.as_mut() {
+            g.add(frame.clone()).unwrap();
+        }
+        let half = if f < FRAMES / 2 {
+            &mut first
+        } else {
+            &mut second
+        };
+        half.add(frame.clone()).unwrap();
+        whole.add(frame).unwrap();
+    }
+    let worst = |m: &hotpixels::stats::Moments| -> f64 {
+        (0..len)
+            .filter(|&i| reference.m2(i) > 0.0)
+            .map(|i| (m.m2[i] as f64 - reference.m2(i)).abs() / reference.m2(i))
+            .fold(0.0, f64::max)
+    };
+    let cpu = Box::new(whole).finish().unwrap();
+    let mut merged = Box::new(first).finish().unwrap();
+    merged.merge(&Box::new(second).finish().unwrap()).unwrap();
+    let mut results = vec![("cpu", worst(&cpu)), ("merged halves", worst(&merged))];
+    if let Some(g) = gpu_acc {
+        results.push(("gpu", worst(&Box::new(g).finish().unwrap())));
+    }
+    eprintln!("{label}: worst relative M2 error {results:?}");
+    for (name, err) in results {
+        assert!(err <= BOUND, "{label} {name}: M2 off by {err:e} relative");
+    }
+}
