@@ -227,20 +227,33 @@ pub struct Silent;
 impl ScanObserver for Silent {}
 
 /// Opens the accumulator for `choice`: `Auto` takes a hardware GPU if one opens, else the CPU.
+///
+/// With `Auto`, a machine without a hardware GPU uses the CPU as a matter of course; a hardware
+/// GPU that opens but cannot hold the statistics (an allocation or device failure) also falls
+/// back to the CPU, and the second value says why, for the report.
 pub fn open_backend(
     choice: BackendChoice,
     shape: Shape,
     gpu: GpuOptions,
-) -> Result<Box<dyn Accumulator>, ScanError> {
+) -> Result<(Box<dyn Accumulator>, Option<String>), ScanError> {
     Ok(match choice {
-        BackendChoice::Cpu => Box::new(CpuAccumulator::new(shape)),
-        BackendChoice::Gpu => Box::new(GpuContext::open(true)?.accumulator(shape, gpu)?),
-        BackendChoice::Auto => {
-            match GpuContext::open(false).and_then(|c| c.accumulator(shape, gpu)) {
-                Ok(acc) => Box::new(acc),
-                Err(_) => Box::new(CpuAccumulator::new(shape)),
-            }
-        }
+        BackendChoice::Cpu => (Box::new(CpuAccumulator::new(shape)), None),
+        BackendChoice::Gpu => (
+            Box::new(GpuContext::open(true)?.accumulator(shape, gpu)?),
+            None,
+        ),
+        BackendChoice::Auto => match GpuContext::open(false) {
+            Err(_) => (Box::new(CpuAccumulator::new(shape)), None),
+            Ok(ctx) => match ctx.accumulator(shape, gpu) {
+                Ok(acc) => (Box::new(acc), None),
+                Err(e) => (
+                    Box::new(CpuAccumulator::new(shape)),
+                    Some(format!(
+                        "the GPU could not run the statistics ({e}); the CPU did"
+                    )),
+                ),
+            },
+        },
     })
 }
 
@@ -538,10 +551,14 @@ impl Prepared {
         let mut pacer = Pacer::new(observer, options.state.as_ref());
         let mut failures: Vec<DecodeError> = Vec::new();
         let mut backend = None;
+        let mut fallback = None;
         let mut at = 0;
         loop {
-            let mut acc = open_backend(options.backend, shape, options.gpu)?;
+            let (mut acc, fell_back) = open_backend(options.backend, shape, options.gpu)?;
             backend.get_or_insert_with(|| acc.info());
+            if fallback.is_none() {
+                fallback = fell_back;
+            }
             pacer.restart();
             let done =
                 accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)?;
@@ -602,7 +619,7 @@ impl Prepared {
             reason: e.reason(),
         }));
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(report_of(
+        let mut report = report_of(
             Counted {
                 moments,
                 files: counted.into_iter().map(|c| c.path).collect(),
@@ -619,7 +636,9 @@ impl Prepared {
             },
             options,
             started,
-        ))
+        );
+        report.warnings.extend(fallback);
+        Ok(report)
     }
 }
 
