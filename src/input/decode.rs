@@ -287,3 +287,13 @@ pub fn guard_decoder<T>(
 pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
     decode_file_pooled(path, expected, &FramePool::new(0))
 }
+
+/// Reads `path` as a scan reads a file: its header (refused beyond `max_megapixels`), then its
+/// frame, each under [`guard_decoder`] so a decoder's panic is an error. What the fuzz target and
+/// the crafted-file corpus test exercise.
+pub fn check_file(path: &Path, max_megapixels: f64) -> Result<Shape, DecodeError> {
+    let header = guard_decoder(path, || probe(path))?;
+    super::discover::within_limit(path, header.shape, max_megapixels)?;
+    guard_decoder(path, || decode_file(path, header.shape))?;
+    Ok(header.shape)
+}

@@ -320,7 +320,11 @@ impl Default for DiscoverOptions {
 }
 
 /// Refuses a header whose frame is larger than `max_megapixels`.
-fn within_limit(path: &Path, shape: Shape, max_megapixels: f64) -> Result<(), DecodeError> {
+pub(crate) fn within_limit(
+    path: &Path,
+    shape: Shape,
+    max_megapixels: f64,
+) -> Result<(), DecodeError> {
     let megapixels = shape.width as f64 * shape.height as f64 / 1e6;
     if megapixels <= max_megapixels {
         return Ok(());
