@@ -909,6 +909,18 @@ fn decompression_bombs_are_refused_in_little_memory() {
     for name in ["bomb_a.png", "bomb_b.png"] {
         fs::write(dir.path().join(name), png_bomb(100_000, 100_000)).unwrap();
     }
+    // The fuzz corpus's TIFF and JPEG headers claiming 100,000² and 65,535² pixels.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/decode");
+    fs::copy(
+        corpus.join("tiff-100000x100000"),
+        dir.path().join("bomb_c.tif"),
+    )
+    .unwrap();
+    fs::copy(
+        corpus.join("jpeg-65535x65535"),
+        dir.path().join("bomb_d.jpg"),
+    )
+    .unwrap();
     let os = |s: &str| std::ffi::OsString::from(s);
     let args = [os("scan"), os("--backend"), os("cpu"), dir.path().into()];
     let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
@@ -932,6 +944,14 @@ fn decompression_bombs_are_refused_in_little_memory() {
         );
     }
     assert_eq!(report["frames"]["used"], 3);
+    for name in ["bomb_c.tif", "bomb_d.jpg"] {
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s["path"].as_str().unwrap().ends_with(name)),
+            "{name} not skipped: {report}"
+        );
+    }
     // Allowed by the limit, the bombs are the frames; their state is refused before it exists.
     let bombs = tempfile::tempdir().unwrap();
     for k in 0..3 {
