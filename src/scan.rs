@@ -420,19 +420,26 @@ pub struct Prepared {
 /// Bytes of state per subpixel: mean, `M2`, residual mean and residual `M2`, as f32.
 pub const STATE_BYTES_PER_SUBPIXEL: u64 = 16;
 
-/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state, and the
-/// frames alive at once (one per decoder, two waiting, and the CPU backend's batch).
-pub fn memory_needed(shape: Shape, jobs: usize) -> u64 {
+/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (twice with
+/// a state file: the total so far beside the stretch being counted), and the frames alive at once
+/// (one per decoder, two waiting, and the CPU backend's batch).
+pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let frame = subpixels * (shape.bit_depth as u64 / 8);
     let frames = (jobs + 2 + crate::stats::cpu::DEFAULT_BATCH) as u64;
-    subpixels * STATE_BYTES_PER_SUBPIXEL + frame * frames
+    let states = if state_file { 2 } else { 1 };
+    states * subpixels * STATE_BYTES_PER_SUBPIXEL + frame * frames
 }
 
 /// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),
 /// before anything large is allocated.
-pub fn check_memory(shape: Shape, jobs: usize, available: Option<u64>) -> Result<(), ScanError> {
-    let needed = memory_needed(shape, jobs);
+pub fn check_memory(
+    shape: Shape,
+    jobs: usize,
+    state_file: bool,
+    available: Option<u64>,
+) -> Result<(), ScanError> {
+    let needed = memory_needed(shape, jobs, state_file);
     match available {
         Some(available) if needed > available => Err(ScanError::OutOfMemory {
             shape: shape.describe(),
@@ -490,7 +497,12 @@ pub fn prepare(
             shape.describe(),
         ));
     }
-    check_memory(shape, options.jobs, crate::mem::available_bytes())?;
+    check_memory(
+        shape,
+        options.jobs,
+        options.state.is_some(),
+        crate::mem::available_bytes(),
+    )?;
     if options.top > shape.subpixels() {
         return Err(ScanError::TopTooLarge {
             top: options.top,
@@ -830,15 +842,19 @@ mod tests {
     #[test]
     fn a_state_larger_than_the_memory_available_is_refused_naming_both() {
         let huge = Shape::new(100_000, 100_000, 3, 8).unwrap();
-        let err = check_memory(huge, 2, Some(24_000_000_000)).unwrap_err();
+        let err = check_memory(huge, 2, false, Some(24_000_000_000)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the statistics of 100000x100000 RGB 8-bit frames need 720.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
         );
-        assert!(check_memory(huge, 2, None).is_ok(), "unknown: not checked");
+        assert!(
+            check_memory(huge, 2, false, None).is_ok(),
+            "unknown: not checked"
+        );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
-        assert!(check_memory(camera, 2, Some(24_000_000_000)).is_ok());
-        assert_eq!(memory_needed(camera, 2), 72_000_000 * (16 + 8));
+        assert!(check_memory(camera, 2, false, Some(24_000_000_000)).is_ok());
+        assert_eq!(memory_needed(camera, 2, false), 72_000_000 * (16 + 8));
+        assert_eq!(memory_needed(camera, 2, true), 72_000_000 * (2 * 16 + 8));
     }
 
     const NO_HANG: Duration = Duration::from_secs(60);

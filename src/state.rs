@@ -354,6 +354,14 @@ mod tests {
         assert!(read(&path).unwrap_err().to_string().contains("cut short"));
         std::fs::write(&path, [&bytes[..], &[0]].concat()).unwrap();
         assert!(read(&path).unwrap_err().to_string().contains("more bytes"));
+        let mut other_version = state.clone();
+        other_version.header.version = STATE_VERSION + 1;
+        write(&path, &other_version).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("it is of version {}", STATE_VERSION + 1)),
+            "{err}"
+        );
         let other = Shape::new(5, 3, 1, 8).unwrap();
         let err = state.check(&path, other, Prefer::Raw).unwrap_err();
         assert!(
