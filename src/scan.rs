@@ -17,7 +17,7 @@ use crate::input::{
     decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
     Frame, FramePool, InputError, Levels, Prefer, RawInfo, Shape, Skipped,
 };
-use crate::state::{self, CountedFile, State, StateError, StateHeader, STATE_VERSION};
+use crate::state::{self, CountedFile, StateError, StateHeader, STATE_VERSION};
 use crate::stats::{
     Accumulator, BackendInfo, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
 };
@@ -546,7 +546,9 @@ impl Prepared {
         let mut total: Option<Moments> = None;
         let mut counted: Vec<CountedFile> = Vec::new();
         let mut raw = discovery.raw.clone();
+        let mut resumed = false;
         if let Some(st) = options.state.as_ref().filter(|st| st.path.exists()) {
+            resumed = true;
             let saved = state::read(&st.path)?;
             saved.check(&st.path, shape, options.prefer)?;
             raw = raw.or(saved.header.raw);
@@ -590,7 +592,9 @@ impl Prepared {
             );
             failures.extend(done.failed);
             at += done.taken;
-            if let (Some(st), Some(m)) = (&options.state, &total) {
+            // A resumed scan with nothing new to count leaves its state as it was.
+            let changed = done.taken > 0 || !resumed;
+            if let (Some(st), Some(m), true) = (&options.state, &total, changed) {
                 let header = StateHeader {
                     version: STATE_VERSION,
                     shape,
@@ -599,13 +603,7 @@ impl Prepared {
                     raw: raw.clone(),
                     files: counted.clone(),
                 };
-                state::write(
-                    &st.path,
-                    &State {
-                        header,
-                        moments: m.clone(),
-                    },
-                )?;
+                state::write_parts(&st.path, &header, m)?;
             }
             if interrupted() {
                 return Err(ScanError::Interrupted {

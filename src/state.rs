@@ -136,18 +136,22 @@ impl State {
 
 /// Writes `state` to `path` atomically (a temporary file beside it, renamed into place).
 pub fn write(path: &Path, state: &State) -> Result<(), StateError> {
+    write_parts(path, &state.header, &state.moments)
+}
+
+/// [`write`] from a header and statistics held apart (no copy of the arrays is made).
+pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(), StateError> {
     let io = |e: std::io::Error| StateError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let tmp = crate::report::temp_file_beside(path).map_err(io)?;
     let mut out = BufWriter::new(tmp);
-    let header = serde_json::to_vec(&state.header).expect("a state header serialises");
+    let header = serde_json::to_vec(header).expect("a state header serialises");
     out.write_all(MAGIC).map_err(io)?;
     out.write_all(&(header.len() as u64).to_le_bytes())
         .map_err(io)?;
     out.write_all(&header).map_err(io)?;
-    let m = &state.moments;
     for array in [&m.mean, &m.m2, &m.res_mean, &m.res_m2] {
         for chunk in array.chunks(1 << 16) {
             let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
