@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use hotpixels::synth::sensor::SetFormat;
 use hotpixels::synth::{write_frame_png, SyntheticSet};
 use hotpixels::Shape;
 use predicates::prelude::*;
@@ -26,6 +27,24 @@ fn json_of(args: &[&str], dir: Option<&Path>) -> (serde_json::Value, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+/// A synthetic set of `format`, `width`×`height` and `frames` frames, written to `dir/set`.
+fn synth_set(
+    dir: &Path,
+    format: hotpixels::synth::sensor::SetFormat,
+    [width, height, frames]: [u32; 3],
+) -> std::path::PathBuf {
+    let set = dir.join("set");
+    let spec = hotpixels::synth::sensor::SetSpec {
+        width,
+        height,
+        frames: frames as usize,
+        format,
+        ..Default::default()
+    };
+    hotpixels::synth::sensor::write_set(&spec, &set).unwrap();
+    set
 }
 
 fn photos(dir: &Path, frames: usize) -> SyntheticSet {
@@ -786,16 +805,8 @@ fn exports_from_scan_and_from_the_json_report_agree() {
 /// are unchanged.
 #[test]
 fn repaired_copies_scan_clean() {
-    use hotpixels::synth::sensor::{write_set, SetSpec};
     let dir = tempfile::tempdir().unwrap();
-    let set = dir.path().join("set");
-    let spec = SetSpec {
-        width: 160,
-        height: 120,
-        frames: 20,
-        ..Default::default()
-    };
-    write_set(&spec, &set).unwrap();
+    let set = synth_set(dir.path(), SetFormat::Jpeg, [160, 120, 20]);
     let first = fs::read(set.join("frame_0001.jpg")).unwrap();
     let report = dir.path().join("r.json");
     let scan_defects = |input: &Path, json: &Path| -> usize {
@@ -1037,16 +1048,8 @@ fn assert_same_answer(a: &serde_json::Value, b: &serde_json::Value) {
 #[cfg(target_os = "linux")]
 #[test]
 fn an_interrupted_scan_resumes_to_the_same_answer() {
-    use hotpixels::synth::sensor::{write_set, SetSpec};
     let dir = tempfile::tempdir().unwrap();
-    let set = dir.path().join("set");
-    let spec = SetSpec {
-        width: 320,
-        height: 240,
-        frames: 120,
-        ..Default::default()
-    };
-    write_set(&spec, &set).unwrap();
+    let set = synth_set(dir.path(), SetFormat::Jpeg, [320, 240, 120]);
     let whole = report_of_scan(&[], &set);
     let state = dir.path().join("scan.state");
     let args = |extra: &[&str]| -> Vec<std::ffi::OsString> {
@@ -1140,17 +1143,8 @@ fn an_interrupted_scan_resumes_to_the_same_answer() {
 /// Two shards scanned apart (`--shard I/2 --state`) and merged answer as the whole run.
 #[test]
 fn shards_merged_give_the_whole_runs_answer() {
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
     let dir = tempfile::tempdir().unwrap();
-    let set = dir.path().join("set");
-    let spec = SetSpec {
-        width: 256,
-        height: 192,
-        frames: 40,
-        format: SetFormat::Dng,
-        ..Default::default()
-    };
-    write_set(&spec, &set).unwrap();
+    let set = synth_set(dir.path(), SetFormat::Dng, [256, 192, 40]);
     let whole = report_of_scan(&[], &set);
     let mut states = Vec::new();
     let mut frames = 0;
