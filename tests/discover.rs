@@ -329,3 +329,31 @@ fn files_that_vanish_or_change_after_discovery_fail_alone() {
     );
     assert!(!report.files.contains(&gone) && !report.files.contains(&changed));
 }
+
+/// A FIFO named like a photo, in a folder or named itself, is listed as skipped with its reason
+/// instead of blocking the scan forever on its first read.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_a_photo_is_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(40, 30, 3, 8).unwrap();
+    write_set(dir.path(), shape, 3, 4, "f");
+    let fifo = dir.path().join("pipe.jpg");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+    for inputs in [vec![s(dir.path())], vec![s(dir.path()), s(&fifo)]] {
+        let d = discover_in_time(inputs);
+        assert_eq!(d.files.len(), 3);
+        let skipped = d
+            .skipped
+            .iter()
+            .find(|k| k.path == fifo)
+            .expect("the FIFO listed");
+        assert!(
+            skipped.reason.contains("not a regular file"),
+            "{}",
+            skipped.reason
+        );
+    }
+}

@@ -128,6 +128,21 @@ impl Walker<'_> {
         });
     }
 
+    /// Takes `path` when it is a regular file (or a link to one); lists it as skipped otherwise: a
+    /// FIFO, socket or device would block or never end when read.
+    fn take_file(&mut self, path: PathBuf) {
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {
+                self.files.insert(path);
+            }
+            Ok(_) => self.skipped.push(Skipped {
+                path,
+                reason: "not a regular file (a FIFO, socket or device); not read".into(),
+            }),
+            Err(e) => self.cannot_read(&path, "file", e),
+        }
+    }
+
     /// Walks `dir` (the current folder when empty), at most `depth` levels down, asking `take`
     /// about every entry: `take(path, is_folder)`.
     fn walk(&mut self, dir: &Path, depth: usize, take: &dyn Fn(&Path, bool) -> Take) {
@@ -160,9 +175,7 @@ impl Walker<'_> {
             let is_dir = path.is_dir();
             match take(&path, is_dir) {
                 Take::Nothing => {}
-                Take::This if !is_dir => {
-                    self.files.insert(path);
-                }
+                Take::This if !is_dir => self.take_file(path),
                 Take::This if depth > 0 => self.walk(&path, depth - 1, take),
                 Take::This => {}
                 Take::AllImages => self.walk(&path, usize::MAX, &all_images),
@@ -253,7 +266,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Expanded, InputError> {
         if path.is_dir() {
             walker.walk(path, usize::MAX, &all_images);
         } else if path.exists() {
-            walker.files.insert(path.to_path_buf());
+            walker.take_file(path.to_path_buf());
         } else if is_glob(input) {
             let pattern = glob::Pattern::new(input).map_err(|e| InputError::BadPattern {
                 pattern: input.clone(),
