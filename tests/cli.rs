@@ -1192,3 +1192,63 @@ fn shards_merged_give_the_whole_runs_answer() {
         .code(2)
         .stderr(predicate::str::contains("is counted in"));
 }
+
+/// The binary as a user without the right to read what its permissions forbid: as root (CI),
+/// through `setpriv` without the capabilities that override file permissions.
+#[cfg(unix)]
+fn unprivileged() -> std::process::Command {
+    let exe = assert_cmd::cargo::cargo_bin("hotpixels");
+    // SAFETY: geteuid only reads the process's effective user id.
+    if unsafe { libc::geteuid() } != 0 {
+        return std::process::Command::new(exe);
+    }
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.arg("--bounding-set=-dac_override,-dac_read_search")
+        .arg(exe);
+    cmd
+}
+
+/// A photo and a folder the user may not read are listed as skipped with the reason; the scan
+/// counts the rest and succeeds.
+#[cfg(unix)]
+#[test]
+fn files_and_folders_without_read_permission_are_skipped_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 6);
+    let locked = dir.path().join("IMG_0002.PNG");
+    let closed = dir.path().join("older");
+    fs::create_dir(&closed).unwrap();
+    fs::copy(dir.path().join("IMG_0000.PNG"), closed.join("IMG_0100.PNG")).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o000)).unwrap();
+    let out = unprivileged()
+        .args(["scan", "--backend", "cpu", "-q", "--json", "-"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    // Let the temporary folder be removed.
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["frames"]["used"], 5);
+    let skipped = report["frames"]["skipped"].as_array().unwrap();
+    let reason = |p: &Path| {
+        skipped
+            .iter()
+            .find(|k| k["path"] == p.display().to_string())
+            .map(|k| k["reason"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{} not listed: {skipped:?}", p.display()))
+    };
+    assert!(
+        reason(&locked).contains("Permission denied"),
+        "{}",
+        reason(&locked)
+    );
+    assert!(
+        reason(&closed).contains("Permission denied"),
+        "{}",
+        reason(&closed)
+    );
+}
