@@ -19,7 +19,7 @@
 pub mod detect;
 pub mod geometry;
 pub mod input;
-mod mem;
+pub mod mem;
 pub mod repair;
 pub mod report;
 pub mod scan;

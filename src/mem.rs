@@ -67,6 +67,17 @@ pub fn available_bytes() -> Option<u64> {
     }
 }
 
+/// A byte count for people: `12.3 GB`, `240 MB`, `12 kB` or `512 bytes` (powers of ten).
+pub fn describe_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        1_000_000_000.. => format!("{:.1} GB", b / 1e9),
+        1_000_000.. => format!("{:.0} MB", b / 1e6),
+        1_000.. => format!("{:.0} kB", b / 1e3),
+        _ => format!("{bytes} bytes"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -74,5 +85,13 @@ mod tests {
         let text = "MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n";
         assert_eq!(super::meminfo_kib(text, "MemAvailable:"), Some(20_000_000));
         assert_eq!(super::meminfo_kib(text, "Cached:"), None);
+    }
+
+    #[test]
+    fn byte_counts_are_described_in_the_unit_that_fits() {
+        assert_eq!(super::describe_bytes(12_345_678_901), "12.3 GB");
+        assert_eq!(super::describe_bytes(240_400_000), "240 MB");
+        assert_eq!(super::describe_bytes(12_300), "12 kB");
+        assert_eq!(super::describe_bytes(512), "512 bytes");
     }
 }

@@ -137,6 +137,17 @@ pub enum ScanError {
     /// The statistics failed.
     #[error(transparent)]
     Stats(#[from] StatsError),
+    /// The statistics failed during a scan with a state file, which keeps what was counted up to
+    /// its last checkpoint.
+    #[error("{source}; {} keeps the {frames} frames counted before (run the same command to go on, with --backend cpu if the GPU fails again)", state.display())]
+    Failed {
+        /// What failed.
+        source: StatsError,
+        /// Frames the state file holds.
+        frames: u32,
+        /// The state file.
+        state: PathBuf,
+    },
 }
 
 impl ScanError {
@@ -226,35 +237,94 @@ pub struct Accumulated {
 pub struct Silent;
 impl ScanObserver for Silent {}
 
-/// Opens the accumulator for `choice`: `Auto` takes a hardware GPU if one opens, else the CPU.
+/// Where a scan's statistics run: the GPU context is opened once per run and gives an
+/// accumulator per stretch of frames.
 ///
-/// With `Auto`, a machine without a hardware GPU uses the CPU as a matter of course; a hardware
-/// GPU that opens but cannot hold the statistics (an allocation or device failure) also falls
-/// back to the CPU, and the second value says why, for the report.
-pub fn open_backend(
-    choice: BackendChoice,
-    shape: Shape,
-    gpu: GpuOptions,
-) -> Result<(Box<dyn Accumulator>, Option<String>), ScanError> {
-    Ok(match choice {
-        BackendChoice::Cpu => (Box::new(CpuAccumulator::new(shape)), None),
-        BackendChoice::Gpu => (
-            Box::new(GpuContext::open(true)?.accumulator(shape, gpu)?),
-            None,
-        ),
-        BackendChoice::Auto => match GpuContext::open(false) {
-            Err(_) => (Box::new(CpuAccumulator::new(shape)), None),
-            Ok(ctx) => match ctx.accumulator(shape, gpu) {
-                Ok(acc) => (Box::new(acc), None),
-                Err(e) => (
-                    Box::new(CpuAccumulator::new(shape)),
-                    Some(format!(
-                        "the GPU could not run the statistics ({e}); the CPU did"
-                    )),
-                ),
+/// With [`BackendChoice::Auto`], a machine without a hardware GPU uses the CPU as a matter of
+/// course; a GPU that opens but cannot hold the statistics, or fails during the scan (a lost
+/// device, a failed allocation), hands over to the CPU, which counts the stretch again, and
+/// [`Backend::note`] says why, once.
+pub struct Backend {
+    gpu: Option<GpuContext>,
+    options: GpuOptions,
+    fallback: bool,
+    note: Option<String>,
+}
+
+impl Backend {
+    /// Opens the backend `choice` asks for: a GPU context for `Gpu` (any adapter) and for `Auto`
+    /// (hardware adapters only) when one opens.
+    ///
+    /// With `Auto`, a machine without a hardware adapter is not a fault (the CPU runs, the report
+    /// names it); an adapter that is there and does not open is, and the note says why.
+    pub fn open(choice: BackendChoice, options: GpuOptions) -> Result<Self, ScanError> {
+        let mut backend = Backend {
+            gpu: None,
+            options,
+            fallback: choice == BackendChoice::Auto,
+            note: None,
+        };
+        match choice {
+            BackendChoice::Cpu => {}
+            BackendChoice::Gpu => backend.gpu = Some(GpuContext::open(true)?),
+            BackendChoice::Auto => match GpuContext::open(false) {
+                Ok(ctx) => backend.gpu = Some(ctx),
+                Err(GpuError::NoAdapter(_)) => {}
+                Err(e) => backend.hand_over(&e.to_string()),
             },
-        },
-    })
+        }
+        Ok(backend)
+    }
+
+    /// A backend on an open GPU context; with `fallback`, the CPU takes over when the GPU fails,
+    /// as with [`BackendChoice::Auto`].
+    pub fn on_gpu(context: GpuContext, options: GpuOptions, fallback: bool) -> Self {
+        Backend {
+            gpu: Some(context),
+            options,
+            fallback,
+            note: None,
+        }
+    }
+
+    /// The GPU context, while the GPU runs the statistics.
+    pub fn gpu(&self) -> Option<&GpuContext> {
+        self.gpu.as_ref()
+    }
+
+    /// Why the CPU took over from the GPU, when it did.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// A new accumulator for frames of `shape`.
+    pub fn accumulator(&mut self, shape: Shape) -> Result<Box<dyn Accumulator>, ScanError> {
+        if let Some(ctx) = &self.gpu {
+            match ctx.accumulator(shape, self.options) {
+                Ok(acc) => return Ok(Box::new(acc)),
+                Err(e) if self.fallback => self.hand_over(&e.to_string()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Box::new(CpuAccumulator::new(shape)))
+    }
+
+    /// After an accumulator failed with `error`: true when the CPU takes over (the GPU failed
+    /// and falling back is allowed), so that the caller counts the stretch again.
+    pub fn recover(&mut self, error: &StatsError) -> bool {
+        let gpu_failed = matches!(error, StatsError::Gpu(_)) && self.gpu.is_some();
+        if gpu_failed && self.fallback {
+            self.hand_over(&error.to_string());
+        }
+        gpu_failed && self.fallback
+    }
+
+    fn hand_over(&mut self, reason: &str) {
+        self.gpu = None;
+        self.note.get_or_insert_with(|| {
+            format!("the GPU could not run the statistics ({reason}); the CPU did")
+        });
+    }
 }
 
 /// How far decoders may run ahead of the accumulator: at most `size` files past the last one
@@ -443,16 +513,11 @@ pub fn check_memory(
     match available {
         Some(available) if needed > available => Err(ScanError::OutOfMemory {
             shape: shape.describe(),
-            needed: gigabytes(needed),
-            available: gigabytes(available),
+            needed: crate::mem::describe_bytes(needed),
+            available: crate::mem::describe_bytes(available),
         }),
         _ => Ok(()),
     }
-}
-
-/// `12.3 GB`.
-fn gigabytes(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / 1e9)
 }
 
 /// Discovers the inputs (files, directories, glob patterns) and checks what can be checked
@@ -538,6 +603,18 @@ impl Prepared {
         options: &ScanOptions,
         observer: &mut dyn ScanObserver,
     ) -> Result<ScanReport, ScanError> {
+        let mut backend = Backend::open(options.backend, options.gpu)?;
+        self.run_on(&mut backend, options, observer)
+    }
+
+    /// [`Prepared::run`] on a backend already open (`options.backend` and `options.gpu` are not
+    /// looked at).
+    pub fn run_on(
+        self,
+        backend: &mut Backend,
+        options: &ScanOptions,
+        observer: &mut dyn ScanObserver,
+    ) -> Result<ScanReport, ScanError> {
         let Prepared {
             discovery,
             shape,
@@ -562,21 +639,34 @@ impl Prepared {
             .filter(|f| CountedFile::of(f).is_none_or(|c| !seen.contains(&c)))
             .cloned()
             .collect();
-        let mut pacer = Pacer::new(observer, options.state.as_ref());
+        let mut pacer = Pacer::new(observer, options.state.as_ref(), discovery.files.len());
+        let already = discovery.files.len() - todo.len();
         let mut failures: Vec<DecodeError> = Vec::new();
-        let mut backend = None;
-        let mut fallback = None;
+        let mut info = None;
         let mut at = 0;
         loop {
-            let (mut acc, fell_back) = open_backend(options.backend, shape, options.gpu)?;
-            backend.get_or_insert_with(|| acc.info());
-            if fallback.is_none() {
-                fallback = fell_back;
-            }
-            pacer.restart();
-            let done =
-                accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)?;
-            let part = acc.finish()?;
+            let mut acc = backend.accumulator(shape)?;
+            let acc_info = acc.info();
+            pacer.restart(already + at);
+            let result =
+                accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)
+                    .and_then(|done| Ok((done, acc.finish()?)));
+            let (done, part) = match result {
+                Ok(counted) => counted,
+                // The CPU counts the stretch again.
+                Err(e) if backend.recover(&e) => continue,
+                Err(source) => {
+                    return Err(match (&options.state, &total) {
+                        (Some(st), Some(m)) if st.path.exists() => ScanError::Failed {
+                            source,
+                            frames: m.n,
+                            state: st.path.clone(),
+                        },
+                        _ => source.into(),
+                    })
+                }
+            };
+            info.get_or_insert(acc_info);
             if part.n > 0 {
                 match total.as_mut() {
                     Some(t) => t.merge(&part)?,
@@ -635,7 +725,7 @@ impl Prepared {
                 files: counted.into_iter().map(|c| c.path).collect(),
                 raw,
                 prefer: options.prefer,
-                backend: backend.expect("a backend was opened"),
+                backend: info.expect("a backend counted the frames"),
             },
             Found {
                 skipped,
@@ -647,7 +737,7 @@ impl Prepared {
             options,
             started,
         );
-        report.warnings.extend(fallback);
+        report.warnings.extend(backend.note().map(str::to_string));
         Ok(report)
     }
 }
@@ -778,27 +868,34 @@ pub const DEFAULT_CHECKPOINT_FRAMES: usize = 500;
 pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(120);
 
 /// An observer that passes everything on and pauses the scan for checkpoints and interruptions.
+/// Progress is passed on counted over the whole scan (`total` files), not over the stretch.
 struct Pacer<'a> {
     inner: &'a mut dyn ScanObserver,
     every: Option<(usize, Duration)>,
     frames: usize,
     since: Instant,
+    /// Files done before the current stretch (counted by earlier runs or stretches).
+    before: usize,
+    total: usize,
 }
 
 impl<'a> Pacer<'a> {
-    fn new(inner: &'a mut dyn ScanObserver, state: Option<&StateOptions>) -> Self {
+    fn new(inner: &'a mut dyn ScanObserver, state: Option<&StateOptions>, total: usize) -> Self {
         Pacer {
             inner,
             every: state.map(|s| (s.every_frames.max(1), s.every)),
             frames: 0,
             since: Instant::now(),
+            before: 0,
+            total,
         }
     }
 
-    /// A new stretch between checkpoints begins.
-    fn restart(&mut self) {
+    /// A new stretch between checkpoints begins, `before` files into the scan.
+    fn restart(&mut self, before: usize) {
         self.frames = 0;
         self.since = Instant::now();
+        self.before = before;
     }
 }
 
@@ -809,9 +906,9 @@ impl ScanObserver for Pacer<'_> {
     fn decode_failed(&mut self, error: &DecodeError) {
         self.inner.decode_failed(error)
     }
-    fn progress(&mut self, done: usize, total: usize, bytes: u64) {
+    fn progress(&mut self, done: usize, _stretch: usize, bytes: u64) {
         self.frames += 1;
-        self.inner.progress(done, total, bytes)
+        self.inner.progress(self.before + done, self.total, bytes)
     }
     fn pause(&mut self) -> bool {
         let due = self

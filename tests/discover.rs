@@ -357,3 +357,41 @@ fn a_fifo_named_like_a_photo_is_skipped_not_waited_on() {
         );
     }
 }
+
+/// Records the progress a scan reports.
+#[derive(Default)]
+struct Progress(Vec<(usize, usize)>);
+
+impl hotpixels::scan::ScanObserver for Progress {
+    fn progress(&mut self, done: usize, total: usize, _bytes: u64) {
+        self.0.push((done, total));
+    }
+}
+
+#[test]
+fn progress_counts_over_the_whole_scan_across_checkpoints_and_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    write_set(dir.path(), Shape::new(16, 12, 3, 8).unwrap(), 10, 5, "f");
+    let out = tempfile::tempdir().unwrap();
+    let state = out.path().join("s.state");
+    let options = ScanOptions {
+        state: Some(hotpixels::scan::StateOptions {
+            path: state.clone(),
+            every_frames: 3,
+            every: std::time::Duration::from_secs(3600),
+        }),
+        ..cpu()
+    };
+    let inputs = [s(dir.path())];
+    let mut progress = Progress::default();
+    scan(&inputs, &options, &mut progress).unwrap();
+    let expected: Vec<_> = (1..=10).map(|d| (d, 10)).collect();
+    assert_eq!(progress.0, expected);
+
+    // Two more files: a resumed scan counts on from the ten already in the state.
+    write_set(dir.path(), Shape::new(16, 12, 3, 8).unwrap(), 2, 6, "g");
+    let mut progress = Progress::default();
+    let report = scan(&inputs, &options, &mut progress).unwrap();
+    assert_eq!(report.moments.n, 12);
+    assert_eq!(progress.0, [(11, 12), (12, 12)]);
+}

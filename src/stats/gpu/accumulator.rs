@@ -8,16 +8,12 @@ use std::mem::offset_of;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use wgpu::util::DeviceExt;
-
-use super::plan::{plan_tiles, DeviceLimits, TilePlan};
+use super::faults::{allocating, device_memory, out_of_memory, Faults};
+use super::plan::{plan_tiles, DeviceLimits, TilePlan, RING};
 use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::{Frame, Samples, Shape};
 use crate::stats::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
-
-/// Staging slots in the upload ring: one filled by the CPU while the other is in flight.
-const RING: usize = 2;
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
 pub fn shader_source() -> String {
@@ -133,18 +129,66 @@ pub struct GpuAccumulator {
     /// Frames applied so far (by every subpixel).
     count: u32,
     info: BackendInfo,
+    /// What the device reported on its own (a loss, an uncaptured error).
+    faults: Faults,
 }
 
 impl GpuAccumulator {
     /// Plans the tiles ([`plan_tiles`]) and creates the pipeline, the state buffers (zeroed) and
-    /// the staging ring on `device`. Fails when the shape cannot be tiled on this device.
+    /// the staging ring on `device`. Fails when the shape cannot be tiled on this device, and with
+    /// [`GpuError::OutOfMemory`] when the buffers need more than the adapter's memory or their
+    /// allocation fails. From here on, a lost device or an error the device raises on its own is
+    /// an error of the next call, not a panic.
+    ///
+    /// `faults` is the device's recorder ([`Faults::watch`], installed when the device was opened).
     pub fn new(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
+        faults: &Faults,
         shape: Shape,
         options: GpuOptions,
     ) -> Result<Self, GpuError> {
+        let faults = faults.clone();
+        faults.check()?;
         let plan = plan_tiles(DeviceLimits::of(device), shape, options)?;
+        let needed = plan.device_bytes();
+        if device_memory(device).is_some_and(|available| needed > available) {
+            return Err(out_of_memory(
+                device,
+                needed,
+                "more than its largest memory heap",
+            ));
+        }
+        let (pipeline, tiles, slots) = allocating(device, &faults, needed, || {
+            Self::create(device, queue, shape, &plan)
+        })?;
+        Ok(GpuAccumulator {
+            device: device.clone(),
+            queue: queue.clone(),
+            shape,
+            pipeline,
+            plan,
+            tiles,
+            slots,
+            current: 0,
+            in_batch: 0,
+            count: 0,
+            info: BackendInfo {
+                kind: BackendKind::Gpu,
+                adapter: "GPU".into(),
+                driver: String::new(),
+            },
+            faults,
+        })
+    }
+
+    /// The pipeline, the tiles' buffers and the staging ring of `plan`.
+    fn create(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        shape: Shape,
+        plan: &TilePlan,
+    ) -> (wgpu::ComputePipeline, Vec<Tile>, Vec<Slot>) {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("welford"),
             source: wgpu::ShaderSource::Wgsl(shader_source().into()),
@@ -196,11 +240,15 @@ impl GpuAccumulator {
                     halo_row: spec.halo_row as u32,
                     _pad: 0,
                 };
-                let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                // Written through the queue: a mapped initial write panics on a lost device.
+                let uniform = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("params"),
-                    contents: bytemuck::bytes_of(&params),
+                    size: std::mem::size_of::<Params>() as u64,
                     usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
                 });
+                queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+                let params = uniform;
                 let resources = [&params, &batch, &mean, &m2, &res_mean, &res_m2];
                 let entries: Vec<wgpu::BindGroupEntry> = resources
                     .iter()
@@ -238,24 +286,7 @@ impl GpuAccumulator {
                 submission: None,
             })
             .collect();
-
-        Ok(GpuAccumulator {
-            device: device.clone(),
-            queue: queue.clone(),
-            shape,
-            pipeline,
-            plan,
-            tiles,
-            slots,
-            current: 0,
-            in_batch: 0,
-            count: 0,
-            info: BackendInfo {
-                kind: BackendKind::Gpu,
-                adapter: "GPU".into(),
-                driver: String::new(),
-            },
-        })
+        (pipeline, tiles, slots)
     }
 
     /// Sets what [`Accumulator::info`] reports.
@@ -268,27 +299,40 @@ impl GpuAccumulator {
         &self.plan
     }
 
-    fn poll(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
-        let poll = match submission {
-            Some(index) => wgpu::PollType::Wait {
+    /// The fault the device reported on its own, if any, else `error`: a lost device is named as
+    /// such, not as the failed mapping it caused.
+    fn fault_or(&self, error: GpuError) -> GpuError {
+        self.faults.check().err().unwrap_or(error)
+    }
+
+    /// Polls the device: until `submission` is done, until all work is done (`None`), or once
+    /// without blocking (`wait` false). A fault the device recorded is an error here.
+    fn poll(&self, submission: Option<wgpu::SubmissionIndex>, wait: bool) -> Result<(), GpuError> {
+        self.faults.check()?;
+        let poll = match (wait, submission) {
+            (false, _) => wgpu::PollType::Poll,
+            (true, Some(index)) => wgpu::PollType::Wait {
                 submission_index: Some(index),
                 timeout: None,
             },
-            None => wgpu::PollType::wait_indefinitely(),
+            (true, None) => wgpu::PollType::wait_indefinitely(),
         };
         self.device
             .poll(poll)
             .map(|_| ())
-            .map_err(|e| GpuError::Operation(e.to_string()))
+            .map_err(|e| self.fault_or(GpuError::Operation(e.to_string())))?;
+        self.faults.check()
     }
 
     /// Waits until the current staging slot is mapped and writable again.
     fn wait_for_slot(&mut self) -> Result<(), GpuError> {
         if let Some(index) = self.slots[self.current].submission.take() {
-            self.poll(Some(index))?;
+            self.poll(Some(index), true)?;
         }
         let mapped = self.slots[self.current].mapped.clone();
-        mapped.wait("a staging buffer", || self.poll(None))
+        mapped
+            .wait("a staging buffer", || self.poll(None, true))
+            .map_err(|e| self.fault_or(e))
     }
 
     fn write_frame(&mut self, frame: &Frame) -> Result<(), GpuError> {
@@ -305,7 +349,7 @@ impl GpuAccumulator {
             let mut view = slot
                 .buffer
                 .get_mapped_range_mut(offset..offset + size)
-                .map_err(|e| GpuError::Operation(e.to_string()))?;
+                .map_err(|e| self.fault_or(GpuError::Operation(e.to_string())))?;
             write_le(view.slice(..bytes), frame.samples(), range);
         }
         self.in_batch += 1;
@@ -361,15 +405,12 @@ impl GpuAccumulator {
         self.count += frames as u32;
         self.current = (self.current + 1) % self.slots.len();
         // Let finished work release its callbacks without blocking.
-        self.device
-            .poll(wgpu::PollType::Poll)
-            .map_err(|e| GpuError::Operation(e.to_string()))?;
-        Ok(())
+        self.poll(None, false)
     }
 
     fn read_back(&mut self) -> Result<Moments, GpuError> {
         self.flush()?;
-        self.poll(None)?;
+        self.poll(None, true)?;
         // Upload buffers are no longer needed: free them before the read-back copies exist.
         self.slots.clear();
         let largest = self.plan.tiles.iter().map(|t| t.len).max().unwrap_or(0) as u64 * 4;
@@ -411,12 +452,14 @@ impl GpuAccumulator {
         let index = self.queue.submit([encoder.finish()]);
         let mapped = MapSignal::default();
         readback.map_async(wgpu::MapMode::Read, 0..size, mapped.ask());
-        self.poll(Some(index))?;
-        mapped.wait("the read-back buffer", || self.poll(None))?;
+        self.poll(Some(index), true)?;
+        mapped
+            .wait("the read-back buffer", || self.poll(None, true))
+            .map_err(|e| self.fault_or(e))?;
         {
             let view = readback
                 .get_mapped_range(0..size)
-                .map_err(|e| GpuError::Operation(e.to_string()))?;
+                .map_err(|e| self.fault_or(GpuError::Operation(e.to_string())))?;
             take(&view);
         }
         readback.unmap();

@@ -2,6 +2,7 @@
 //! (hardware before software, `WGPU_BACKEND` and `WGPU_ADAPTER_NAME` honoured), and the
 //! [`GpuContext`] that holds the device and queue for a whole run.
 
+use super::faults::Faults;
 use super::{GpuAccumulator, GpuError, GpuOptions};
 use crate::input::Shape;
 use crate::stats::{BackendInfo, BackendKind};
@@ -14,6 +15,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     /// What the adapter says of itself.
     pub info: wgpu::AdapterInfo,
+    /// What the device reports on its own: its loss, errors outside any scope.
+    pub faults: Faults,
 }
 
 /// The backends searched for adapters: `WGPU_BACKEND` if set, else Vulkan, Metal and DX12.
@@ -111,6 +114,7 @@ impl GpuContext {
             reason: e.to_string(),
         })?;
         Ok(GpuContext {
+            faults: Faults::watch(&device),
             device,
             queue,
             info,
@@ -123,7 +127,7 @@ impl GpuContext {
         shape: Shape,
         options: GpuOptions,
     ) -> Result<GpuAccumulator, GpuError> {
-        let mut acc = GpuAccumulator::new(&self.device, &self.queue, shape, options)?;
+        let mut acc = GpuAccumulator::new(&self.device, &self.queue, &self.faults, shape, options)?;
         acc.set_info(BackendInfo {
             kind: BackendKind::Gpu,
             adapter: self.info.name.clone(),

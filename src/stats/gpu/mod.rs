@@ -4,6 +4,7 @@
 
 mod accumulator;
 mod context;
+pub mod faults;
 pub mod plan;
 
 pub use accumulator::{shader_source, GpuAccumulator};
@@ -39,6 +40,26 @@ pub enum GpuError {
     /// Mapping, polling or another device operation failed.
     #[error("GPU operation failed: {0}")]
     Operation(String),
+    /// The statistics do not fit the adapter's memory: an allocation failed, or would.
+    #[error(
+        "the statistics need {} of GPU memory and {adapter} {}: {reason}",
+        crate::mem::describe_bytes(*needed),
+        available.map_or("does not say how much it has".to_string(),
+            |a| format!("has {}", crate::mem::describe_bytes(a)))
+    )]
+    OutOfMemory {
+        /// The adapter's name.
+        adapter: String,
+        /// Bytes of device memory the accumulator allocates.
+        needed: u64,
+        /// Bytes of the adapter's largest device-local memory heap, where the backend tells.
+        available: Option<u64>,
+        /// What the driver or the check said.
+        reason: String,
+    },
+    /// The device was lost (a driver reset, a removed GPU, a destroyed device).
+    #[error("the GPU device was {0}")]
+    Lost(String),
 }
 
 /// Tuning of the GPU backend; the defaults suit every adapter.

@@ -14,6 +14,10 @@ pub const ALIGN: u64 = 256;
 pub const HALO_ROWS: usize = NEIGHBOUR_DISTANCE;
 /// Bytes per subpixel of each f32 state array.
 const STATE_BYTES: u64 = 4;
+/// State arrays per tile: mean, `M2`, residual mean, residual `M2`.
+const STATE_ARRAYS: u64 = 4;
+/// Staging slots in the upload ring: one filled by the CPU while the other is in flight.
+pub const RING: usize = 2;
 
 /// The device limits the plan depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +82,17 @@ impl TilePlan {
     /// The rows where a tile starts, after the first tile: where the halo matters.
     pub fn borders(&self) -> Vec<usize> {
         self.tiles.iter().skip(1).map(|t| t.first_row).collect()
+    }
+
+    /// Bytes of device memory an accumulator following the plan allocates: every tile's state
+    /// arrays and batch buffer, and the staging ring.
+    pub fn device_bytes(&self) -> u64 {
+        let tiles: u64 = self
+            .tiles
+            .iter()
+            .map(|t| STATE_ARRAYS * t.state_bytes + t.stride * self.batch as u64)
+            .sum();
+        tiles + RING as u64 * self.staging_bytes
     }
 }
 
@@ -218,6 +233,10 @@ mod tests {
         // The state limits the rows: 128 MiB of f32 over rows of 18 000 subpixels.
         assert_eq!(plan.tiles[0].rows, (128 << 20) / 4 / 18_000);
         assert_eq!(plan.borders(), [1864, 3728]);
+        // Device memory: four state arrays of 288 MB, a batch buffer of three 72 MB frames (and
+        // their halo rows), and two staging slots of the same three frames.
+        let bytes = plan.device_bytes();
+        assert!((1_800_000_000..1_805_000_000).contains(&bytes), "{bytes}");
     }
 
     #[test]
