@@ -457,6 +457,13 @@ fn devices_lists_the_adapters_or_says_there_is_none() {
                 .unwrap_or_else(|| panic!("{} not listed:\n{stdout}", ctx.info.name));
             assert!(row.trim_start().starts_with(char::is_numeric), "{row}");
             assert!(stdout.contains("--backend gpu uses #0"), "{stdout}");
+            // Its memory: Vulkan says how much (other backends show `?`).
+            if ctx.info.backend == wgpu::Backend::Vulkan {
+                let bytes = hotpixels::stats::gpu::faults::device_memory(&ctx.device)
+                    .expect("a Vulkan adapter's memory heaps");
+                let memory = hotpixels::mem::describe_bytes(bytes);
+                assert!(row.contains(&format!(" {memory} ")), "{row}");
+            }
         }
         None => assert!(stdout.starts_with("no GPU adapters found"), "{stdout}"),
     }

@@ -1,5 +1,5 @@
-//! `hotpixels devices`: the GPU adapters this machine offers and which one each backend choice
-//! takes.
+//! `hotpixels devices`: the GPU adapters this machine offers, their memory, and which one each
+//! backend choice takes.
 
 use std::fmt::Write;
 
@@ -10,7 +10,7 @@ use super::{print, stopped, EXIT_OK};
 /// The adapter table, or why there is none.
 fn render() -> String {
     let mut s = String::new();
-    let list = gpu::adapters();
+    let list = gpu::adapters_with_memory();
     if list.is_empty() {
         let _ = writeln!(
             s,
@@ -22,21 +22,22 @@ fn render() -> String {
     }
     let _ = writeln!(
         s,
-        "{:>3}  {:<40} {:<14} {:<8} driver",
-        "#", "adapter", "type", "backend"
+        "{:>3}  {:<40} {:<14} {:<8} {:>8}  driver",
+        "#", "adapter", "type", "backend", "memory"
     );
-    for (n, info) in list.iter().enumerate() {
+    for (n, (info, memory)) in list.iter().enumerate() {
         let _ = writeln!(
             s,
-            "{:>3}  {:<40} {:<14} {:<8} {}",
+            "{:>3}  {:<40} {:<14} {:<8} {:>8}  {}",
             n,
             info.name,
             format!("{:?}", info.device_type),
             format!("{:?}", info.backend),
+            memory.map_or("?".to_string(), hotpixels::mem::describe_bytes),
             gpu::driver_string(info)
         );
     }
-    let _ = match list.iter().position(|i| !gpu::is_software(i)) {
+    let _ = match list.iter().position(|(i, _)| !gpu::is_software(i)) {
         Some(i) => writeln!(s, "--backend auto uses #{i}; --backend gpu uses #0"),
         None => writeln!(
             s,

@@ -49,11 +49,17 @@ fn preference(t: wgpu::DeviceType) -> u8 {
 
 /// Every adapter the searched backends offer, hardware first.
 pub fn adapters() -> Vec<wgpu::AdapterInfo> {
+    adapters_with_memory().into_iter().map(|(i, _)| i).collect()
+}
+
+/// [`adapters`], each with the bytes of its largest device-local memory heap where the backend
+/// tells ([`super::faults::adapter_memory`]).
+pub fn adapters_with_memory() -> Vec<(wgpu::AdapterInfo, Option<u64>)> {
     let mut list: Vec<_> = pollster::block_on(instance().enumerate_adapters(backends()))
         .iter()
-        .map(|a| a.get_info())
+        .map(|a| (a.get_info(), super::faults::adapter_memory(a)))
         .collect();
-    list.sort_by_key(|i| preference(i.device_type));
+    list.sort_by_key(|(i, _)| preference(i.device_type));
     list
 }
 

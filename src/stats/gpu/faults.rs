@@ -72,22 +72,47 @@ pub fn device_memory(device: &wgpu::Device) -> Option<u64> {
         // SAFETY: the handles are only read, to ask the driver for its memory heaps, while the
         // guard keeps the device alive.
         let hal = unsafe { device.as_hal::<wgpu::hal::api::Vulkan>() }?;
-        let instance = hal.shared_instance().raw_instance();
-        // SAFETY: the physical device belongs to this instance.
-        let props =
-            unsafe { instance.get_physical_device_memory_properties(hal.raw_physical_device()) };
-        props
-            .memory_heaps_as_slice()
-            .iter()
-            .filter(|h| h.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
-            .map(|h| h.size)
-            .max()
+        largest_heap(
+            hal.shared_instance().raw_instance(),
+            hal.raw_physical_device(),
+        )
     }
     #[cfg(target_arch = "wasm32")]
     {
         let _ = device;
         None
     }
+}
+
+/// [`device_memory`] of an adapter, without opening a device on it.
+pub fn adapter_memory(adapter: &wgpu::Adapter) -> Option<u64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // SAFETY: as in `device_memory`: read only, the guard keeps the adapter alive.
+        let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
+        largest_heap(
+            hal.shared_instance().raw_instance(),
+            hal.raw_physical_device(),
+        )
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = adapter;
+        None
+    }
+}
+
+/// The size of the largest device-local heap of `physical`.
+#[cfg(not(target_arch = "wasm32"))]
+fn largest_heap(instance: &ash::Instance, physical: ash::vk::PhysicalDevice) -> Option<u64> {
+    // SAFETY: the physical device belongs to this instance, which outlives the call.
+    let props = unsafe { instance.get_physical_device_memory_properties(physical) };
+    props
+        .memory_heaps_as_slice()
+        .iter()
+        .filter(|h| h.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
+        .map(|h| h.size)
+        .max()
 }
 
 /// Runs `create` (the accumulator's allocations) inside out-of-memory and validation error
