@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -205,6 +205,8 @@ pub struct ScanReport {
     pub moments: Moments,
     /// Wall time of the whole scan.
     pub elapsed: Duration,
+    /// Where the time went.
+    pub timing: Timing,
 }
 
 /// Hooks a front end uses to show progress; every method has a no-op default.
@@ -231,6 +233,33 @@ pub struct Accumulated {
     pub failed: Vec<DecodeError>,
     /// How many of the files, from the first, were taken (all of them unless paused).
     pub taken: usize,
+    /// Where the time went.
+    pub timing: Timing,
+}
+
+/// Where a scan's time went: the decoders' busy time (summed over their threads), the time the
+/// accumulator waited for the next frame in file order, the time it spent on the statistics
+/// (adding frames; the GPU's read-back), and detection.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// Decoding, summed over the decoder threads.
+    pub decode: Duration,
+    /// The accumulator waiting for a decoded frame.
+    pub wait: Duration,
+    /// Adding frames to the statistics and finishing them.
+    pub statistics: Duration,
+    /// Ranking and detection.
+    pub detect: Duration,
+}
+
+impl Timing {
+    /// Adds `other`'s times to these.
+    pub fn add(&mut self, other: &Timing) {
+        self.decode += other.decode;
+        self.wait += other.wait;
+        self.statistics += other.statistics;
+        self.detect += other.detect;
+    }
 }
 
 /// An observer that ignores everything.
@@ -412,6 +441,7 @@ pub fn accumulate_with(
     let jobs = jobs.max(1).min(files.len().max(1));
     let window = Window::new(jobs + 2);
     let next = AtomicUsize::new(0);
+    let decode_nanos = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window.size);
     // Enough idle buffers for every frame that can be alive at once.
     let pool = FramePool::new(window.size + acc.frames_held());
@@ -419,7 +449,7 @@ pub fn accumulate_with(
     std::thread::scope(|s| {
         for k in 0..jobs {
             let tx = tx.clone();
-            let (next, window, pool) = (&next, &window, &pool);
+            let (next, window, pool, decode_nanos) = (&next, &window, &pool, &decode_nanos);
             std::thread::Builder::new()
                 .name(format!("hotpixels-decode-{k}"))
                 .spawn_scoped(s, move || loop {
@@ -428,7 +458,9 @@ pub fn accumulate_with(
                         break;
                     }
                     let path = &files[i];
+                    let began = Instant::now();
                     let result = guard_decoder(path, || decode(path, pool));
+                    decode_nanos.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     if tx.send((i, result)).is_err() {
                         break;
                     }
@@ -442,14 +474,19 @@ pub fn accumulate_with(
         let mut used = 0usize;
         let mut failed = Vec::new();
         let mut bytes = 0u64;
+        let mut timing = Timing::default();
         let outcome = (|| {
+            let mut waiting = Instant::now();
             'files: for (i, result) in rx.iter() {
+                timing.wait += waiting.elapsed();
                 pending.insert(i, result);
                 while let Some(result) = pending.remove(&expected) {
                     match result {
                         Ok(frame) => {
                             bytes += frame.as_bytes().len() as u64;
+                            let adding = Instant::now();
                             acc.add(frame)?;
+                            timing.statistics += adding.elapsed();
                             used += 1;
                         }
                         Err(e) => {
@@ -464,6 +501,7 @@ pub fn accumulate_with(
                         break 'files;
                     }
                 }
+                waiting = Instant::now();
             }
             Ok(())
         })();
@@ -471,10 +509,12 @@ pub fn accumulate_with(
             window.abort();
             drop(rx);
         }
+        timing.decode = Duration::from_nanos(decode_nanos.load(Ordering::Relaxed));
         outcome.map(|()| Accumulated {
             used,
             failed,
             taken: expected,
+            timing,
         })
     })
 }
@@ -641,6 +681,7 @@ impl Prepared {
             .collect();
         let mut pacer = Pacer::new(observer, options.state.as_ref(), discovery.files.len());
         let already = discovery.files.len() - todo.len();
+        let mut timing = Timing::default();
         let mut failures: Vec<DecodeError> = Vec::new();
         let mut info = None;
         let mut at = 0;
@@ -650,7 +691,12 @@ impl Prepared {
             pacer.restart(already + at);
             let result =
                 accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)
-                    .and_then(|done| Ok((done, acc.finish()?)));
+                    .and_then(|mut done| {
+                        let finishing = Instant::now();
+                        let part = acc.finish()?;
+                        done.timing.statistics += finishing.elapsed();
+                        Ok((done, part))
+                    });
             let (done, part) = match result {
                 Ok(counted) => counted,
                 // The CPU counts the stretch again.
@@ -667,6 +713,7 @@ impl Prepared {
                 }
             };
             info.get_or_insert(acc_info);
+            timing.add(&done.timing);
             if part.n > 0 {
                 match total.as_mut() {
                     Some(t) => t.merge(&part)?,
@@ -738,6 +785,7 @@ impl Prepared {
             started,
         );
         report.warnings.extend(backend.note().map(str::to_string));
+        report.timing.add(&timing);
         Ok(report)
     }
 }
@@ -786,6 +834,7 @@ pub fn report_of(
         backend,
     } = counted;
     let shape = moments.shape;
+    let detecting = Instant::now();
     let lowest = lowest_m2(&moments, options.top);
     let levels = raw
         .as_ref()
@@ -810,6 +859,10 @@ pub fn report_of(
         detect.frozen = false;
     }
     let detection = detect_with(&moments, &detect, &levels);
+    let timing = Timing {
+        detect: detecting.elapsed(),
+        ..Timing::default()
+    };
     let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
         raw.as_ref()
             .map(|r| Camera::from_exif(&r.make, &r.model, None))
@@ -834,6 +887,7 @@ pub fn report_of(
         files,
         moments,
         elapsed: started.elapsed(),
+        timing,
     }
 }
 

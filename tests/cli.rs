@@ -647,6 +647,20 @@ fn bench_measures_every_stage_and_writes_json() {
     }
     let scan_row = rows.iter().find(|r| r["stage"] == "scan").unwrap();
     assert!(scan_row["vs_decode"].as_f64().unwrap() > 0.0);
+    // Where the time went, per frame: every frame was decoded and added to the statistics.
+    let ms = |row: &serde_json::Value, part: &str| row["per_frame"][part].as_f64().unwrap();
+    assert!(ms(scan_row, "decode_ms") > 0.0 && ms(scan_row, "statistics_ms") > 0.0);
+    assert!(ms(scan_row, "wait_ms") >= 0.0 && ms(scan_row, "detect_ms") > 0.0);
+    let decode_row = rows.iter().find(|r| r["stage"] == "decode").unwrap();
+    assert!(ms(decode_row, "decode_ms") > 0.0);
+    // Each part of a run fits in it: the accumulator's waiting and adding happen one after
+    // the other within the run's wall time.
+    let wall_ms =
+        scan_row["seconds"].as_f64().unwrap() * 1e3 / scan_row["frames"].as_f64().unwrap();
+    assert!(
+        ms(scan_row, "wait_ms") + ms(scan_row, "statistics_ms") <= wall_ms,
+        "{scan_row}"
+    );
     // The table goes to stderr when the JSON takes stdout.
     assert!(stderr.contains("frames/s"));
 }

@@ -8,7 +8,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use hotpixels::input::{discover, Frame, Shape};
-use hotpixels::scan::{accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent};
+use hotpixels::scan::{
+    accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
+};
 use hotpixels::stats::{
     gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
     StatsError,
@@ -85,6 +87,34 @@ pub struct BenchRow {
     pub gigabytes_per_second: f64,
     /// Scan rows: frames/s relative to the decode-only row of the same files.
     pub vs_decode: Option<f64>,
+    /// Decode and scan rows: where the time went, per frame.
+    pub per_frame: Option<PerFrame>,
+}
+
+/// Where a run's time went, in milliseconds per frame ([`hotpixels::scan::Timing`] over the
+/// frames).
+#[derive(Clone, Debug, Serialize)]
+pub struct PerFrame {
+    /// Decoding, summed over the decoder threads (divide by the threads for wall time).
+    pub decode_ms: f64,
+    /// The accumulator waiting for the next decoded frame.
+    pub wait_ms: f64,
+    /// Adding the frame to the statistics (and its share of finishing them).
+    pub statistics_ms: f64,
+    /// Ranking and detection, spread over the frames.
+    pub detect_ms: f64,
+}
+
+impl PerFrame {
+    fn of(timing: &Timing, frames: usize) -> Self {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3 / frames.max(1) as f64;
+        PerFrame {
+            decode_ms: ms(timing.decode),
+            wait_ms: ms(timing.wait),
+            statistics_ms: ms(timing.statistics),
+            detect_ms: ms(timing.detect),
+        }
+    }
 }
 
 /// Every measurement and the machine they were made on.
@@ -160,11 +190,13 @@ fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) ->
         subpixels_per_second: fps * shape.subpixels() as f64,
         gigabytes_per_second: fps * shape.frame_bytes() as f64 / 1e9,
         vs_decode: None,
+        per_frame: None,
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
+/// The run of median time, with its timing.
+fn median_run(mut v: Vec<(f64, Timing)>) -> (f64, Timing) {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
     v[v.len() / 2]
 }
 
@@ -202,8 +234,9 @@ fn measure_files(
     for round in 0..options.repeat.max(1) {
         let started = Instant::now();
         let mut sink = Discard(shape);
-        decoded = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?.used;
-        decode_times.push(started.elapsed().as_secs_f64());
+        let done = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?;
+        decoded = done.used;
+        decode_times.push((started.elapsed().as_secs_f64(), done.timing));
         // The backends take turns at running first after the decode pass.
         let order = (0..backends.len()).map(|i| (i + round) % backends.len());
         for b in order {
@@ -215,7 +248,7 @@ fn measure_files(
             };
             let started = Instant::now();
             let report = scan(inputs, &scan_options, &mut Silent)?;
-            scan_times[b].push(started.elapsed().as_secs_f64());
+            scan_times[b].push((started.elapsed().as_secs_f64(), report.timing));
             used[b] = report.frames_used;
             labels[b] = match (*name, report.backend.kind) {
                 ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
@@ -224,18 +257,16 @@ fn measure_files(
             };
         }
     }
-    let decode = row("decode", shape, "-", decoded, median(decode_times));
+    let (seconds, timing) = median_run(decode_times);
+    let mut decode = row("decode", shape, "-", decoded, seconds);
+    decode.per_frame = Some(PerFrame::of(&timing, decoded));
     let decode_fps = decode.frames_per_second;
     rows.push(decode);
     for b in 0..backends.len() {
-        let mut r = row(
-            "scan",
-            shape,
-            &labels[b],
-            used[b],
-            median(scan_times[b].clone()),
-        );
+        let (seconds, timing) = median_run(scan_times[b].clone());
+        let mut r = row("scan", shape, &labels[b], used[b], seconds);
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
+        r.per_frame = Some(PerFrame::of(&timing, used[b]));
         rows.push(r);
     }
     Ok(())
@@ -379,7 +410,7 @@ pub fn render(report: &BenchReport) -> String {
         .max("shape".len());
     let _ = writeln!(
         s,
-        "{:<11} {:<shape_width$} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}",
+        "{:<11} {:<shape_width$} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}  ms per frame: decode (all threads) / wait / statistics",
         "stage",
         "shape",
         "backend",
@@ -388,12 +419,22 @@ pub fn render(report: &BenchReport) -> String {
         "frames/s",
         "Msubpx/s",
         "GB/s",
-        "vs decode"
+        "vs decode",
     );
     for r in &report.rows {
+        let per_frame = r
+            .per_frame
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "{:.1} / {:.1} / {:.1}",
+                    p.decode_ms, p.wait_ms, p.statistics_ms
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:<11} {:<shape_width$} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}",
+            "{:<11} {:<shape_width$} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}  {}",
             r.stage,
             r.shape,
             r.backend,
@@ -402,7 +443,8 @@ pub fn render(report: &BenchReport) -> String {
             r.frames_per_second,
             r.subpixels_per_second / 1e6,
             r.gigabytes_per_second,
-            r.vs_decode.map(|v| format!("{v:.2}x")).unwrap_or_default()
+            r.vs_decode.map(|v| format!("{v:.2}x")).unwrap_or_default(),
+            per_frame
         );
     }
     s
