@@ -44,8 +44,7 @@ impl Faults {
     pub fn check(&self) -> Result<(), GpuError> {
         match &*self.0.lock().unwrap_or_else(|p| p.into_inner()) {
             None => Ok(()),
-            Some(GpuError::Lost(m)) => Err(GpuError::Lost(m.clone())),
-            Some(other) => Err(GpuError::Operation(other.to_string())),
+            Some(fault) => Err(fault.clone()),
         }
     }
 }
@@ -143,5 +142,32 @@ pub fn out_of_memory(device: &wgpu::Device, needed: u64, reason: &str) -> GpuErr
         needed,
         available: device_memory(device),
         reason: one_line(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_fault_is_returned_as_it_was_recorded_and_the_first_one_stays() {
+        let faults = Faults::default();
+        assert!(faults.check().is_ok());
+        faults.record(GpuError::Operation("a validation error".into()));
+        faults.record(GpuError::Lost("destroyed: later".into()));
+        let err = faults.check().unwrap_err().to_string();
+        assert_eq!(err, "GPU operation failed: a validation error");
+        // Every later call fails the same way.
+        assert_eq!(faults.check().unwrap_err().to_string(), err);
+    }
+
+    #[test]
+    fn driver_messages_are_joined_on_one_line() {
+        let message = "Validation Error\n\nCaused by:\n  Buffer 'params' is invalid\n";
+        assert_eq!(
+            one_line(message),
+            "Validation Error: Buffer 'params' is invalid"
+        );
+        assert_eq!(one_line("\n \n"), "no reason given");
     }
 }

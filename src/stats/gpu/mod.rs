@@ -23,7 +23,7 @@ pub const MAX_BATCH_FRAMES: usize = 16;
 pub const DEFAULT_STAGING_BUDGET: usize = 256 << 20;
 
 /// Errors of the GPU backend, each one line.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum GpuError {
     /// No adapter fits the request.
     #[error("no GPU adapter found{0}")]
