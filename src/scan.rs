@@ -341,11 +341,11 @@ impl Backend {
     /// After an accumulator failed with `error`: true when the CPU takes over (the GPU failed
     /// and falling back is allowed), so that the caller counts the stretch again.
     pub fn recover(&mut self, error: &StatsError) -> bool {
-        let gpu_failed = matches!(error, StatsError::Gpu(_)) && self.gpu.is_some();
-        if gpu_failed && self.fallback {
+        let takes_over = self.fallback && self.gpu.is_some() && matches!(error, StatsError::Gpu(_));
+        if takes_over {
             self.hand_over(&error.to_string());
         }
-        gpu_failed && self.fallback
+        takes_over
     }
 
     fn hand_over(&mut self, reason: &str) {

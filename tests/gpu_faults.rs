@@ -40,6 +40,14 @@ fn options(state: Option<PathBuf>) -> ScanOptions {
     }
 }
 
+/// An uninterrupted scan of `inputs` on the CPU: the answer a recovered scan must give.
+fn cpu_scan(inputs: &[String]) -> ScanReport {
+    prepare(inputs, &options(None), &mut Silent)
+        .unwrap()
+        .run(&options(None), &mut Silent)
+        .unwrap()
+}
+
 /// Destroys the device when the scan has taken `at` files: a GPU lost mid-run.
 struct LoseDevice {
     device: wgpu::Device,
@@ -172,10 +180,7 @@ fn auto_hands_a_lost_gpu_over_to_the_cpu_which_counts_every_frame() {
     };
     let dir = tempfile::tempdir().unwrap();
     let inputs = photos(dir.path());
-    let cpu = prepare(&inputs, &options(None), &mut Silent)
-        .unwrap()
-        .run(&options(None), &mut Silent)
-        .unwrap();
+    let cpu = cpu_scan(&inputs);
 
     let device = ctx.device.clone();
     let mut backend = Backend::on_gpu(ctx, GpuOptions::default(), true);
@@ -213,10 +218,7 @@ fn a_lost_gpu_with_a_state_file_keeps_every_checkpointed_frame() {
     };
     let dir = tempfile::tempdir().unwrap();
     let inputs = photos(dir.path());
-    let whole = prepare(&inputs, &options(None), &mut Silent)
-        .unwrap()
-        .run(&options(None), &mut Silent)
-        .unwrap();
+    let whole = cpu_scan(&inputs);
 
     let out = tempfile::tempdir().unwrap();
     let state = out.path().join("scan.state");
