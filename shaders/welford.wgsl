@@ -1,5 +1,6 @@
 // Welford's running statistics per subpixel, for one tile of the sensor and a batch of frames:
-// of each subpixel's value, and of its residual against its same-channel neighbours.
+// of each subpixel's value, and of its residual against its same-channel neighbours. The batch
+// arithmetic is that of src/stats/batch.rs, line for line, so both backends give the same numbers.
 //
 // NEIGHBOUR_DISTANCE, WORKGROUP_SIZE and SUBPIXELS_PER_INVOCATION are defined by the Rust code
 // that loads this file (src/stats/gpu/accumulator.rs, `shader_source`), which prepends them.
@@ -9,12 +10,14 @@
 // `stride_words` words long, samples packed little-endian: four 8-bit samples per word, or two
 // 16-bit samples per word.
 //
-// The residual is `x - median(left, right, up, down)`, the four same-channel neighbours at
-// NEIGHBOUR_DISTANCE (mirrored at the frame's borders), the median of four being the mean of the
-// middle two. Each invocation owns SUBPIXELS_PER_INVOCATION consecutive subpixels (one vec4 of each
-// state array); the state is read once, updated for every frame of the batch in order, and written
-// back once. The state arrays are padded to whole vec4s; the padding lanes are never read back.
-// Every subpixel has seen `count` frames before this batch.
+// The two series are the value `x` and twice the residual, `2x - (left + right + up + down -
+// lowest - highest)`: twice `x` minus the median of the four same-channel neighbours at
+// NEIGHBOUR_DISTANCE (mirrored at the frame's borders), an integer. Each invocation owns
+// SUBPIXELS_PER_INVOCATION consecutive subpixels (one vec4 of each state array). Over the batch it
+// sums, exactly in integers, `d = v - k` and `d * d` for each series, `k` being the series' value in
+// the batch's first frame (the squares in two 32-bit words); then it folds the sums into the
+// state once with Chan et al.'s formula. The state arrays are padded to whole vec4s; the padding
+// lanes are never read back. Every subpixel has seen `count` frames before this batch.
 
 struct Params {
     len: u32,          // subpixels in this tile
@@ -39,12 +42,12 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> res_m2: array<vec4<f32>>;
 
 // Sample `idx` (counted from the first uploaded row) of frame `frame`.
-fn sample(frame: u32, idx: u32) -> f32 {
+fn sample(frame: u32, idx: u32) -> i32 {
     let base = frame * p.stride_words;
     if (p.bits == 8u) {
-        return f32(extractBits(batch[base + idx / 4u], (idx % 4u) * 8u, 8u));
+        return i32(extractBits(batch[base + idx / 4u], (idx % 4u) * 8u, 8u));
     }
-    return f32(extractBits(batch[base + idx / 2u], (idx % 2u) * 16u, 16u));
+    return i32(extractBits(batch[base + idx / 2u], (idx % 2u) * 16u, 16u));
 }
 
 // `v` mirrored into 0..n-1, then clamped for tiny frames.
@@ -91,20 +94,79 @@ fn taps(i: u32) -> Taps {
     return t;
 }
 
-fn median4(a: f32, b: f32, c: f32, d: f32) -> f32 {
-    let sum = a + b + c + d;
-    let lo = min(min(a, b), min(c, d));
-    let hi = max(max(a, b), max(c, d));
-    return (sum - lo - hi) * 0.5;
+fn doubled_residual(x: i32, l: i32, r: i32, u: i32, b: i32) -> i32 {
+    let lo = min(min(l, r), min(u, b));
+    let hi = max(max(l, r), max(u, b));
+    return 2 * x - (l + r + u + b - lo - hi);
 }
 
-fn value(f: u32, t: Taps) -> f32 {
-    return sample(f, t.x);
+// The value and the doubled residual of four subpixels in frame `f`.
+struct Series {
+    x: vec4<i32>,
+    r: vec4<i32>,
 }
 
-fn residual(f: u32, t: Taps) -> f32 {
-    let x = sample(f, t.x);
-    return x - median4(sample(f, t.l), sample(f, t.r), sample(f, t.u), sample(f, t.b));
+fn series(f: u32, t0: Taps, t1: Taps, t2: Taps, t3: Taps) -> Series {
+    var s: Series;
+    s.x = vec4<i32>(sample(f, t0.x), sample(f, t1.x), sample(f, t2.x), sample(f, t3.x));
+    s.r = vec4<i32>(
+        doubled_residual(s.x.x, sample(f, t0.l), sample(f, t0.r), sample(f, t0.u), sample(f, t0.b)),
+        doubled_residual(s.x.y, sample(f, t1.l), sample(f, t1.r), sample(f, t1.u), sample(f, t1.b)),
+        doubled_residual(s.x.z, sample(f, t2.l), sample(f, t2.r), sample(f, t2.u), sample(f, t2.b)),
+        doubled_residual(s.x.w, sample(f, t3.l), sample(f, t3.r), sample(f, t3.u), sample(f, t3.b)),
+    );
+    return s;
+}
+
+// A sum of squares in two 32-bit words per lane.
+struct Wide {
+    hi: vec4<u32>,
+    lo: vec4<u32>,
+}
+
+// `acc + d * d`, exact: with |d| = a * 2^16 + b, d * d = a * a * 2^32 + a * b * 2^17 + b * b.
+fn add_square(acc: Wide, d: vec4<i32>) -> Wide {
+    let u = vec4<u32>(abs(d));
+    let a = u >> vec4<u32>(16u);
+    let b = u & vec4<u32>(0xffffu);
+    let cross = a * b;
+    let low = b * b;
+    let mid = cross << vec4<u32>(17u);
+    let lo = acc.lo + low;
+    let lo2 = lo + mid;
+    let one = vec4<u32>(1u);
+    let zero = vec4<u32>(0u);
+    var w: Wide;
+    w.hi = acc.hi + a * a + (cross >> vec4<u32>(15u)) + select(zero, one, lo < low)
+        + select(zero, one, lo2 < mid);
+    w.lo = lo2;
+    return w;
+}
+
+// `wide_to_f32` of src/stats/batch.rs.
+fn wide_to_f32(w: Wide) -> vec4<f32> {
+    return vec4<f32>(w.hi) * 4294967296.0 + vec4<f32>(w.lo);
+}
+
+// Running mean and M2 of four subpixels.
+struct Moments {
+    mean: vec4<f32>,
+    m2: vec4<f32>,
+}
+
+// `Fold::apply` of src/stats/batch.rs.
+fn fold(m: Moments, shift: vec4<i32>, sum_i: vec4<i32>, squares: vec4<f32>, scale: f32) -> Moments {
+    let count = f32(p.count);
+    let inv_batch = 1.0 / f32(p.frames);
+    let weight = f32(p.frames) / f32(p.count + p.frames);
+    let sum = vec4<f32>(sum_i);
+    let batch_mean = (vec4<f32>(shift) + sum * inv_batch) * scale;
+    let batch_m2 = max(squares - sum * sum * inv_batch, vec4<f32>(0.0)) * (scale * scale);
+    let delta = batch_mean - m.mean;
+    var out: Moments;
+    out.mean = m.mean + delta * weight;
+    out.m2 = m.m2 + (batch_m2 + delta * delta * count * weight);
+    return out;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -118,23 +180,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t1 = taps(first + 1u);
     let t2 = taps(first + 2u);
     let t3 = taps(first + 3u);
-    var mu = mean[q];
-    var s = m2[q];
-    var rmu = res_mean[q];
-    var rs = res_m2[q];
-    for (var f = 0u; f < p.frames; f = f + 1u) {
-        let x = vec4<f32>(value(f, t0), value(f, t1), value(f, t2), value(f, t3));
-        let r = vec4<f32>(residual(f, t0), residual(f, t1), residual(f, t2), residual(f, t3));
-        let inv = vec4<f32>(1.0 / f32(p.count + f + 1u));
-        let d = x - mu;
-        mu = mu + d * inv;
-        s = s + d * (x - mu);
-        let dr = r - rmu;
-        rmu = rmu + dr * inv;
-        rs = rs + dr * (r - rmu);
+    let k = series(0u, t0, t1, t2, t3);
+    var s = vec4<i32>(0);
+    var sr = vec4<i32>(0);
+    var sq: Wide;
+    var sqr: Wide;
+    for (var f = 1u; f < p.frames; f = f + 1u) {
+        let v = series(f, t0, t1, t2, t3);
+        let d = v.x - k.x;
+        s = s + d;
+        sq = add_square(sq, d);
+        let e = v.r - k.r;
+        sr = sr + e;
+        sqr = add_square(sqr, e);
     }
-    mean[q] = mu;
-    m2[q] = s;
-    res_mean[q] = rmu;
-    res_m2[q] = rs;
+    let value = fold(Moments(mean[q], m2[q]), k.x, s, wide_to_f32(sq), 1.0);
+    let residual = fold(Moments(res_mean[q], res_m2[q]), k.r, sr, wide_to_f32(sqr), 0.5);
+    mean[q] = value.mean;
+    m2[q] = value.m2;
+    res_mean[q] = residual.mean;
+    res_m2[q] = residual.m2;
 }

@@ -132,17 +132,27 @@ impl Shape {
 pub trait Sample: Copy + Send + Sync {
     /// The sample as f32 (exact: samples have at most 16 bits).
     fn to_f32(self) -> f32;
+    /// The sample as i32.
+    fn to_i32(self) -> i32;
 }
 impl Sample for u8 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self as f32
     }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self as i32
+    }
 }
 impl Sample for u16 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self as f32
+    }
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self as i32
     }
 }
 

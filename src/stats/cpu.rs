@@ -1,11 +1,12 @@
-//! The CPU backend: the same f32 Welford arithmetic as the shader — for each subpixel's value and
-//! for its residual against its same-channel neighbours — over blocks of subpixels on all cores, a
-//! batch of frames per block so the state is read and written once per batch.
+//! The CPU backend: the batch arithmetic of [`super::batch`], as the shader does it — exact
+//! integer sums of each subpixel's value and of its residual against its same-channel neighbours
+//! over a batch of frames, folded into the state once — over blocks of subpixels on all cores.
 
 use rayon::prelude::*;
 
+use super::batch::{wide_to_f32, Fold, MAX_BATCH};
 use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
-use crate::geometry::{median4, Geometry, NEIGHBOUR_DISTANCE};
+use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::{Frame, Sample, Samples, Shape};
 
 /// Subpixels per parallel block: a block's state (16 bytes each) stays in L2 while a batch is
@@ -32,7 +33,8 @@ impl CpuAccumulator {
         Self::with_options(shape, DEFAULT_BATCH, None)
     }
 
-    /// An accumulator batching `batch` frames (at least 1), on `threads` threads (`None`: all cores).
+    /// An accumulator batching `batch` frames (1 to [`MAX_BATCH`]), on `threads` threads (`None`:
+    /// all cores).
     pub fn with_options(shape: Shape, batch: usize, threads: Option<usize>) -> Self {
         let pool = threads.map(|t| {
             rayon::ThreadPoolBuilder::new()
@@ -43,8 +45,8 @@ impl CpuAccumulator {
         CpuAccumulator {
             shape,
             state: Moments::new(shape),
-            pending: Vec::with_capacity(batch.max(1)),
-            batch: batch.max(1),
+            pending: Vec::with_capacity(batch.clamp(1, MAX_BATCH)),
+            batch: batch.clamp(1, MAX_BATCH),
             pool,
         }
     }
@@ -74,12 +76,9 @@ impl CpuAccumulator {
 }
 
 /// Applies `frames` in order to the state, block by block on all threads.
-fn update_blocks<T: Sample>(state: &mut Moments, frames: &[&[T]]) {
+fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]]) {
     let g = Geometry::of(state.shape);
     let count = state.n;
-    let inv: Vec<f32> = (0..frames.len())
-        .map(|k| 1.0 / (count + k as u32 + 1) as f32)
-        .collect();
     state
         .mean
         .par_chunks_mut(BLOCK)
@@ -90,19 +89,22 @@ fn update_blocks<T: Sample>(state: &mut Moments, frames: &[&[T]]) {
         .for_each(|(b, (((mean, m2), res_mean), res_m2))| {
             let mut block = Block {
                 start: b * BLOCK,
+                fold: Fold::new(count, frames.len() as u32),
                 mean,
                 m2,
                 res_mean,
                 res_m2,
             };
-            update_block(&mut block, g, &inv, frames);
+            update_block(&mut block, g, frames);
         });
     state.n += frames.len() as u32;
 }
 
-/// One contiguous range of the [`Moments`] arrays, starting at subpixel `start`.
+/// One contiguous range of the [`Moments`] arrays, starting at subpixel `start`, and the fold of
+/// the batch into it.
 struct Block<'a> {
     start: usize,
+    fold: Fold,
     mean: &'a mut [f32],
     m2: &'a mut [f32],
     res_mean: &'a mut [f32],
@@ -112,53 +114,137 @@ struct Block<'a> {
 /// Lanes kept in registers while a batch of frames is applied to them.
 const LANES: usize = 16;
 
-/// Applies a batch of whole frames to one block: for every group of `LANES` subpixels the state
-/// is loaded once, updated frame by frame (`inv[k]` is `1/n` for frame `k`), and stored once.
-/// The arithmetic per subpixel is that of `shaders/welford.wgsl`: for the value `x` and for the
-/// residual `x − median4(neighbours)` alike, `d = v − mean; mean += d · (1/n); M2 += d · (v − mean)`.
-/// Runs on AVX2 when the CPU has it.
-fn update_block<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32], frames: &[&[T]]) {
+/// How a sample type's batch sums of squares are held in the lanes: those of 8-bit series fit 32
+/// bits over a whole batch ([`MAX_BATCH`]), those of 16-bit series need 64.
+pub trait Lane: Sample {
+    /// The integer the squares are summed in.
+    type Square: Copy + Default + std::ops::AddAssign + Into<u64>;
+    /// `d²`, exact.
+    fn square(d: i32) -> Self::Square;
+    /// A sum of squares as an f32, the same number [`wide_to_f32`] gives.
+    fn squares_to_f32(q: Self::Square) -> f32;
+}
+
+impl Lane for u8 {
+    type Square = u32;
+    #[inline(always)]
+    fn square(d: i32) -> u32 {
+        (d * d) as u32
+    }
+    #[inline(always)]
+    fn squares_to_f32(q: u32) -> f32 {
+        // Below 2³¹ over a whole batch, so the signed conversion (one vector instruction) gives
+        // the same number as `wide_to_f32`, whose high word is 0.
+        q as i32 as f32
+    }
+}
+
+impl Lane for u16 {
+    type Square = u64;
+    #[inline(always)]
+    fn square(d: i32) -> u64 {
+        (d as i64 * d as i64) as u64
+    }
+    #[inline(always)]
+    fn squares_to_f32(q: u64) -> f32 {
+        wide_to_f32(q)
+    }
+}
+
+/// Twice the residual of `x` against its four neighbours: `2x` minus the sum of the middle two
+/// (an integer, so the batch sums stay exact; see [`crate::geometry::median4`]).
+#[inline(always)]
+fn doubled_residual(x: i32, l: i32, r: i32, u: i32, b: i32) -> i32 {
+    let lo = l.min(r).min(u.min(b));
+    let hi = l.max(r).max(u.max(b));
+    2 * x - (l + r + u + b - lo - hi)
+}
+
+/// Applies a batch of whole frames to one block: for every group of `LANES` subpixels the batch's
+/// exact integer sums ([`crate::stats::batch`]) are built in registers frame by frame, then folded
+/// into the state once. Runs on AVX2 when the CPU has it.
+fn update_block<T: Lane>(block: &mut Block, g: Geometry, frames: &[&[T]]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { update_block_avx2(block, g, inv, frames) };
+            unsafe { update_block_avx2(block, g, frames) };
             return;
         }
     }
-    update_block_portable(block, g, inv, frames)
+    update_block_portable(block, g, frames)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn update_block_avx2<T: Sample>(
-    block: &mut Block,
-    g: Geometry,
-    inv: &[f32],
-    frames: &[&[T]],
-) {
-    update_block_portable(block, g, inv, frames)
+unsafe fn update_block_avx2<T: Lane>(block: &mut Block, g: Geometry, frames: &[&[T]]) {
+    update_block_portable(block, g, frames)
 }
 
-/// The state of one group of [`LANES`] subpixels, held in registers while a batch is applied.
-struct Lanes {
-    mu: [f32; LANES],
-    s: [f32; LANES],
-    rmu: [f32; LANES],
-    rs: [f32; LANES],
+/// The batch sums of one group of [`LANES`] subpixels, held in registers while a batch is applied:
+/// of the value (`k`, `s`, `q`: shift, sum, sum of squares) and of the doubled residual (`kr`, `sr`,
+/// `qr`).
+struct Group<S> {
+    k: [i32; LANES],
+    s: [i32; LANES],
+    q: [S; LANES],
+    kr: [i32; LANES],
+    sr: [i32; LANES],
+    qr: [S; LANES],
 }
 
-impl Lanes {
-    /// Welford's update of lane `j` with value `v` and neighbour estimate `est`, `inv` = 1/n.
+impl<S: Copy + Default + std::ops::AddAssign + Into<u64>> Group<S> {
+    fn new() -> Self {
+        Group {
+            k: [0; LANES],
+            s: [0; LANES],
+            q: [S::default(); LANES],
+            kr: [0; LANES],
+            sr: [0; LANES],
+            qr: [S::default(); LANES],
+        }
+    }
+
+    /// Lane `j` of the batch's first frame: value `x`, doubled residual `r`.
     #[inline(always)]
-    fn update(&mut self, j: usize, inv: f32, v: f32, est: f32) {
-        let d = v - self.mu[j];
-        self.mu[j] += d * inv;
-        self.s[j] += d * (v - self.mu[j]);
-        let r = v - est;
-        let dr = r - self.rmu[j];
-        self.rmu[j] += dr * inv;
-        self.rs[j] += dr * (r - self.rmu[j]);
+    fn first(&mut self, j: usize, x: i32, r: i32) {
+        self.k[j] = x;
+        self.kr[j] = r;
+    }
+
+    /// Lane `j` of a later frame.
+    #[inline(always)]
+    fn add<T: Lane<Square = S>>(&mut self, j: usize, x: i32, r: i32) {
+        let d = x - self.k[j];
+        self.s[j] += d;
+        self.q[j] += T::square(d);
+        let e = r - self.kr[j];
+        self.sr[j] += e;
+        self.qr[j] += T::square(e);
+    }
+
+    /// Folds the group's first `lanes` lanes into the block's state from `at`.
+    #[inline(always)]
+    fn fold_into<T: Lane<Square = S>>(&self, block: &mut Block, at: usize, lanes: usize) {
+        let fold = block.fold;
+        let range = at..at + lanes;
+        let (mean, m2) = (&mut block.mean[range.clone()], &mut block.m2[range.clone()]);
+        let (res_mean, res_m2) = (&mut block.res_mean[range.clone()], &mut block.res_m2[range]);
+        let q = self.q.map(T::squares_to_f32);
+        let qr = self.qr.map(T::squares_to_f32);
+        for j in 0..lanes {
+            fold.apply(&mut mean[j], &mut m2[j], self.k[j], self.s[j], q[j], 1.0);
+        }
+        for j in 0..lanes {
+            fold.apply(
+                &mut res_mean[j],
+                &mut res_m2[j],
+                self.kr[j],
+                self.sr[j],
+                qr[j],
+                0.5,
+            );
+        }
     }
 }
 
@@ -166,66 +252,90 @@ impl Lanes {
 /// frames. Kept out of line so the interior loop stays small.
 #[cold]
 #[inline(never)]
-fn update_border_group<T: Sample>(
-    state: &mut Lanes,
+fn border_group<T: Lane>(
+    group: &mut Group<T::Square>,
     lanes: usize,
     g: Geometry,
     base: usize,
-    inv: &[f32],
     frames: &[&[T]],
 ) {
     let mut ring = [[0usize; 4]; LANES];
     for (j, r) in ring.iter_mut().enumerate().take(lanes) {
         *r = g.ring_indices(base + j, NEIGHBOUR_DISTANCE);
     }
-    for (f, &inv) in frames.iter().zip(inv) {
-        for (j, &[l, r, u, b]) in ring.iter().enumerate().take(lanes) {
-            let est = median4(f[l].to_f32(), f[r].to_f32(), f[u].to_f32(), f[b].to_f32());
-            state.update(j, inv, f[base + j].to_f32(), est);
+    let taps = |f: &[T], j: usize| {
+        let [l, r, u, b] = ring[j].map(|i| f[i].to_i32());
+        let x = f[base + j].to_i32();
+        (x, doubled_residual(x, l, r, u, b))
+    };
+    for j in 0..lanes {
+        let (x, r) = taps(frames[0], j);
+        group.first(j, x, r);
+    }
+    for f in &frames[1..] {
+        for j in 0..lanes {
+            let (x, r) = taps(f, j);
+            group.add::<T>(j, x, r);
         }
     }
 }
 
+/// The [`LANES`] samples of frame `f` from `base` as i32.
 #[inline(always)]
-fn update_block_portable<T: Sample>(block: &mut Block, g: Geometry, inv: &[f32], frames: &[&[T]]) {
+fn lanes_at<T: Sample>(f: &[T], base: usize) -> [i32; LANES] {
+    let s: &[T; LANES] = f[base..base + LANES].try_into().expect("lanes");
+    s.map(T::to_i32)
+}
+
+/// The values of an interior group and of its neighbours left, right, above and below, `dh` and
+/// `dv` subpixels away.
+#[allow(clippy::type_complexity)]
+#[inline(always)]
+fn interior_taps<T: Sample>(
+    f: &[T],
+    base: usize,
+    dh: usize,
+    dv: usize,
+) -> (
+    [i32; LANES],
+    [i32; LANES],
+    [i32; LANES],
+    [i32; LANES],
+    [i32; LANES],
+) {
+    (
+        lanes_at(f, base),
+        lanes_at(f, base - dh),
+        lanes_at(f, base + dh),
+        lanes_at(f, base - dv),
+        lanes_at(f, base + dv),
+    )
+}
+
+#[inline(always)]
+fn update_block_portable<T: Lane>(block: &mut Block, g: Geometry, frames: &[&[T]]) {
     let len = block.mean.len();
     let (dh, dv) = g.neighbour_offsets();
     let mut local = 0;
     while local < len {
         let lanes = LANES.min(len - local);
         let base = block.start + local;
-        let mut state = Lanes {
-            mu: [0f32; LANES],
-            s: [0f32; LANES],
-            rmu: [0f32; LANES],
-            rs: [0f32; LANES],
-        };
-        state.mu[..lanes].copy_from_slice(&block.mean[local..local + lanes]);
-        state.s[..lanes].copy_from_slice(&block.m2[local..local + lanes]);
-        state.rmu[..lanes].copy_from_slice(&block.res_mean[local..local + lanes]);
-        state.rs[..lanes].copy_from_slice(&block.res_m2[local..local + lanes]);
+        let mut group = Group::<T::Square>::new();
         if lanes == LANES && g.interior_run(base, LANES) {
-            for (f, &inv) in frames.iter().zip(inv) {
-                let at = |o: usize| -> &[T; LANES] { f[o..o + LANES].try_into().expect("lanes") };
-                let (x, l, r, u, b) = (
-                    at(base),
-                    at(base - dh),
-                    at(base + dh),
-                    at(base - dv),
-                    at(base + dv),
-                );
+            let (x, l, r, u, b) = interior_taps(frames[0], base, dh, dv);
+            for j in 0..LANES {
+                group.first(j, x[j], doubled_residual(x[j], l[j], r[j], u[j], b[j]));
+            }
+            for f in &frames[1..] {
+                let (x, l, r, u, b) = interior_taps(f, base, dh, dv);
                 for j in 0..LANES {
-                    let est = median4(l[j].to_f32(), r[j].to_f32(), u[j].to_f32(), b[j].to_f32());
-                    state.update(j, inv, x[j].to_f32(), est);
+                    group.add::<T>(j, x[j], doubled_residual(x[j], l[j], r[j], u[j], b[j]));
                 }
             }
         } else {
-            update_border_group(&mut state, lanes, g, base, inv, frames);
+            border_group(&mut group, lanes, g, base, frames);
         }
-        block.mean[local..local + lanes].copy_from_slice(&state.mu[..lanes]);
-        block.m2[local..local + lanes].copy_from_slice(&state.s[..lanes]);
-        block.res_mean[local..local + lanes].copy_from_slice(&state.rmu[..lanes]);
-        block.res_m2[local..local + lanes].copy_from_slice(&state.rs[..lanes]);
+        group.fold_into::<T>(block, local, lanes);
         local += lanes;
     }
 }

@@ -2,6 +2,7 @@
 //! neighbour residuals, with Chan's merge) is the one state; the [`Accumulator`] trait streams
 //! frames into it, on the CPU ([`cpu`]) or the GPU ([`gpu`]).
 
+pub mod batch;
 pub mod cpu;
 pub mod gpu;
 

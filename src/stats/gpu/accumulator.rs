@@ -1,5 +1,5 @@
 //! The GPU accumulator: packed frames are written into a ring of mapped staging buffers, copied to
-//! each tile's batch buffer, and `shaders/welford.wgsl` applies Welford's update to the tile's
+//! each tile's batch buffer, and `shaders/welford.wgsl` folds each batch into the tile's
 //! mean and `M2` storage buffers (values and neighbour residuals), a batch of frames per dispatch,
 //! following the [`TilePlan`]. The frame count is one number for every subpixel, passed in the
 //! uniforms.

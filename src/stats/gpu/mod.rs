@@ -19,6 +19,8 @@ pub const WORKGROUP_SIZE: u32 = 256;
 pub const SUBPIXELS_PER_INVOCATION: u32 = 4;
 /// Frames applied per dispatch at most: more brings no speed and costs staging memory.
 pub const MAX_BATCH_FRAMES: usize = 16;
+// A dispatch's batch sums must stay exact (`crate::stats::batch`).
+const _: () = assert!(MAX_BATCH_FRAMES <= crate::stats::batch::MAX_BATCH);
 /// Bytes one staging slot may take when the batch size is chosen automatically.
 pub const DEFAULT_STAGING_BUDGET: usize = 256 << 20;
 
