@@ -156,7 +156,7 @@ struct Moments {
 
 // `Fold::apply` of src/stats/batch.rs.
 fn fold(m: Moments, shift: vec4<i32>, sum_i: vec4<i32>, squares: vec4<f32>, scale: f32) -> Moments {
-    let count = f32(p.count);
+    let frames = f32(p.frames);
     let inv_batch = 1.0 / f32(p.frames);
     let weight = f32(p.frames) / f32(p.count + p.frames);
     let sum = vec4<f32>(sum_i);
@@ -165,7 +165,7 @@ fn fold(m: Moments, shift: vec4<i32>, sum_i: vec4<i32>, squares: vec4<f32>, scal
     let delta = batch_mean - m.mean;
     var out: Moments;
     out.mean = m.mean + delta * weight;
-    out.m2 = m.m2 + (batch_m2 + delta * delta * count * weight);
+    out.m2 = m.m2 + (batch_m2 + delta * (batch_mean - out.mean) * frames);
     return out;
 }
 

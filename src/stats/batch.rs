@@ -27,8 +27,8 @@ pub fn wide_to_f32(v: u64) -> f32 {
 /// `frames` frames follows `count` frames already in the state.
 #[derive(Clone, Copy, Debug)]
 pub struct Fold {
-    /// `count`, as f32.
-    count: f32,
+    /// `frames`, as f32.
+    frames: f32,
     /// `1 / frames`.
     inv_batch: f32,
     /// `frames / (count + frames)`: the batch's share of the merged statistics.
@@ -39,13 +39,16 @@ impl Fold {
     /// The fold of a batch of `frames` frames after `count` frames.
     pub fn new(count: u32, frames: u32) -> Self {
         Fold {
-            count: count as f32,
+            frames: frames as f32,
             inv_batch: 1.0 / frames as f32,
             weight: frames as f32 / (count + frames) as f32,
         }
     }
 
-    /// Folds a batch into a subpixel's running `mean` and `m2` (Chan et al.'s parallel formula):
+    /// Folds a batch into a subpixel's running `mean` and `m2` with Chan et al.'s parallel formula,
+    /// its `M2` term written as `B·δ·(batch mean − new mean)` (Welford's form for a batch: it
+    /// measures from the mean as stored, so a mean that f32 can no longer move stays consistent
+    /// with its `M2`):
     /// `shift` is the series' value in the batch's first frame, `sum` and `squares` are `Σd` and
     /// `Σd²` of `d = v − shift` over the batch (`squares` converted by [`wide_to_f32`]). `scale`
     /// converts the series to the state's units: 1 for values, ½ for the doubled residual.
@@ -64,7 +67,7 @@ impl Fold {
         let batch_m2 = (squares - sum * sum * self.inv_batch).max(0.0) * (scale * scale);
         let delta = batch_mean - *mean;
         *mean += delta * self.weight;
-        *m2 += batch_m2 + delta * delta * self.count * self.weight;
+        *m2 += batch_m2 + delta * (batch_mean - *mean) * self.frames;
     }
 }
 
