@@ -280,6 +280,29 @@ fn border_group<T: Lane>(
     }
 }
 
+/// How far ahead of the group being updated the lowest row's samples are fetched into the cache,
+/// in bytes: that row is read for the first time, once per frame of the batch, and the hardware
+/// prefetcher does not follow that many streams.
+const PREFETCH_BYTES: usize = 1024;
+
+/// Asks for the cache line [`PREFETCH_BYTES`] past sample `at` of every frame.
+#[inline(always)]
+fn prefetch_ahead<T: Sample>(frames: &[&[T]], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for f in frames {
+        let ahead = at + PREFETCH_BYTES / std::mem::size_of::<T>();
+        if ahead < f.len() {
+            // SAFETY: a prefetch is only a hint; the address lies inside the frame.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(f.as_ptr().add(ahead) as *const i8);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (frames, at);
+}
+
 /// The [`LANES`] samples of frame `f` from `base` as i32.
 #[inline(always)]
 fn lanes_at<T: Sample>(f: &[T], base: usize) -> [i32; LANES] {
@@ -322,6 +345,7 @@ fn update_block_portable<T: Lane>(block: &mut Block, g: Geometry, frames: &[&[T]
         let base = block.start + local;
         let mut group = Group::<T::Square>::new();
         if lanes == LANES && g.interior_run(base, LANES) {
+            prefetch_ahead(frames, base + dv);
             let (x, l, r, u, b) = interior_taps(frames[0], base, dh, dv);
             for j in 0..LANES {
                 group.first(j, x[j], doubled_residual(x[j], l[j], r[j], u[j], b[j]));
