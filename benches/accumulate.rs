@@ -1,56 +1,108 @@
 //! Criterion benches of the accumulate step, frames already in memory: the CPU backend (value and
-//! neighbour-residual statistics together) on a batch of eight 8-bit RGB frames into one
-//! accumulator (state allocated once, as in a scan), and the GPU backend (upload, shader,
-//! read-back) when an adapter opens.
+//! neighbour-residual statistics together) on a batch of eight frames into one accumulator (state
+//! allocated once, as in a scan) — 8-bit RGB (JPEG), 16-bit RGB (TIFF/PNG) and one-channel 16-bit
+//! Bayer photosites (camera RAW) —, and the GPU backend (upload, shader, read-back) when an adapter
+//! opens.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use hotpixels::input::FramePool;
+use hotpixels::input::{Cfa, FramePool};
 use hotpixels::stats::{Accumulator, CpuAccumulator, GpuContext, GpuOptions};
 use hotpixels::synth::{scene_frame, shape_for_megapixels};
-use hotpixels::{Frame, Samples};
+use hotpixels::{Frame, Samples, Shape};
 
 const BATCH: usize = 8;
 
-fn cpu(c: &mut Criterion) {
-    let mut group = c.benchmark_group("accumulate_cpu");
+/// The 8-bit scene frames of `mp` megapixels widened to 16 bits (full scale, as a 16-bit TIFF).
+fn rgb16_frames(mp: u32) -> (Shape, Vec<Frame>) {
+    let rgb = shape_for_megapixels(mp);
+    let shape = Shape::new(rgb.width, rgb.height, 3, 16).unwrap();
+    let frames = (0..BATCH)
+        .map(|i| {
+            let f = scene_frame(rgb, i, 1);
+            let wide = f.as_u8().unwrap().iter().map(|&v| v as u16 * 257).collect();
+            Frame::new(shape, Samples::U16(wide)).unwrap()
+        })
+        .collect();
+    (shape, frames)
+}
+
+/// One 12-bit RGGB photosite plane of `mp` megapixels per scene frame (black level 256).
+fn raw_frames(mp: u32) -> (Shape, Vec<Frame>) {
+    let rgb = shape_for_megapixels(mp);
+    let (w, h) = (rgb.width, rgb.height);
+    let shape = Shape::raw(w, h, Cfa::parse("RGGB").unwrap()).unwrap();
+    let frames = (0..BATCH)
+        .map(|i| {
+            let f = scene_frame(rgb, i, 1);
+            let v = f.as_u8().unwrap();
+            let plane = (0..(w * h) as usize)
+                .map(|p| {
+                    let (x, y) = (p % w as usize, p / w as usize);
+                    // R at (even, even), B at (odd, odd), G elsewhere.
+                    let c = match (x % 2, y % 2) {
+                        (0, 0) => 0,
+                        (1, 1) => 2,
+                        _ => 1,
+                    };
+                    256 + v[p * 3 + c] as u16 * 15
+                })
+                .collect();
+            Frame::new(shape, Samples::U16(plane)).unwrap()
+        })
+        .collect();
+    (shape, frames)
+}
+
+/// One batch of `frames` applied per iteration to one accumulator whose state is already in
+/// memory, as in a long scan.
+fn bench_batch(c: &mut Criterion, group: &str, name: &str, shape: Shape, frames: &[Frame]) {
+    let mut group = c.benchmark_group(group);
     group.sample_size(10);
+    let len = shape.subpixels();
+    let mut acc = CpuAccumulator::with_options(shape, frames.len(), None);
+    group.throughput(Throughput::Elements((len * frames.len()) as u64));
+    // Frames live in pooled buffers, as in a scan: the copies are made outside the measurement,
+    // and a frame dropped after its batch goes back to the pool instead of being unmapped inside
+    // it.
+    let pool = FramePool::new(frames.len());
+    let pooled = || -> Vec<Frame> {
+        frames
+            .iter()
+            .map(|f| {
+                let mut samples = pool.take(shape.bit_depth, len);
+                match (&mut samples, f.samples()) {
+                    (Samples::U8(dst), Samples::U8(src)) => dst.copy_from_slice(src),
+                    (Samples::U16(dst), Samples::U16(src)) => dst.copy_from_slice(src),
+                    _ => unreachable!("pooled buffers have the frames' depth"),
+                }
+                Frame::new(shape, samples).unwrap().recycle_into(&pool)
+            })
+            .collect()
+    };
+    group.bench_function(BenchmarkId::new("batch_of_8", name), |b| {
+        b.iter_batched(
+            pooled,
+            |batch| {
+                for f in batch {
+                    acc.add(f).unwrap();
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn cpu(c: &mut Criterion) {
     for mp in [12u32, 24] {
         let shape = shape_for_megapixels(mp);
         let frames: Vec<Frame> = (0..BATCH).map(|i| scene_frame(shape, i, 1)).collect();
-        let len = shape.subpixels();
-        // One accumulator for every iteration, batching all eight frames: each iteration is one
-        // batch applied to state already in memory, as in a long scan.
-        let mut acc = CpuAccumulator::with_options(shape, BATCH, None);
-        group.throughput(Throughput::Elements((len * BATCH) as u64));
-        // Frames live in pooled buffers, as in a scan: the copies are made outside the
-        // measurement, and a frame dropped after its batch goes back to the pool instead of being
-        // unmapped inside it.
-        let pool = FramePool::new(BATCH);
-        let pooled = || -> Vec<Frame> {
-            frames
-                .iter()
-                .map(|f| {
-                    let mut samples = pool.take(8, len);
-                    if let (Samples::U8(dst), Samples::U8(src)) = (&mut samples, f.samples()) {
-                        dst.copy_from_slice(src);
-                    }
-                    Frame::new(shape, samples).unwrap().recycle_into(&pool)
-                })
-                .collect()
-        };
-        group.bench_function(BenchmarkId::new("batch_of_8", format!("{mp}MP")), |b| {
-            b.iter_batched(
-                pooled,
-                |batch| {
-                    for f in batch {
-                        acc.add(f).unwrap();
-                    }
-                },
-                BatchSize::PerIteration,
-            )
-        });
+        bench_batch(c, "accumulate_cpu", &format!("{mp}MP"), shape, &frames);
     }
-    group.finish();
+    let (shape, frames) = rgb16_frames(12);
+    bench_batch(c, "accumulate_cpu_16bit", "rgb_12MP", shape, &frames);
+    let (shape, frames) = raw_frames(24);
+    bench_batch(c, "accumulate_cpu_16bit", "raw_24MP", shape, &frames);
 }
 
 fn gpu(c: &mut Criterion) {
