@@ -11,10 +11,10 @@
 //! most a factor `B + 1` (the first frame is one of the batch's values), so its relative error stays
 //! within `(B + 1)` f32 roundings however far the values sit from zero.
 
-/// Most frames in one batch. Keeps every sum exact: `|Σd|` of the 16-bit doubled residual
-/// (`|d| ≤ 2 × 131,070`) stays below 2²⁴, so it is also exact as an f32, and `Σd²` of 8-bit input
-/// fits 32 bits.
-pub const MAX_BATCH: usize = 64;
+/// Most frames in one batch. Keeps every sum exact and small: `|Σd|` of the 16-bit doubled
+/// residual (`|d| ≤ 2 × 131,070`) stays below 2²⁴, so it is also exact as an f32; `Σd²` of 8-bit
+/// input fits 32 bits, and `Σd` of its doubled residual (`|d| ≤ 1020`) 16 bits.
+pub const MAX_BATCH: usize = 32;
 
 /// `v` as an f32 the way the shader converts its two 32-bit words: `hi × 2³² + lo`.
 #[inline(always)]
