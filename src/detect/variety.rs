@@ -9,6 +9,8 @@
 //! over the classes. Structure shared by every scene (a sky always at the top) only lowers the
 //! estimate, so it errs towards warning.
 
+use rayon::prelude::*;
+
 use crate::geometry::Geometry;
 use crate::stats::Moments;
 
@@ -36,16 +38,40 @@ pub fn effective_scenes(m: &Moments) -> f64 {
     let geometry = Geometry::of(m.shape);
     let classes = geometry.classes();
     let n = m.n.max(2) as f64;
-    // Per class: count, sum and sum of squares of the means, and sampled variances.
+    // Per class: count, sum and sum of squares of the means, summed per row on all cores (the
+    // rows' sums then added in order, so the result does not depend on the threads).
+    let row = m.shape.width as usize * m.shape.channels as usize;
+    let rows: Vec<Vec<(f64, f64, f64)>> = m
+        .mean
+        .par_chunks(row)
+        .enumerate()
+        .map(|(y, means)| {
+            let mut sums = vec![(0f64, 0f64, 0f64); classes];
+            // Along a row the classes repeat with a period that divides their number.
+            let cycle: Vec<usize> = (0..classes).map(|k| geometry.class(k, y)).collect();
+            debug_assert!((0..means.len().min(2 * classes))
+                .all(|k| cycle[k % classes] == geometry.class(k, y)));
+            let mut k = 0;
+            for &mean in means {
+                let v = mean as f64;
+                let s = &mut sums[cycle[k]];
+                *s = (s.0 + 1.0, s.1 + v, s.2 + v * v);
+                k = if k + 1 == classes { 0 } else { k + 1 };
+            }
+            sums
+        })
+        .collect();
     let mut sums = vec![(0f64, 0f64, 0f64); classes];
+    for r in rows {
+        for (s, t) in sums.iter_mut().zip(r) {
+            *s = (s.0 + t.0, s.1 + t.1, s.2 + t.2);
+        }
+    }
+    // Sampled variances: the first `classes` subpixels of every `SAMPLE_STEP`.
     let mut variances: Vec<Vec<f64>> = vec![Vec::new(); classes];
-    for (i, &mean) in m.mean.iter().enumerate() {
-        let c = geometry.class_of(i);
-        let v = mean as f64;
-        let s = &mut sums[c];
-        *s = (s.0 + 1.0, s.1 + v, s.2 + v * v);
-        if i % SAMPLE_STEP < classes {
-            variances[c].push(m.m2[i] as f64 / (n - 1.0));
+    for start in (0..m.m2.len()).step_by(SAMPLE_STEP) {
+        for i in start..(start + classes).min(m.m2.len()) {
+            variances[geometry.class_of(i)].push(m.m2[i] as f64 / (n - 1.0));
         }
     }
     let (mut temporal, mut spatial) = (0.0, 0.0);
