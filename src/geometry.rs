@@ -113,6 +113,20 @@ impl Geometry {
         }
     }
 
+    /// The classes of row `y`'s subpixels in order, [`Geometry::class`] without a division per
+    /// subpixel: along a row they repeat with a period that divides [`Geometry::classes`] (the
+    /// channels; the Bayer tile's width).
+    pub fn row_classes(&self, y: usize) -> RowClasses {
+        let period = self.classes();
+        assert!(period <= MAX_CLASSES, "{period} classes");
+        RowClasses {
+            cycle: std::array::from_fn(|k| if k < period { self.class(k, y) } else { 0 }),
+            period,
+            at: 0,
+            left: self.row,
+        }
+    }
+
     /// The class of subpixel `i` (see [`Geometry::class`]).
     #[inline(always)]
     pub fn class_of(&self, i: usize) -> usize {
@@ -201,6 +215,37 @@ impl Geometry {
     }
 }
 
+/// The most classes a layout has (the Bayer tile's four positions; three channels).
+const MAX_CLASSES: usize = 4;
+
+/// The iterator [`Geometry::row_classes`] returns.
+#[derive(Clone, Debug)]
+pub struct RowClasses {
+    cycle: [usize; MAX_CLASSES],
+    period: usize,
+    at: usize,
+    left: usize,
+}
+
+impl Iterator for RowClasses {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let c = self.cycle[self.at];
+        self.at = if self.at + 1 == self.period {
+            0
+        } else {
+            self.at + 1
+        };
+        Some(c)
+    }
+}
+
 /// `v` reflected into `0..n` (`-2` → `2`, `n + 1` → `n − 3`), then clamped for tiny frames.
 #[inline(always)]
 pub fn reflect(v: isize, n: usize) -> usize {
@@ -251,6 +296,24 @@ mod tests {
         assert_eq!(reflect(11, 10), 7);
         assert_eq!(reflect(5, 10), 5);
         assert_eq!(reflect(-3, 2), 1);
+    }
+
+    /// The classes of a row, walked without division, are those of `class`, for odd widths too.
+    #[test]
+    fn row_classes_are_the_classes_of_the_row() {
+        use crate::input::Cfa;
+        for shape in [
+            Shape::raw(11, 3, Cfa::parse("GRBG").unwrap()).unwrap(),
+            Shape::new(7, 3, 3, 8).unwrap(),
+            Shape::new(5, 2, 1, 16).unwrap(),
+        ] {
+            let g = Geometry::of(shape);
+            for y in 0..shape.height as usize {
+                let walked: Vec<usize> = g.row_classes(y).collect();
+                let direct: Vec<usize> = (0..g.row).map(|k| g.class(k, y)).collect();
+                assert_eq!(walked, direct, "{}", shape.describe());
+            }
+        }
     }
 
     #[test]

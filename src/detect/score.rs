@@ -262,9 +262,8 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
         .flat_map_iter(|y| {
             let inner_y = y >= LOCAL_DISTANCE && y + LOCAL_DISTANCE < height;
             let mut out = Vec::new();
-            for k in 0..row {
+            for (k, this_c) in geometry.row_classes(y).enumerate() {
                 let i = y * row + k;
-                let this_c = geometry.class(k, y);
                 let s = (options.dark || {
                     // |score| ≤ |residual − location| / scale (the noise term never falls below
                     // the channel's scale): most subpixels are ruled out without the ring.

@@ -47,16 +47,10 @@ pub fn effective_scenes(m: &Moments) -> f64 {
         .enumerate()
         .map(|(y, means)| {
             let mut sums = vec![(0f64, 0f64, 0f64); classes];
-            // Along a row the classes repeat with a period that divides their number.
-            let cycle: Vec<usize> = (0..classes).map(|k| geometry.class(k, y)).collect();
-            debug_assert!((0..means.len().min(2 * classes))
-                .all(|k| cycle[k % classes] == geometry.class(k, y)));
-            let mut k = 0;
-            for &mean in means {
+            for (c, &mean) in geometry.row_classes(y).zip(means) {
                 let v = mean as f64;
-                let s = &mut sums[cycle[k]];
+                let s = &mut sums[c];
                 *s = (s.0 + 1.0, s.1 + v, s.2 + v * v);
-                k = if k + 1 == classes { 0 } else { k + 1 };
             }
             sums
         })
