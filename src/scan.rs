@@ -922,9 +922,13 @@ pub const DEFAULT_CHECKPOINT_FRAMES: usize = 500;
 pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(120);
 
 /// An observer that passes everything on and pauses the scan for checkpoints and interruptions.
-/// Progress is passed on counted over the whole scan (`total` files), not over the stretch.
+/// Progress is passed on counted over the whole scan (`total` files), not over the stretch; a file
+/// that fails again when a stretch is counted again (on the CPU, after the GPU failed) is reported
+/// once.
 struct Pacer<'a> {
     inner: &'a mut dyn ScanObserver,
+    /// Files whose failure was passed on.
+    reported: HashSet<PathBuf>,
     every: Option<(usize, Duration)>,
     frames: usize,
     since: Instant,
@@ -937,6 +941,7 @@ impl<'a> Pacer<'a> {
     fn new(inner: &'a mut dyn ScanObserver, state: Option<&StateOptions>, total: usize) -> Self {
         Pacer {
             inner,
+            reported: HashSet::new(),
             every: state.map(|s| (s.every_frames.max(1), s.every)),
             frames: 0,
             since: Instant::now(),
@@ -958,7 +963,9 @@ impl ScanObserver for Pacer<'_> {
         self.inner.discovered(discovery)
     }
     fn decode_failed(&mut self, error: &DecodeError) {
-        self.inner.decode_failed(error)
+        if self.reported.insert(error.path().to_path_buf()) {
+            self.inner.decode_failed(error)
+        }
     }
     fn progress(&mut self, done: usize, _stretch: usize, bytes: u64) {
         self.frames += 1;

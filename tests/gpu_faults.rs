@@ -48,14 +48,19 @@ fn cpu_scan(inputs: &[String]) -> ScanReport {
         .unwrap()
 }
 
-/// Destroys the device when the scan has taken `at` files: a GPU lost mid-run.
+/// Destroys the device when the scan has taken `at` files: a GPU lost mid-run. Keeps the files
+/// reported as failed.
 struct LoseDevice {
     device: wgpu::Device,
     at: usize,
     done: bool,
+    failed: Vec<PathBuf>,
 }
 
 impl ScanObserver for LoseDevice {
+    fn decode_failed(&mut self, error: &hotpixels::input::DecodeError) {
+        self.failed.push(error.path().to_path_buf());
+    }
     fn progress(&mut self, done: usize, _total: usize, _bytes: u64) {
         if done >= self.at && !self.done {
             self.device.destroy();
@@ -180,6 +185,11 @@ fn auto_hands_a_lost_gpu_over_to_the_cpu_which_counts_every_frame() {
     };
     let dir = tempfile::tempdir().unwrap();
     let inputs = photos(dir.path());
+    // A file that fails to decode (its header is whole, its data cut) before the device is lost,
+    // so the CPU meets it again.
+    let broken = dir.path().join("frame_0002_broken.png");
+    let whole = std::fs::read(dir.path().join("frame_0002.png")).unwrap();
+    std::fs::write(&broken, &whole[..whole.len() / 2]).unwrap();
     let cpu = cpu_scan(&inputs);
 
     let device = ctx.device.clone();
@@ -188,6 +198,7 @@ fn auto_hands_a_lost_gpu_over_to_the_cpu_which_counts_every_frame() {
         device,
         at: 5,
         done: false,
+        failed: Vec::new(),
     };
     let report = prepare(&inputs, &options(None), &mut Silent)
         .unwrap()
@@ -195,6 +206,12 @@ fn auto_hands_a_lost_gpu_over_to_the_cpu_which_counts_every_frame() {
         .unwrap();
     assert!(lose.done, "the device was destroyed during the scan");
     assert!(backend.gpu().is_none(), "the GPU is no longer used");
+    assert_eq!(
+        lose.failed,
+        vec![broken],
+        "the broken file is reported once"
+    );
+    assert_eq!(report.failed, 1);
     assert_eq!(report.frames_used, FRAMES);
     assert_eq!(report.moments.n as usize, FRAMES);
     assert_eq!(report.backend.kind, BackendKind::Cpu);
@@ -228,6 +245,7 @@ fn a_lost_gpu_with_a_state_file_keeps_every_checkpointed_frame() {
         device,
         at: 6,
         done: false,
+        failed: Vec::new(),
     };
     let with_state = options(Some(state.clone()));
     let err = prepare(&inputs, &with_state, &mut Silent)
