@@ -116,7 +116,7 @@ const LANES: usize = 16;
 
 /// How a sample type's batch sums of squares are held in the lanes: those of 8-bit series fit 32
 /// bits over a whole batch ([`MAX_BATCH`]), those of 16-bit series need 64.
-pub trait Lane: Sample {
+trait Lane: Sample {
     /// The integer the squares are summed in.
     type Square: Copy + Default + std::ops::AddAssign + Into<u64>;
     /// `d²`, exact.
@@ -214,7 +214,7 @@ unsafe fn update_block_avx2<T: Lane>(block: &mut Block, g: Geometry, frames: &[&
 /// The batch sums of one group of [`LANES`] subpixels, held in registers while a batch is applied:
 /// of the value (`k`, `s`, `q`: shift, sum, sum of squares) and of the doubled residual (`kr`, `sr`,
 /// `qr`).
-pub struct Group<S> {
+struct Group<S> {
     k: [i32; LANES],
     s: [i32; LANES],
     q: [S; LANES],
