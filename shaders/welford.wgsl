@@ -2,8 +2,9 @@
 // of each subpixel's value, and of its residual against its same-channel neighbours. The batch
 // arithmetic is that of src/stats/batch.rs, line for line, so both backends give the same numbers.
 //
-// NEIGHBOUR_DISTANCE, WORKGROUP_SIZE and SUBPIXELS_PER_INVOCATION are defined by the Rust code
-// that loads this file (src/stats/gpu/accumulator.rs, `shader_source`), which prepends them.
+// NEIGHBOUR_DISTANCE, WORKGROUP_SIZE, SUBPIXELS_PER_INVOCATION, HIGH_WORD (2^32) and
+// RESIDUAL_SCALE (the doubled residual's scale, 1/2) are defined by the Rust code that loads this
+// file (src/stats/gpu/accumulator.rs, `shader_source`), which prepends them.
 //
 // A tile is a band of whole rows. `batch` holds `frames` frames of the band plus a halo of up to
 // NEIGHBOUR_DISTANCE rows above and below (`halo_row` is the first row uploaded), each
@@ -145,7 +146,7 @@ fn add_square(acc: Wide, d: vec4<i32>) -> Wide {
 
 // `wide_to_f32` of src/stats/batch.rs.
 fn wide_to_f32(w: Wide) -> vec4<f32> {
-    return vec4<f32>(w.hi) * 4294967296.0 + vec4<f32>(w.lo);
+    return vec4<f32>(w.hi) * HIGH_WORD + vec4<f32>(w.lo);
 }
 
 // Running mean and M2 of four subpixels.
@@ -195,7 +196,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         sqr = add_square(sqr, e);
     }
     let value = fold(Moments(mean[q], m2[q]), k.x, s, wide_to_f32(sq), 1.0);
-    let residual = fold(Moments(res_mean[q], res_m2[q]), k.r, sr, wide_to_f32(sqr), 0.5);
+    let residual = fold(Moments(res_mean[q], res_m2[q]), k.r, sr, wide_to_f32(sqr), RESIDUAL_SCALE);
     mean[q] = value.mean;
     m2[q] = value.m2;
     res_mean[q] = residual.mean;

@@ -16,11 +16,16 @@
 /// input fits 32 bits, and `Σd` of its doubled residual (`|d| ≤ 1020`) 16 bits.
 pub const MAX_BATCH: usize = 32;
 
+/// The value of a 64-bit sum's high 32-bit word: 2³².
+pub const HIGH_WORD: f32 = 4_294_967_296.0;
+
+/// The doubled residual in the state's units: the fold's `scale` for that series.
+pub const RESIDUAL_SCALE: f32 = 0.5;
+
 /// `v` as an f32 the way the shader converts its two 32-bit words: `hi × 2³² + lo`.
 #[inline(always)]
 pub fn wide_to_f32(v: u64) -> f32 {
-    const WORD: f32 = 4_294_967_296.0;
-    ((v >> 32) as u32) as f32 * WORD + (v as u32) as f32
+    ((v >> 32) as u32) as f32 * HIGH_WORD + (v as u32) as f32
 }
 
 /// The numbers a fold needs that are the same for every subpixel of a batch: the batch of
@@ -51,7 +56,8 @@ impl Fold {
     /// with its `M2`):
     /// `shift` is the series' value in the batch's first frame, `sum` and `squares` are `Σd` and
     /// `Σd²` of `d = v − shift` over the batch (`squares` converted by [`wide_to_f32`]). `scale`
-    /// converts the series to the state's units: 1 for values, ½ for the doubled residual.
+    /// converts the series to the state's units: 1 for values, [`RESIDUAL_SCALE`] for the doubled
+    /// residual.
     #[inline(always)]
     pub fn apply(
         &self,

@@ -13,6 +13,7 @@ use super::plan::{plan_tiles, DeviceLimits, TilePlan, RING};
 use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::{Frame, Samples, Shape};
+use crate::stats::batch::{HIGH_WORD, RESIDUAL_SCALE};
 use crate::stats::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
@@ -23,7 +24,9 @@ pub fn shader_source() -> String {
         "// Generated from Rust: src/stats/gpu/accumulator.rs\n\
          const NEIGHBOUR_DISTANCE: i32 = {NEIGHBOUR_DISTANCE};\n\
          const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\n\
-         const SUBPIXELS_PER_INVOCATION: u32 = {SUBPIXELS_PER_INVOCATION}u;\n\n{}",
+         const SUBPIXELS_PER_INVOCATION: u32 = {SUBPIXELS_PER_INVOCATION}u;\n\
+         const HIGH_WORD: f32 = {HIGH_WORD:?};\n\
+         const RESIDUAL_SCALE: f32 = {RESIDUAL_SCALE:?};\n\n{}",
         include_str!("../../../shaders/welford.wgsl")
     )
 }
@@ -546,10 +549,13 @@ mod tests {
             "const NEIGHBOUR_DISTANCE: i32 = {NEIGHBOUR_DISTANCE};"
         )));
         assert!(src.contains(&format!("const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;")));
+        assert!(src.contains(&format!("const HIGH_WORD: f32 = {HIGH_WORD:?};")));
+        assert!(src.contains(&format!("const RESIDUAL_SCALE: f32 = {RESIDUAL_SCALE:?};")));
         let body = include_str!("../../../shaders/welford.wgsl");
         // The shader names these numbers and never writes them out.
         assert!(body.contains("@workgroup_size(WORKGROUP_SIZE)"));
         assert!(!body.contains("@workgroup_size(256"));
         assert!(!body.contains("- 2,") && !body.contains("+ 2,"));
+        assert!(!body.contains("4294967296") && !body.contains("0.5"));
     }
 }
