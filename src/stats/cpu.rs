@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::batch::{wide_to_f32, Fold, MAX_BATCH};
+use super::batch::{wide_to_f32, Fold, MAX_BATCH, RESIDUAL_SCALE};
 use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
 use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::{Frame, Sample, Samples, Shape};
@@ -78,7 +78,7 @@ impl CpuAccumulator {
 /// Applies `frames` in order to the state, block by block on all threads.
 fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]]) {
     let g = Geometry::of(state.shape);
-    let count = state.n;
+    let fold = Fold::new(state.n, frames.len() as u32);
     state
         .mean
         .par_chunks_mut(BLOCK)
@@ -89,7 +89,7 @@ fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]]) {
         .for_each(|(b, (((mean, m2), res_mean), res_m2))| {
             let mut block = Block {
                 start: b * BLOCK,
-                fold: Fold::new(count, frames.len() as u32),
+                fold,
                 mean,
                 m2,
                 res_mean,
@@ -118,7 +118,7 @@ const LANES: usize = 16;
 /// bits over a whole batch ([`MAX_BATCH`]), those of 16-bit series need 64.
 trait Lane: Sample {
     /// The integer the squares are summed in.
-    type Square: Copy + Default + std::ops::AddAssign + Into<u64>;
+    type Square: Copy + Default + std::ops::AddAssign;
     /// `d²`, exact.
     fn square(d: i32) -> Self::Square;
     /// A sum of squares as an f32, the same number [`wide_to_f32`] gives.
@@ -223,7 +223,7 @@ struct Group<S> {
     qr: [S; LANES],
 }
 
-impl<S: Copy + Default + std::ops::AddAssign + Into<u64>> Group<S> {
+impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
     fn new() -> Self {
         Group {
             k: [0; LANES],
@@ -272,7 +272,7 @@ impl<S: Copy + Default + std::ops::AddAssign + Into<u64>> Group<S> {
                 self.kr[j],
                 self.sr[j],
                 qr[j],
-                0.5,
+                RESIDUAL_SCALE,
             );
         }
     }
