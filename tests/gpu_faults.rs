@@ -57,6 +57,17 @@ struct LoseDevice {
     failed: Vec<PathBuf>,
 }
 
+impl LoseDevice {
+    fn at(device: wgpu::Device, at: usize) -> Self {
+        LoseDevice {
+            device,
+            at,
+            done: false,
+            failed: Vec::new(),
+        }
+    }
+}
+
 impl ScanObserver for LoseDevice {
     fn decode_failed(&mut self, error: &hotpixels::input::DecodeError) {
         self.failed.push(error.path().to_path_buf());
@@ -194,12 +205,7 @@ fn auto_hands_a_lost_gpu_over_to_the_cpu_which_counts_every_frame() {
 
     let device = ctx.device.clone();
     let mut backend = Backend::on_gpu(ctx, GpuOptions::default(), true);
-    let mut lose = LoseDevice {
-        device,
-        at: 5,
-        done: false,
-        failed: Vec::new(),
-    };
+    let mut lose = LoseDevice::at(device, 5);
     let report = prepare(&inputs, &options(None), &mut Silent)
         .unwrap()
         .run_on(&mut backend, &options(None), &mut lose)
@@ -241,12 +247,7 @@ fn a_lost_gpu_with_a_state_file_keeps_every_checkpointed_frame() {
     let state = out.path().join("scan.state");
     let device = ctx.device.clone();
     let mut backend = Backend::on_gpu(ctx, GpuOptions::default(), false);
-    let mut lose = LoseDevice {
-        device,
-        at: 6,
-        done: false,
-        failed: Vec::new(),
-    };
+    let mut lose = LoseDevice::at(device, 6);
     let with_state = options(Some(state.clone()));
     let err = prepare(&inputs, &with_state, &mut Silent)
         .unwrap()
