@@ -139,7 +139,7 @@ pub fn write(path: &Path, state: &State) -> Result<(), StateError> {
     write_parts(path, &state.header, &state.moments)
 }
 
-/// [`write`] from a header and statistics held apart (no copy of the arrays is made).
+/// [`write()`] from a header and statistics held apart (no copy of the arrays is made).
 pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(), StateError> {
     let io = |e: std::io::Error| StateError::Io {
         path: path.to_path_buf(),

@@ -50,8 +50,8 @@ const DNG_CAMERA_SERIAL: u16 = 0xc62f;
 
 impl Camera {
     /// A camera named as dcraw names it from the EXIF `make` and `model`: the maker shortened
-    /// ([`MAKERS`]; a model starting with `PENTAX` is a Pentax), trailing spaces removed, and the
-    /// maker's name removed from the front of the model.
+    /// (to one of the makers dcraw knows; a model starting with `PENTAX` is a Pentax), trailing
+    /// spaces removed, and the maker's name removed from the front of the model.
     pub fn from_exif(make: &str, model: &str, serial: Option<String>) -> Self {
         // As dcraw does: each maker found in the name so far replaces it.
         let mut make = make.to_string();

@@ -59,7 +59,8 @@ fn pick_frame(report: &ScanReport, shown: usize) -> Option<(Frame, String)> {
     best.map(|(_, frame, name)| (frame, name))
 }
 
-/// One shown defect: its crop (display pixels, [`crop_pixels`]) before and after repair.
+/// One shown defect: its crop (display pixels, as the crop sheet draws them) before and after
+/// repair.
 pub struct Pair {
     /// The defect's index in the report.
     pub defect: usize,
