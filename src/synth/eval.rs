@@ -1,5 +1,7 @@
 //! Scoring a detection against a synthetic set's truth: recall per kind, precision, and how often
-//! the kind was named right.
+//! the kind was named right (and what the others were named).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -19,6 +21,9 @@ pub struct KindRecall {
     pub found: usize,
     /// How many of those were reported with this kind.
     pub named_right: usize,
+    /// The kinds the found ones were reported with, and how many each (`named_right` of them
+    /// with this kind).
+    pub named_as: BTreeMap<Kind, usize>,
 }
 
 impl KindRecall {
@@ -103,6 +108,7 @@ pub fn evaluate(defects: &[Defect], truth: &Truth) -> Quality {
         slot.total += 1;
         if let Some(d) = defects.iter().find(|d| touches(d, t.x, t.y)) {
             slot.found += 1;
+            *slot.named_as.entry(d.kind).or_default() += 1;
             if d.kind == t.kind {
                 slot.named_right += 1;
             }
@@ -118,5 +124,76 @@ pub fn evaluate(defects: &[Defect], truth: &Truth) -> Quality {
         reported: defects.len(),
         correct: defects.len() - false_positives.len(),
         false_positives,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Colour;
+    use crate::synth::sensor::TrueDefect;
+
+    fn truth(kind: Kind, x: u32) -> TrueDefect {
+        TrueDefect {
+            x,
+            y: 10,
+            kind,
+            cfa: "R".into(),
+            channel: 0,
+            level: 0.5,
+            pair: None,
+        }
+    }
+
+    fn reported(kind: Kind, x: u32) -> Defect {
+        Defect {
+            x,
+            y: 10,
+            channel: 0,
+            colour: Colour::Red,
+            kind,
+            score: 9.0,
+            mean: 0.0,
+            std: 0.0,
+            residual: 0.0,
+            residual_std: 0.0,
+            pixels: vec![[x, 10]],
+            index: 0,
+        }
+    }
+
+    /// Each found defect is counted under its true kind with the kind it was reported as; one
+    /// reported far from every true defect is a false positive.
+    #[test]
+    fn kinds_are_tallied_by_what_they_were_named() {
+        let truth = Truth {
+            width: 100,
+            height: 20,
+            files: Vec::new(),
+            dark: false,
+            defects: vec![
+                truth(Kind::Stuck, 10),
+                truth(Kind::Stuck, 30),
+                truth(Kind::Hot, 50),
+            ],
+        };
+        let defects = [
+            reported(Kind::Hot, 10),
+            reported(Kind::Stuck, 31),
+            reported(Kind::Hot, 50),
+            reported(Kind::Dead, 90),
+        ];
+        let q = evaluate(&defects, &truth);
+        let of = |k: Kind| q.kinds.iter().find(|(kk, _)| *kk == k).unwrap().1.clone();
+        let stuck = of(Kind::Stuck);
+        assert_eq!((stuck.total, stuck.found, stuck.named_right), (2, 2, 1));
+        assert_eq!(
+            stuck.named_as,
+            BTreeMap::from([(Kind::Hot, 1), (Kind::Stuck, 1)])
+        );
+        assert_eq!(of(Kind::Hot).named_as, BTreeMap::from([(Kind::Hot, 1)]));
+        assert!(of(Kind::Dead).named_as.is_empty());
+        assert_eq!(q.false_positives, vec![[90, 10]]);
+        assert_eq!((q.reported, q.correct), (4, 3));
     }
 }
