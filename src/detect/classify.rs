@@ -8,7 +8,9 @@
 //!
 //! From photos (the residual is the value minus the median of its four same-colour neighbours at
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
-//! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do, its
+//! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do in
+//!   linear light (each spread times the transfer curve's slope at its level: the sRGB curve
+//!   compresses a hot photosite's brighter values, so in sRGB levels one often looks still), its
 //!   mean is below 90 % of full scale (one pinned near full scale is called hot), and its offset
 //!   from the neighbours changes sign and size with the scene: when brighter than them on
 //!   average, its mean residual is below 1.1 times the residual's own spread, or it varies less
@@ -141,7 +143,12 @@ pub fn classify(
         return hot_or_warm(linear(defect.mean) - linear(level));
     }
     let around = surrounding(m, g, defect.index);
-    let still = defect.std < STUCK_STD_RATIO * around && linear(defect.mean) < STUCK_MAX_LEVEL;
+    // Spreads in linear light: each times the transfer curve's slope at its level (the
+    // surroundings' at the neighbours' level, its mean minus its mean residual).
+    let slope = |v: f32| levels.linear_slope(v, defect.x, defect.y);
+    let still = defect.std * slope(defect.mean)
+        < STUCK_STD_RATIO * around * slope(defect.mean - defect.residual)
+        && linear(defect.mean) < STUCK_MAX_LEVEL;
     if defect.score < 0.0 {
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
         // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
@@ -191,4 +198,74 @@ pub fn offset(m: &Moments, defect: &Defect, levels: &Levels) -> f32 {
     let own = luma / LUMA[colour];
     let around = m.mean[at(colour as u32)] - residual[colour];
     linear(around + own.max(residual[colour])) - linear(around)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::score::Thresholds;
+    use crate::input::{Colour, Shape};
+
+    /// Frames seen by the statistics below.
+    const FRAMES: u32 = 30;
+    /// Spread of every subpixel's value but the defect's, in 8-bit levels.
+    const SCENE_STD: f32 = 40.0;
+
+    /// The statistics of a grey 8-bit sRGB image whose subpixels all vary by [`SCENE_STD`]
+    /// around 60 (about 4.5 % linear light), and a defect at (8, 8) with `mean` and `std` that
+    /// stands 140 levels above its neighbours, its residual varying by 130.
+    fn brighter(mean: f32, std: f32) -> (Moments, Defect) {
+        let shape = Shape::new(16, 16, 1, 8).unwrap();
+        let mut m = Moments::new(shape);
+        m.n = FRAMES;
+        let m2 = |std: f32| std * std * (FRAMES - 1) as f32;
+        m.mean.fill(60.0);
+        m.m2.fill(m2(SCENE_STD));
+        let index = shape.index(8, 8, 0);
+        m.mean[index] = mean;
+        m.m2[index] = m2(std);
+        let defect = Defect {
+            x: 8,
+            y: 8,
+            channel: 0,
+            colour: Colour::Grey,
+            kind: Kind::Warm,
+            score: 9.0,
+            mean,
+            std,
+            residual: mean - 60.0,
+            residual_std: 130.0,
+            pixels: vec![[8, 8]],
+            index,
+        };
+        (m, defect)
+    }
+
+    fn kind(m: &Moments, defect: &Defect) -> Kind {
+        let scores = Scores {
+            candidates: vec![defect.index],
+            values: vec![defect.score],
+            thresholds: Thresholds {
+                method: "residual",
+                median: 0.0,
+                spread: 1.0,
+                threshold: 7.0,
+                sensitivity: 1.0,
+            },
+            location: vec![0.0],
+            scale: vec![1.0],
+        };
+        classify(m, &scores, defect, false, &Levels::encoded(8))
+    }
+
+    /// A hot photosite 140 levels above a dark scene varies half as much as its surroundings in
+    /// sRGB levels (the curve compresses its brighter values) but more than they do in linear
+    /// light: it is hot, not stuck. One that hardly varies at that level is stuck.
+    #[test]
+    fn stillness_is_judged_in_linear_light() {
+        let (m, hot) = brighter(200.0, 0.5 * SCENE_STD);
+        assert_eq!(kind(&m, &hot), Kind::Hot);
+        let (m, stuck) = brighter(200.0, 0.1 * SCENE_STD);
+        assert_eq!(kind(&m, &stuck), Kind::Stuck);
+    }
 }

@@ -181,6 +181,17 @@ impl Levels {
         }
     }
 
+    /// How much linear light one sample value is worth at `value`, `(x, y)`: the slope of
+    /// [`Levels::linear`] there. A spread of values times this slope is (to first order) a spread
+    /// in linear light.
+    pub fn linear_slope(&self, value: f32, x: u32, y: u32) -> f32 {
+        let range = (self.white - self.black_at(x, y)).max(1.0);
+        match self.encoding {
+            Encoding::Linear => 1.0 / range,
+            Encoding::Srgb => srgb_to_linear_slope(self.fraction(value, x, y)) / range,
+        }
+    }
+
     /// `value` at `(x, y)` as an 8-bit sRGB grey for pictures: an image's value as it is, a RAW
     /// value from black to white through the sRGB curve.
     pub fn display(&self, value: f32, x: u32, y: u32) -> u8 {
@@ -200,6 +211,16 @@ pub fn srgb_to_linear(v: f32) -> f32 {
         v / 12.92
     } else {
         ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// The slope of [`srgb_to_linear`] at `v` (encoded 0‥1).
+pub fn srgb_to_linear_slope(v: f32) -> f32 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.04045 {
+        1.0 / 12.92
+    } else {
+        2.4 / 1.055 * ((v + 0.055) / 1.055).powf(1.4)
     }
 }
 
@@ -265,5 +286,30 @@ mod tests {
         for v in [0.0, 0.002, 0.2, 0.7, 1.0] {
             assert!((srgb_to_linear(linear_to_srgb(v)) - v).abs() < 1e-5);
         }
+    }
+
+    /// The slope is that of `linear`: a central difference agrees on either side of the sRGB
+    /// curve's knee, and a RAW frame's is one over its range at each tile position.
+    #[test]
+    fn linear_slope_is_the_slope_of_linear_light() {
+        let image = Levels::encoded(16);
+        for v in [500.0, 2000.0, 20_000.0, 50_000.0, 65_000.0] {
+            let h = 8.0;
+            let difference = (image.linear(v + h, 0, 0) - image.linear(v - h, 0, 0)) / (2.0 * h);
+            let slope = image.linear_slope(v, 0, 0);
+            assert!(
+                (slope - difference).abs() <= 1e-3 * difference,
+                "{v}: slope {slope}, difference {difference}"
+            );
+        }
+        // sRGB compresses bright values: one level near white is worth far more light.
+        assert!(image.linear_slope(60_000.0, 0, 0) > 4.0 * image.linear_slope(15_000.0, 0, 0));
+        let raw = Levels {
+            black: [100.0, 200.0, 200.0, 100.0],
+            white: 4100.0,
+            encoding: Encoding::Linear,
+        };
+        assert_eq!(raw.linear_slope(3000.0, 0, 0), 1.0 / 4000.0);
+        assert_eq!(raw.linear_slope(300.0, 1, 0), 1.0 / 3900.0);
     }
 }
