@@ -18,6 +18,9 @@
 //!   half the residual's spread. (Candidates found by [`super::score::frozen`]'s second test —
 //!   dull and swinging — are named by these rules too: a hot photosite often clipped looks so.)
 //! - `dead`: darker than its neighbours (a negative score) and not stuck: consistently darker.
+//!   A RAW photosite is not mixed with its neighbours by demosaicking or JPEG, so there a still
+//!   one darker than its neighbours is dead when it reads below 5 % of full scale and stuck
+//!   otherwise, however much the scene outshines it.
 //! - `hot`: brighter than its neighbours by at least 25 % of full scale on average.
 //! - `warm`: brighter than its neighbours by less than that.
 //!
@@ -111,6 +114,9 @@ pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
 /// A stuck photosite darker than its neighbours on average: its mean residual is below this
 /// multiple of the residual's own spread (a dead one's, smeared by JPEG, is about 1).
 pub const STUCK_DARK_RESIDUAL_RATIO: f32 = 0.5;
+/// A still RAW photosite darker than its neighbours that reads below this fraction of full scale
+/// (linear light, above black) is dead; one that reads more is stuck.
+pub const DEAD_MAX_LEVEL: f32 = 0.05;
 /// A photosite pinned above this fraction of full scale (linear light) is hot rather than stuck.
 pub const STUCK_MAX_LEVEL: f32 = 0.9;
 
@@ -150,6 +156,15 @@ pub fn classify(
         < STUCK_STD_RATIO * around * slope(defect.mean - defect.residual)
         && linear(defect.mean) < STUCK_MAX_LEVEL;
     if defect.score < 0.0 {
+        if still && g.photosites() {
+            // A RAW photosite reads itself, unmixed: a constant one darker than its neighbours
+            // is dead when it reads black, stuck at any other level.
+            return if linear(defect.mean) < DEAD_MAX_LEVEL {
+                Kind::Dead
+            } else {
+                Kind::Stuck
+            };
+        }
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
         // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
         // much as its mean offset; a stuck one much more.
@@ -242,6 +257,10 @@ mod tests {
     }
 
     fn kind(m: &Moments, defect: &Defect) -> Kind {
+        kind_with(m, defect, &Levels::encoded(8))
+    }
+
+    fn kind_with(m: &Moments, defect: &Defect, levels: &Levels) -> Kind {
         let scores = Scores {
             candidates: vec![defect.index],
             values: vec![defect.score],
@@ -255,7 +274,7 @@ mod tests {
             location: vec![0.0],
             scale: vec![1.0],
         };
-        classify(m, &scores, defect, false, &Levels::encoded(8))
+        classify(m, &scores, defect, false, levels)
     }
 
     /// A hot photosite 140 levels above a dark scene varies half as much as its surroundings in
@@ -267,5 +286,44 @@ mod tests {
         assert_eq!(kind(&m, &hot), Kind::Hot);
         let (m, stuck) = brighter(200.0, 0.1 * SCENE_STD);
         assert_eq!(kind(&m, &stuck), Kind::Stuck);
+    }
+
+    /// A still RAW photosite darker than a bright scene is stuck at 30 % of full scale (however
+    /// far the scene outshines it) and dead at black; one that follows the scene is dead.
+    #[test]
+    fn a_still_raw_photosite_is_dead_only_at_black() {
+        let levels = Levels {
+            black: [256.0; 4],
+            white: 4095.0,
+            encoding: crate::input::Encoding::Linear,
+        };
+        let shape = Shape::raw(16, 16, crate::input::Cfa::parse("RGGB").unwrap()).unwrap();
+        let darker = |mean: f32, std: f32| {
+            let mut m = Moments::new(shape);
+            m.n = FRAMES;
+            m.mean.fill(3000.0);
+            m.m2.fill(400.0 * 400.0 * (FRAMES - 1) as f32);
+            let index = shape.index(8, 8, 0);
+            m.mean[index] = mean;
+            m.m2[index] = std * std * (FRAMES - 1) as f32;
+            let defect = Defect {
+                x: 8,
+                y: 8,
+                channel: 0,
+                colour: Colour::Red,
+                kind: Kind::Warm,
+                score: -9.0,
+                mean,
+                std,
+                residual: mean - 3000.0,
+                residual_std: 400.0,
+                pixels: vec![[8, 8]],
+                index,
+            };
+            kind_with(&m, &defect, &levels)
+        };
+        assert_eq!(darker(256.0 + 0.3 * 3839.0, 3.0), Kind::Stuck);
+        assert_eq!(darker(258.0, 3.0), Kind::Dead);
+        assert_eq!(darker(1000.0, 380.0), Kind::Dead);
     }
 }
