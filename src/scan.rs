@@ -836,10 +836,12 @@ pub fn report_of(
     let shape = moments.shape;
     let detecting = Instant::now();
     let lowest = lowest_m2(&moments, options.top);
-    let levels = raw
-        .as_ref()
-        .map(|r| r.levels)
-        .unwrap_or_else(|| Levels::encoded(shape.bit_depth));
+    let levels = raw.as_ref().map(|r| r.levels).unwrap_or_else(|| Levels {
+        codec_mixed: files
+            .iter()
+            .any(|f| crate::input::discover::is_jpeg_file(f)),
+        ..Levels::encoded(shape.bit_depth)
+    });
     let scenes = effective_scenes(&moments);
     let mut warnings = Vec::new();
     let mut detect = options.detect;

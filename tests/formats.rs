@@ -94,3 +94,23 @@ fn grey_jpeg_keeps_a_constant_block_constant() {
         assert_eq!(c.m2, 0.0);
     }
 }
+
+/// A scan of JPEG files says their codec mixed the pixels in encoded values (kinds then compare
+/// spreads in those); one of PNG files does not.
+#[test]
+fn jpeg_scans_are_marked_codec_mixed() {
+    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    for (format, mixed) in [(SetFormat::Jpeg, true), (SetFormat::Png, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SetSpec {
+            width: 96,
+            height: 64,
+            frames: 4,
+            format,
+            ..Default::default()
+        };
+        write_set(&spec, dir.path()).unwrap();
+        let report = scan(&[dir.path().display().to_string()], &cpu(), &mut Silent).unwrap();
+        assert_eq!(report.levels.codec_mixed, mixed, "{format:?}");
+    }
+}

@@ -10,7 +10,9 @@
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
 //! - `stuck`: its value varies less than 0.7 times as much as its surroundings' values do in
 //!   linear light (each spread times the transfer curve's slope at its level: the sRGB curve
-//!   compresses a hot photosite's brighter values, so in sRGB levels one often looks still), its
+//!   compresses a hot photosite's brighter values, so in sRGB levels one often looks still) —
+//!   in encoded values for JPEG, whose codec mixes a photosite's pixel with its neighbours' in
+//!   those values ([`Levels::codec_mixed`]) —, its
 //!   mean is below 90 % of full scale (one pinned near full scale is called hot), and its offset
 //!   from the neighbours changes sign and size with the scene: when brighter than them on
 //!   average, its mean residual is below 1.1 times the residual's own spread, or it varies less
@@ -150,8 +152,15 @@ pub fn classify(
     }
     let around = surrounding(m, g, defect.index);
     // Spreads in linear light: each times the transfer curve's slope at its level (the
-    // surroundings' at the neighbours' level, its mean minus its mean residual).
-    let slope = |v: f32| levels.linear_slope(v, defect.x, defect.y);
+    // surroundings' at the neighbours' level, its mean minus its mean residual); in encoded
+    // values where the codec mixed the pixels in them.
+    let slope = |v: f32| {
+        if levels.codec_mixed {
+            1.0
+        } else {
+            levels.linear_slope(v, defect.x, defect.y)
+        }
+    };
     let still = defect.std * slope(defect.mean)
         < STUCK_STD_RATIO * around * slope(defect.mean - defect.residual)
         && linear(defect.mean) < STUCK_MAX_LEVEL;
@@ -286,6 +295,14 @@ mod tests {
         assert_eq!(kind(&m, &hot), Kind::Hot);
         let (m, stuck) = brighter(200.0, 0.1 * SCENE_STD);
         assert_eq!(kind(&m, &stuck), Kind::Stuck);
+        // From JPEG, where the codec mixes pixels in encoded values, spreads are compared in
+        // those: half the surroundings' spread is still.
+        let jpeg = Levels {
+            codec_mixed: true,
+            ..Levels::encoded(8)
+        };
+        let (m, half) = brighter(200.0, 0.5 * SCENE_STD);
+        assert_eq!(kind_with(&m, &half, &jpeg), Kind::Stuck);
     }
 
     /// A still RAW photosite darker than a bright scene is stuck at 30 % of full scale (however
@@ -296,6 +313,7 @@ mod tests {
             black: [256.0; 4],
             white: 4095.0,
             encoding: crate::input::Encoding::Linear,
+            codec_mixed: false,
         };
         let shape = Shape::raw(16, 16, crate::input::Cfa::parse("RGGB").unwrap()).unwrap();
         let darker = |mean: f32, std: f32| {

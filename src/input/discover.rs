@@ -31,6 +31,14 @@ pub fn is_raw_file(path: &Path) -> bool {
     extension_in(path, RAW_EXTENSIONS)
 }
 
+/// Extensions (lower case) of JPEG files.
+pub const JPEG_EXTENSIONS: &[&str] = &["jpg", "jpeg"];
+
+/// True when `path` has one of [`JPEG_EXTENSIONS`], compared case-insensitively.
+pub fn is_jpeg_file(path: &Path) -> bool {
+    extension_in(path, JPEG_EXTENSIONS)
+}
+
 /// A file left out of the scan, with the reason in one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {

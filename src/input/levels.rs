@@ -141,6 +141,11 @@ pub struct Levels {
     pub white: f32,
     /// How values between the two relate to light.
     pub encoding: Encoding,
+    /// The frames went through a codec that mixes neighbouring pixels in encoded values (JPEG:
+    /// shared chroma, quantised blocks), so a photosite's pixel follows its neighbours' in
+    /// encoded values rather than in linear light.
+    #[serde(default)]
+    pub codec_mixed: bool,
 }
 
 impl Levels {
@@ -150,6 +155,7 @@ impl Levels {
             black: [0.0; 4],
             white: ((1u32 << bit_depth) - 1) as f32,
             encoding: Encoding::Srgb,
+            codec_mixed: false,
         }
     }
 
@@ -276,6 +282,7 @@ mod tests {
             black: [100.0, 200.0, 200.0, 100.0],
             white: 4100.0,
             encoding: Encoding::Linear,
+            codec_mixed: false,
         };
         assert_eq!(raw.linear(2100.0, 0, 0), 0.5);
         assert_eq!(raw.linear(200.0, 1, 0), 0.0);
@@ -308,6 +315,7 @@ mod tests {
             black: [100.0, 200.0, 200.0, 100.0],
             white: 4100.0,
             encoding: Encoding::Linear,
+            codec_mixed: false,
         };
         assert_eq!(raw.linear_slope(3000.0, 0, 0), 1.0 / 4000.0);
         assert_eq!(raw.linear_slope(300.0, 1, 0), 1.0 / 3900.0);

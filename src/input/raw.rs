@@ -159,6 +159,7 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
         black,
         white,
         encoding: Encoding::Linear,
+        codec_mixed: false,
     }
 }
 
