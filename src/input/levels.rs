@@ -171,10 +171,14 @@ impl Levels {
         self.black[tile_position(x, y)]
     }
 
+    /// White minus the black level at `(x, y)`: the values from no light to full scale there.
+    fn range_at(&self, x: u32, y: u32) -> f32 {
+        (self.white - self.black_at(x, y)).max(1.0)
+    }
+
     /// `value` at `(x, y)` from black (0) to white (1), in the samples' own encoding.
     fn fraction(&self, value: f32, x: u32, y: u32) -> f32 {
-        let black = self.black_at(x, y);
-        (value - black) / (self.white - black).max(1.0)
+        (value - self.black_at(x, y)) / self.range_at(x, y)
     }
 
     /// `value` at `(x, y)` as linear light, a fraction of full scale (0 black, 1 white; below 0
@@ -191,7 +195,7 @@ impl Levels {
     /// [`Levels::linear`] there. A spread of values times this slope is (to first order) a spread
     /// in linear light.
     pub fn linear_slope(&self, value: f32, x: u32, y: u32) -> f32 {
-        let range = (self.white - self.black_at(x, y)).max(1.0);
+        let range = self.range_at(x, y);
         match self.encoding {
             Encoding::Linear => 1.0 / range,
             Encoding::Srgb => srgb_to_linear_slope(self.fraction(value, x, y)) / range,
@@ -210,33 +214,48 @@ impl Levels {
     }
 }
 
+// The sRGB curve (IEC 61966-2-1): encoded = SRGB_TOE_SLOPE × linear near black, up to the knee;
+// above it, encoded = SRGB_SCALE × linear^(1 / SRGB_GAMMA) − SRGB_OFFSET.
+/// Slope of the sRGB curve's straight part near black.
+const SRGB_TOE_SLOPE: f32 = 12.92;
+/// The encoded value where the straight part ends.
+const SRGB_KNEE: f32 = 0.04045;
+/// The linear value where the straight part ends.
+const SRGB_LINEAR_KNEE: f32 = 0.003_130_8;
+/// Exponent of the sRGB curve's power part.
+const SRGB_GAMMA: f32 = 2.4;
+/// Scale of the power part.
+const SRGB_SCALE: f32 = 1.055;
+/// Offset of the power part.
+const SRGB_OFFSET: f32 = 0.055;
+
 /// The sRGB transfer curve undone: encoded 0‥1 to linear 0‥1 (IEC 61966-2-1).
 pub fn srgb_to_linear(v: f32) -> f32 {
     let v = v.clamp(0.0, 1.0);
-    if v <= 0.04045 {
-        v / 12.92
+    if v <= SRGB_KNEE {
+        v / SRGB_TOE_SLOPE
     } else {
-        ((v + 0.055) / 1.055).powf(2.4)
+        ((v + SRGB_OFFSET) / SRGB_SCALE).powf(SRGB_GAMMA)
     }
 }
 
 /// The slope of [`srgb_to_linear`] at `v` (encoded 0‥1).
-pub fn srgb_to_linear_slope(v: f32) -> f32 {
+fn srgb_to_linear_slope(v: f32) -> f32 {
     let v = v.clamp(0.0, 1.0);
-    if v <= 0.04045 {
-        1.0 / 12.92
+    if v <= SRGB_KNEE {
+        1.0 / SRGB_TOE_SLOPE
     } else {
-        2.4 / 1.055 * ((v + 0.055) / 1.055).powf(1.4)
+        SRGB_GAMMA / SRGB_SCALE * ((v + SRGB_OFFSET) / SRGB_SCALE).powf(SRGB_GAMMA - 1.0)
     }
 }
 
 /// The sRGB transfer curve: linear 0‥1 to encoded 0‥1.
 pub fn linear_to_srgb(v: f32) -> f32 {
     let v = v.clamp(0.0, 1.0);
-    if v <= 0.003_130_8 {
-        v * 12.92
+    if v <= SRGB_LINEAR_KNEE {
+        v * SRGB_TOE_SLOPE
     } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
+        SRGB_SCALE * v.powf(1.0 / SRGB_GAMMA) - SRGB_OFFSET
     }
 }
 
