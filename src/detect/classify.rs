@@ -235,34 +235,56 @@ mod tests {
     /// Spread of every subpixel's value but the defect's, in 8-bit levels.
     const SCENE_STD: f32 = 40.0;
 
-    /// The statistics of a grey 8-bit sRGB image whose subpixels all vary by [`SCENE_STD`]
-    /// around 60 (about 4.5 % linear light), and a defect at (8, 8) with `mean` and `std` that
-    /// stands 140 levels above its neighbours, its residual varying by 130.
-    fn brighter(mean: f32, std: f32) -> (Moments, Defect) {
-        let shape = Shape::new(16, 16, 1, 8).unwrap();
+    /// Statistics over [`FRAMES`] frames of `shape` whose subpixels all have the mean and spread
+    /// `scene`, but the one at (8, 8): the mean and spread `value`, a residual of its mean minus
+    /// the scene's varying by `residual_std`, and a defect there with `score` and `colour`.
+    fn planted(
+        shape: Shape,
+        scene: [f32; 2],
+        value: [f32; 2],
+        residual_std: f32,
+        score: f32,
+        colour: Colour,
+    ) -> (Moments, Defect) {
+        let m2 = |std: f32| std * std * (FRAMES - 1) as f32;
         let mut m = Moments::new(shape);
         m.n = FRAMES;
-        let m2 = |std: f32| std * std * (FRAMES - 1) as f32;
-        m.mean.fill(60.0);
-        m.m2.fill(m2(SCENE_STD));
+        m.mean.fill(scene[0]);
+        m.m2.fill(m2(scene[1]));
         let index = shape.index(8, 8, 0);
+        let [mean, std] = value;
         m.mean[index] = mean;
         m.m2[index] = m2(std);
         let defect = Defect {
             x: 8,
             y: 8,
             channel: 0,
-            colour: Colour::Grey,
+            colour,
             kind: Kind::Warm,
-            score: 9.0,
+            score,
             mean,
             std,
-            residual: mean - 60.0,
-            residual_std: 130.0,
+            residual: mean - scene[0],
+            residual_std,
             pixels: vec![[8, 8]],
             index,
         };
         (m, defect)
+    }
+
+    /// A grey 8-bit sRGB image whose subpixels all vary by [`SCENE_STD`] around 60 (about 4.5 %
+    /// linear light), and a defect with `mean` and `std` that stands above its neighbours, its
+    /// residual varying by 130.
+    fn brighter(mean: f32, std: f32) -> (Moments, Defect) {
+        let shape = Shape::new(16, 16, 1, 8).unwrap();
+        planted(
+            shape,
+            [60.0, SCENE_STD],
+            [mean, std],
+            130.0,
+            9.0,
+            Colour::Grey,
+        )
     }
 
     fn kind(m: &Moments, defect: &Defect) -> Kind {
@@ -317,27 +339,14 @@ mod tests {
         };
         let shape = Shape::raw(16, 16, crate::input::Cfa::parse("RGGB").unwrap()).unwrap();
         let darker = |mean: f32, std: f32| {
-            let mut m = Moments::new(shape);
-            m.n = FRAMES;
-            m.mean.fill(3000.0);
-            m.m2.fill(400.0 * 400.0 * (FRAMES - 1) as f32);
-            let index = shape.index(8, 8, 0);
-            m.mean[index] = mean;
-            m.m2[index] = std * std * (FRAMES - 1) as f32;
-            let defect = Defect {
-                x: 8,
-                y: 8,
-                channel: 0,
-                colour: Colour::Red,
-                kind: Kind::Warm,
-                score: -9.0,
-                mean,
-                std,
-                residual: mean - 3000.0,
-                residual_std: 400.0,
-                pixels: vec![[8, 8]],
-                index,
-            };
+            let (m, defect) = planted(
+                shape,
+                [3000.0, 400.0],
+                [mean, std],
+                400.0,
+                -9.0,
+                Colour::Red,
+            );
             kind_with(&m, &defect, &levels)
         };
         assert_eq!(darker(256.0 + 0.3 * 3839.0, 3.0), Kind::Stuck);
