@@ -92,6 +92,50 @@ pub struct SynthArgs {
     /// Seed of everything random.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Name a camera in every file (JPEG EXIF, DNG tags), with a capture time per frame:
+    /// `Make|Model|Serial` (the serial may be left out).
+    #[arg(long, value_name = "MAKE|MODEL[|SERIAL]")]
+    camera: Option<String>,
+    /// Capture time of the first frame (with --camera).
+    #[arg(long, default_value = "2024-01-01", value_name = "DATE")]
+    start: String,
+    /// Days from the first frame's capture time to the last's (with --camera).
+    #[arg(long, default_value_t = 365.0, value_name = "DAYS")]
+    days: f64,
+    /// Hot photosites that appear only from --onset on.
+    #[arg(long, default_value_t = 0)]
+    late_hot: usize,
+    /// When the --late-hot photosites appear, as a fraction of the frames.
+    #[arg(long, default_value_t = hotpixels::synth::sensor::DEFAULT_ONSET, value_name = "F")]
+    onset: f64,
+}
+
+/// Seconds in a day.
+const DAY_SECONDS: f64 = 86_400.0;
+
+/// `Make|Model[|Serial]` of `--camera`.
+fn parse_camera(text: &str) -> Result<hotpixels::input::exif::Camera, String> {
+    let parts: Vec<&str> = text.split('|').map(str::trim).collect();
+    match parts[..] {
+        [make, model] | [make, model, ""] if !make.is_empty() && !model.is_empty() => {
+            Ok(camera(make, model, None))
+        }
+        [make, model, serial] if !make.is_empty() && !model.is_empty() => {
+            Ok(camera(make, model, Some(serial.to_string())))
+        }
+        _ => Err(format!(
+            "--camera '{text}': expected MAKE|MODEL or MAKE|MODEL|SERIAL"
+        )),
+    }
+}
+
+/// A camera named exactly as given (the files carry these strings).
+fn camera(make: &str, model: &str, serial: Option<String>) -> hotpixels::input::exif::Camera {
+    hotpixels::input::exif::Camera {
+        make: make.into(),
+        model: model.into(),
+        serial,
+    }
 }
 
 fn parse_quality(q: &str) -> Result<(u8, u8), String> {
@@ -113,9 +157,18 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String
     if a.frames == 0 || a.width < 8 || a.height < 8 {
         return Err("--frames must be at least 1, --width and --height at least 8".into());
     }
-    if !(0.0..=1.0).contains(&a.bursts) || !(0.0..=1.0).contains(&a.underexposed) {
-        return Err("--bursts and --underexposed are fractions between 0 and 1".into());
+    if ![a.bursts, a.underexposed, a.onset]
+        .iter()
+        .all(|f| (0.0..=1.0).contains(f))
+    {
+        return Err("--bursts, --underexposed and --onset are fractions between 0 and 1".into());
     }
+    if !(a.days >= 0.0 && a.days.is_finite()) {
+        return Err(format!("--days {}: a number of days, 0 or more", a.days));
+    }
+    let camera = a.camera.as_deref().map(parse_camera).transpose()?;
+    let start =
+        hotpixels::input::exif::CaptureTime::parse(&a.start).map_err(|e| format!("--start {e}"))?;
     let scenes = match &a.scenes {
         None => Vec::new(),
         Some(dir) => {
@@ -149,6 +202,11 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String
         dark: a.dark,
         scenes,
         seed: a.seed,
+        camera,
+        start,
+        period: (a.days * DAY_SECONDS).round() as i64,
+        late_hot: a.late_hot,
+        onset: a.onset,
         ..Default::default()
     })
 }

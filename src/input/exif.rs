@@ -1,13 +1,14 @@
-//! Camera identity from a file's EXIF (kamadak-exif: JPEG, TIFF and the TIFF-based RAW files —
-//! CR2, NEF, ARW, DNG, PEF, …; PNG and WebP): make, model and the body's serial number, named the
-//! way dcraw, LibRaw and RawTherapee name cameras.
+//! Camera identity and capture time from a file's EXIF (kamadak-exif: JPEG, TIFF and the
+//! TIFF-based RAW files — CR2, NEF, ARW, DNG, PEF, …; PNG and WebP): make, model and the body's
+//! serial number, named the way dcraw, LibRaw and RawTherapee name cameras, and when the shot was
+//! taken.
 
 use std::path::Path;
 
 use serde::Serialize;
 
 /// A camera body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Camera {
     /// The maker, as dcraw names it (`Canon`, `Nikon`, `Sony`, …).
     pub make: String,
@@ -46,7 +47,7 @@ const MAKERS: [&str; 21] = [
 ];
 
 /// DNG's `CameraSerialNumber` tag, in IFD 0.
-const DNG_CAMERA_SERIAL: u16 = 0xc62f;
+pub const DNG_CAMERA_SERIAL: u16 = 0xc62f;
 
 impl Camera {
     /// A camera named as dcraw names it from the EXIF `make` and `model`: the maker shortened
@@ -99,15 +100,169 @@ fn ascii(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
 /// The camera that made the file at `path`, from its EXIF; `None` when the file has no readable
 /// EXIF or no make and model.
 pub fn read_camera(path: &Path) -> Option<Camera> {
-    let file = std::fs::File::open(path).ok()?;
-    let exif = exif::Reader::new()
-        .read_from_container(&mut std::io::BufReader::new(file))
-        .ok()?;
-    let make = ascii(&exif, exif::Tag::Make)?;
-    let model = ascii(&exif, exif::Tag::Model)?;
-    let serial = ascii(&exif, exif::Tag::BodySerialNumber)
-        .or_else(|| ascii(&exif, exif::Tag(exif::Context::Tiff, DNG_CAMERA_SERIAL)));
-    Some(Camera::from_exif(&make, &model, serial))
+    read_identity(path).camera
+}
+
+/// What a file's EXIF says about where and when it was shot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The camera body, when the file names its make and model.
+    pub camera: Option<Camera>,
+    /// When the shot was taken (`DateTimeOriginal`, else the file's `DateTime`).
+    pub taken: Option<CaptureTime>,
+}
+
+/// The camera and capture time of the file at `path`, from its EXIF (read without decoding the
+/// image); empty when the file has no readable EXIF.
+pub fn read_identity(path: &Path) -> Identity {
+    let Some(exif) = std::fs::File::open(path).ok().and_then(|file| {
+        exif::Reader::new()
+            .read_from_container(&mut std::io::BufReader::new(file))
+            .ok()
+    }) else {
+        return Identity::default();
+    };
+    let camera = ascii(&exif, exif::Tag::Make)
+        .zip(ascii(&exif, exif::Tag::Model))
+        .map(|(make, model)| {
+            let serial = ascii(&exif, exif::Tag::BodySerialNumber)
+                .or_else(|| ascii(&exif, exif::Tag(exif::Context::Tiff, DNG_CAMERA_SERIAL)));
+            Camera::from_exif(&make, &model, serial)
+        });
+    let taken = [exif::Tag::DateTimeOriginal, exif::Tag::DateTime]
+        .into_iter()
+        .find_map(|tag| ascii(&exif, tag).and_then(|t| CaptureTime::parse(&t).ok()));
+    Identity { camera, taken }
+}
+
+/// A capture time as the camera's clock gave it (local time, no zone), to the second; ordered
+/// by time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaptureTime {
+    /// Seconds since 1970-01-01 00:00:00 of the same clock.
+    seconds: i64,
+}
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date `(year, month, day)` of a day counted from 1970-01-01 (`civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+impl CaptureTime {
+    /// The time `seconds` after 1970-01-01 00:00:00.
+    pub fn from_seconds(seconds: i64) -> Self {
+        CaptureTime { seconds }
+    }
+
+    /// Seconds since 1970-01-01 00:00:00.
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+
+    /// Reads `YYYY-MM-DD`, optionally followed by ` HH:MM[:SS]` or `THH:MM[:SS]`; EXIF's
+    /// `YYYY:MM:DD HH:MM:SS` too.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("'{text}': expected a date YYYY-MM-DD, optionally with a time HH:MM[:SS]");
+        let text = text.trim();
+        let (date, time) = match text.split_once([' ', 'T']) {
+            Some((d, t)) => (d, Some(t)),
+            None => (text, None),
+        };
+        let number = |s: &str| s.parse::<u32>().map_err(|_| bad());
+        let date: Vec<&str> = date.split(['-', ':']).collect();
+        let [year, month, day] = date[..] else {
+            return Err(bad());
+        };
+        let (year, month, day) = (number(year)?, number(month)?, number(day)?);
+        let (hour, minute, second) = match time {
+            None => (0, 0, 0),
+            Some(t) => match t.split(':').collect::<Vec<_>>()[..] {
+                [h, m] => (number(h)?, number(m)?, 0),
+                [h, m, s] => (number(h)?, number(m)?, number(s)?),
+                _ => return Err(bad()),
+            },
+        };
+        let days_in_month = |y: i64, m: u32| {
+            days_from_civil(y + i64::from(m == 12), m % 12 + 1, 1) - days_from_civil(y, m, 1)
+        };
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && i64::from(day) <= days_in_month(year as i64, month.clamp(1, 12))
+            && hour < 24
+            && minute < 60
+            && second < 60;
+        if !valid {
+            return Err(bad());
+        }
+        let days = days_from_civil(year as i64, month, day);
+        Ok(CaptureTime {
+            seconds: days * DAY + i64::from(hour * 3600 + minute * 60 + second),
+        })
+    }
+
+    /// Date and time of day: `(year, month, day, hour, minute, second)`.
+    fn parts(self) -> (i64, u32, u32, i64, i64, i64) {
+        let (y, mo, d) = civil_from_days(self.seconds.div_euclid(DAY));
+        let s = self.seconds.rem_euclid(DAY);
+        (y, mo, d, s / 3600, s / 60 % 60, s % 60)
+    }
+
+    /// As EXIF writes it: `YYYY:MM:DD HH:MM:SS`.
+    pub fn exif_text(self) -> String {
+        let (y, mo, d, h, mi, s) = self.parts();
+        format!("{y:04}:{mo:02}:{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+
+    /// The month it falls in: `YYYY-MM`.
+    pub fn month(self) -> String {
+        let (y, mo, ..) = self.parts();
+        format!("{y:04}-{mo:02}")
+    }
+}
+
+impl std::fmt::Display for CaptureTime {
+    /// `YYYY-MM-DD HH:MM:SS`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, mo, d, h, mi, s) = self.parts();
+        write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CaptureTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        CaptureTime::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for CaptureTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[cfg(test)]
@@ -130,5 +285,35 @@ mod tests {
         assert_eq!(name("KONICA MINOLTA", "DYNAX 7D"), "Minolta DYNAX 7D");
         let serial = Camera::from_exif("Canon", "Canon EOS R5", Some(String::new()));
         assert_eq!(serial.serial, None, "an empty serial is none");
+    }
+
+    #[test]
+    fn capture_times_read_and_write_the_calendar() {
+        let t = CaptureTime::parse("2024-02-29T23:59:58").unwrap();
+        assert_eq!(t.to_string(), "2024-02-29 23:59:58");
+        assert_eq!(t.exif_text(), "2024:02:29 23:59:58");
+        assert_eq!(CaptureTime::parse(&t.exif_text()), Ok(t));
+        assert_eq!(
+            CaptureTime::from_seconds(t.seconds() + 2).to_string(),
+            "2024-03-01 00:00:00"
+        );
+        assert_eq!(t.month(), "2024-02");
+        assert_eq!(CaptureTime::parse("1970-01-01").unwrap().seconds(), 0);
+        assert_eq!(
+            CaptureTime::parse("2000-03-01 12:30").unwrap().seconds(),
+            951_913_800
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-01-01 24:00",
+            "yesterday",
+            "2024-01",
+        ] {
+            assert!(CaptureTime::parse(bad).is_err(), "{bad} is not a time");
+        }
+        assert!(
+            CaptureTime::parse("2023-12-31").unwrap() < CaptureTime::parse("2024-01-01").unwrap()
+        );
     }
 }

@@ -19,6 +19,8 @@ const XYZ_TO_SRGB: [f32; 9] = [
     3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570,
 ];
 const MATRIX_SCALE: i32 = 10_000;
+/// DNG's `CameraSerialNumber` tag.
+const DNG_CAMERA_SERIAL: u16 = crate::input::exif::DNG_CAMERA_SERIAL;
 
 /// What a DNG file holds besides its samples.
 #[derive(Clone, Debug)]
@@ -42,6 +44,10 @@ pub struct DngLayout {
     pub make: String,
     /// Camera model.
     pub model: String,
+    /// The body's serial number (DNG `CameraSerialNumber`).
+    pub serial: Option<String>,
+    /// When the frame was taken (TIFF `DateTime`).
+    pub taken: Option<crate::input::exif::CaptureTime>,
 }
 
 /// Writes `samples` (the stored frame, row by row) as a DNG file to `out`.
@@ -59,6 +65,12 @@ pub fn write_dng<W: Write + Seek>(
     dir.write_tag(Tag::Make, layout.make.as_str())?;
     dir.write_tag(Tag::Model, layout.model.as_str())?;
     dir.write_tag(Tag::Orientation, 1u16)?;
+    if let Some(serial) = &layout.serial {
+        dir.write_tag(Tag::Unknown(DNG_CAMERA_SERIAL), serial.as_str())?;
+    }
+    if let Some(taken) = layout.taken {
+        dir.write_tag(Tag::DateTime, taken.exif_text().as_str())?;
+    }
     dir.write_tag(Tag::Unknown(tags::DNG_VERSION), &[1u8, 4, 0, 0][..])?;
     dir.write_tag(
         Tag::Unknown(tags::DNG_BACKWARD_VERSION),

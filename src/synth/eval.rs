@@ -142,6 +142,7 @@ mod tests {
             channel: 0,
             level: 0.5,
             pair: None,
+            onset: None,
         }
     }
 
@@ -176,6 +177,8 @@ mod tests {
                 truth(Kind::Stuck, 30),
                 truth(Kind::Hot, 50),
             ],
+            camera: None,
+            taken: Vec::new(),
         };
         let defects = [
             reported(Kind::Hot, 10),

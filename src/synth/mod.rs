@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::input::exif::{Camera, CaptureTime};
 use crate::input::{Frame, Samples, Shape};
 
 /// A small, fast, deterministic random generator (SplitMix64).
@@ -254,6 +255,45 @@ pub fn write_frame_jpeg(
     quality: u8,
     chroma: Chroma,
 ) -> Result<(), String> {
+    write_frame_jpeg_exif(frame, path, quality, chroma, None)
+}
+
+/// The EXIF block (a TIFF structure, as a JPEG's APP1 segment carries it) naming `camera` (make,
+/// model, body serial number) and the capture time `taken`.
+pub fn exif_block(camera: &Camera, taken: CaptureTime) -> Vec<u8> {
+    use exif::{Field, In, Tag, Value};
+    let ascii = |tag, text: &str| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: Value::Ascii(vec![text.as_bytes().to_vec()]),
+    };
+    let mut fields = vec![
+        ascii(Tag::Make, &camera.make),
+        ascii(Tag::Model, &camera.model),
+        ascii(Tag::DateTimeOriginal, &taken.exif_text()),
+    ];
+    if let Some(serial) = &camera.serial {
+        fields.push(ascii(Tag::BodySerialNumber, serial));
+    }
+    let mut writer = exif::experimental::Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    writer
+        .write(&mut out, false)
+        .expect("EXIF of a few ASCII fields is written to memory");
+    out.into_inner()
+}
+
+/// [`write_frame_jpeg`] with an EXIF block ([`exif_block`]) in the file.
+pub fn write_frame_jpeg_exif(
+    frame: &Frame,
+    path: &Path,
+    quality: u8,
+    chroma: Chroma,
+    exif: Option<&[u8]>,
+) -> Result<(), String> {
     let s = frame.shape();
     let Samples::U8(data) = frame.samples() else {
         return Err("JPEG needs 8-bit samples".into());
@@ -273,6 +313,9 @@ pub fn write_frame_jpeg(
     } else {
         jpeg_encoder::ColorType::Rgb
     };
+    if let Some(block) = exif {
+        enc.add_exif_metadata(block).map_err(|e| e.to_string())?;
+    }
     enc.encode(data, w, h, color).map_err(|e| e.to_string())
 }
 

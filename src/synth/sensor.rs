@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{write_frame_jpeg, Chroma, Rng};
+use super::{write_frame_jpeg_exif, Chroma, Rng};
+use crate::input::exif::{Camera, CaptureTime};
 use crate::input::levels::{linear_to_srgb, srgb_to_linear};
 use crate::input::{Frame, Shape};
 
@@ -65,7 +66,26 @@ pub struct SetSpec {
     pub scenes: Vec<PathBuf>,
     /// Seed of everything random.
     pub seed: u64,
+    /// The camera every file names (EXIF in JPEG, tags in DNG), with each frame's capture time;
+    /// files name no camera when `None`.
+    pub camera: Option<Camera>,
+    /// When the first frame was taken; the others follow evenly over `period`.
+    pub start: CaptureTime,
+    /// Seconds from the first frame's capture time to the last's.
+    pub period: i64,
+    /// Hot photosites that appear only from frame `onset × frames` on (sensors gain hot pixels
+    /// as they age).
+    pub late_hot: usize,
+    /// When the late hot photosites appear, as a fraction of the frames.
+    pub onset: f64,
 }
+
+/// The first capture time of a set unless told otherwise: 2024-01-01 00:00:00.
+pub const DEFAULT_START_SECONDS: i64 = 1_704_067_200;
+/// The period a set's capture times span unless told otherwise: 365 days.
+pub const DEFAULT_PERIOD_SECONDS: i64 = 365 * 86_400;
+/// When late hot photosites appear unless told otherwise: at 80 % of the frames.
+pub const DEFAULT_ONSET: f64 = 0.8;
 
 impl Default for SetSpec {
     fn default() -> Self {
@@ -87,7 +107,25 @@ impl Default for SetSpec {
             dark: false,
             scenes: Vec::new(),
             seed: 1,
+            camera: None,
+            start: CaptureTime::from_seconds(DEFAULT_START_SECONDS),
+            period: DEFAULT_PERIOD_SECONDS,
+            late_hot: 0,
+            onset: DEFAULT_ONSET,
         }
+    }
+}
+
+impl SetSpec {
+    /// Capture time of frame `index`: the frames spread evenly from `start` over `period`.
+    pub fn taken(&self, index: usize) -> CaptureTime {
+        let step = self.period / (self.frames.max(2) as i64 - 1);
+        CaptureTime::from_seconds(self.start.seconds() + step * index as i64)
+    }
+
+    /// The first frame (0-based) in which the late hot photosites are present.
+    pub fn onset_frame(&self) -> usize {
+        ((self.onset * self.frames as f64).round() as usize).min(self.frames)
     }
 }
 
@@ -109,6 +147,9 @@ pub struct TrueDefect {
     /// For the two photosites of an adjacent pair, the pair's number.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pair: Option<usize>,
+    /// For a photosite that turned bad during the set: the first frame (0-based) it is bad in.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub onset: Option<usize>,
 }
 
 /// What `truth.json` holds.
@@ -124,6 +165,12 @@ pub struct Truth {
     pub dark: bool,
     /// The defects, in image coordinates.
     pub defects: Vec<TrueDefect>,
+    /// The camera the files name, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub camera: Option<Camera>,
+    /// Each file's capture time, when the files name a camera.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub taken: Vec<CaptureTime>,
 }
 
 /// Errors of the set writer.
@@ -183,7 +230,12 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
         }
         None
     };
-    let mut add = |x: u32, y: u32, kind: DefectKind, level: f64, pair: Option<usize>| {
+    let mut add = |x: u32,
+                   y: u32,
+                   kind: DefectKind,
+                   level: f64,
+                   pair: Option<usize>,
+                   onset: Option<usize>| {
         let channel = cfa_channel(x, y);
         out.push(TrueDefect {
             x,
@@ -193,6 +245,7 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
             channel,
             level,
             pair,
+            onset,
         });
     };
     let plan = [
@@ -211,14 +264,19 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
                 // The plan holds the detected kinds only.
                 DefectKind::Dead | DefectKind::Listed => 0.0,
             };
-            add(x, y, kind, level, None);
+            add(x, y, kind, level, None, None);
         }
     }
     for p in 0..spec.pairs {
         let Some((x, y)) = free(&mut rng) else { break };
         let (a, b) = (0.35 + 0.65 * rng.unit(), 0.35 + 0.65 * rng.unit());
-        add(x, y, DefectKind::Hot, a, Some(p));
-        add(x + 1, y, DefectKind::Hot, b, Some(p));
+        add(x, y, DefectKind::Hot, a, Some(p), None);
+        add(x + 1, y, DefectKind::Hot, b, Some(p), None);
+    }
+    for _ in 0..spec.late_hot {
+        let Some((x, y)) = free(&mut rng) else { break };
+        let level = 0.35 + 0.65 * rng.unit();
+        add(x, y, DefectKind::Hot, level, None, Some(spec.onset_frame()));
     }
     out
 }
@@ -544,12 +602,17 @@ fn expose(
     let mut rng = Rng::new(spec.seed ^ ((index as u64) << 32) ^ 0xDA4C);
     for d in defects {
         let v = &mut mosaic[d.y as usize * w + d.x as usize];
+        let present = d.onset.is_none_or(|first| index >= first);
         match d.kind {
             // Dark current is counted in electrons too: its shot noise comes with it.
             DefectKind::Hot | DefectKind::Warm => {
                 let level = d.level as f32;
-                *v += level + gauss(&mut rng) * (level / FULL_WELL).sqrt();
+                let noise = gauss(&mut rng) * (level / FULL_WELL).sqrt();
+                if present {
+                    *v += level + noise;
+                }
             }
+            _ if !present => {}
             DefectKind::Stuck => *v = d.level as f32,
             DefectKind::Dead | DefectKind::Listed => *v = 0.0,
         }
@@ -616,8 +679,16 @@ pub fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
         cfa: vec![0, 1, 1, 2],
         black: RAW_BLACK,
         white: RAW_WHITE,
-        make: "hotpixels".into(),
-        model: "Simulated 12-bit RGGB".into(),
+        make: spec
+            .camera
+            .as_ref()
+            .map_or("hotpixels".into(), |c| c.make.clone()),
+        model: spec
+            .camera
+            .as_ref()
+            .map_or("Simulated 12-bit RGGB".into(), |c| c.model.clone()),
+        serial: spec.camera.as_ref().and_then(|c| c.serial.clone()),
+        taken: None,
     }
 }
 
@@ -666,6 +737,17 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
             spec.width, spec.height
         )));
     }
+    if spec.camera.is_some() && !matches!(spec.format, SetFormat::Jpeg | SetFormat::Dng) {
+        return Err(SynthError::Spec(
+            "a camera is written into JPEG and DNG files only".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&spec.onset) {
+        return Err(SynthError::Spec(format!(
+            "onset {}: a fraction of the frames, between 0 and 1",
+            spec.onset
+        )));
+    }
     if spec.format == SetFormat::Jpeg && (spec.width > 65_535 || spec.height > 65_535) {
         return Err(SynthError::Spec(
             "JPEG frames are at most 65535 pixels a side".into(),
@@ -706,10 +788,15 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
     // Frames are rendered one at a time (each render is parallel inside), so memory stays small.
     for (i, shot) in shots.iter().enumerate() {
         let path = dir.join(&names[i]);
+        let camera = spec.camera.as_ref().map(|c| (c, spec.taken(i)));
         if spec.format == SetFormat::Dng {
             let samples = raw_frame(spec, shot, i, &source, &defects);
             let file = std::fs::File::create(&path).map_err(|e| write_err(&path, &e))?;
-            super::dng::write_dng(std::io::BufWriter::new(file), &dng_layout(spec), &samples)
+            let layout = super::dng::DngLayout {
+                taken: camera.map(|(_, t)| t),
+                ..dng_layout(spec)
+            };
+            super::dng::write_dng(std::io::BufWriter::new(file), &layout, &samples)
                 .map_err(|e| write_err(&path, &e))?;
             continue;
         }
@@ -719,8 +806,15 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
                 let data: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| lut.encode(v))).collect();
                 let frame = Frame::from_u8(shape, data).expect("frame matches its shape");
                 if spec.format == SetFormat::Jpeg {
-                    write_frame_jpeg(&frame, &path, shot.quality, spec.chroma)
-                        .map_err(|e| write_err(&path, &e))?;
+                    let exif = camera.map(|(c, t)| super::exif_block(c, t));
+                    write_frame_jpeg_exif(
+                        &frame,
+                        &path,
+                        shot.quality,
+                        spec.chroma,
+                        exif.as_deref(),
+                    )
+                    .map_err(|e| write_err(&path, &e))?;
                 } else {
                     super::write_frame_png(&frame, &path).map_err(|e| write_err(&path, &e))?;
                 }
@@ -747,6 +841,11 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
         files: names,
         dark: spec.dark,
         defects,
+        camera: spec.camera.clone(),
+        taken: match spec.camera {
+            Some(_) => (0..spec.frames).map(|i| spec.taken(i)).collect(),
+            None => Vec::new(),
+        },
     };
     let path = dir.join("truth.json");
     let json = serde_json::to_string_pretty(&truth).expect("truth serialises");
