@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
-use crate::input::discover::DEFAULT_MAX_MEGAPIXELS;
+use crate::input::discover::{discover_groups, DEFAULT_MAX_MEGAPIXELS};
 use crate::input::exif::{read_camera, Camera};
 use crate::input::{
     decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
@@ -55,6 +55,9 @@ pub struct ScanOptions {
     pub state: Option<StateOptions>,
     /// Read only shard `I` of `N` (1-based) of the files found ([`state::in_shard`]).
     pub shard: Option<(u32, u32)>,
+    /// A library scan ([`discover_library`]) reads only the camera bodies whose name (make,
+    /// model, serial number) contains this text, compared without case.
+    pub camera: Option<String>,
 }
 
 impl Default for ScanOptions {
@@ -69,6 +72,7 @@ impl Default for ScanOptions {
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
             state: None,
             shard: None,
+            camera: None,
         }
     }
 }
@@ -120,6 +124,14 @@ pub enum ScanError {
     /// An output may not be written (it is one of the inputs found).
     #[error("{0}")]
     Output(String),
+    /// `--camera` matched none of the bodies found.
+    #[error("--camera '{text}' matches none of the {groups} camera(s) found (hotpixels scan without --camera lists them)")]
+    NoCamera {
+        /// The text looked for.
+        text: String,
+        /// How many groups (cameras, and files naming none) there were.
+        groups: usize,
+    },
     /// The state file could not be read, written or used.
     #[error(transparent)]
     State(#[from] StateError),
@@ -568,31 +580,55 @@ pub fn prepare(
     options: &ScanOptions,
     observer: &mut dyn ScanObserver,
 ) -> Result<Prepared, ScanError> {
-    let started = Instant::now();
-    let mut discovery = discover_with(
-        inputs,
-        &DiscoverOptions {
-            prefer: options.prefer,
-            max_megapixels: options.max_megapixels,
-        },
-    )?;
-    if let Some((index, count)) = options.shard {
-        let absolute: Vec<PathBuf> = discovery
-            .files
-            .iter()
-            .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
-            .collect();
-        let root = state::common_root(&absolute);
-        let keep: Vec<bool> = absolute
-            .iter()
-            .map(|f| state::in_shard(f, &root, index, count))
-            .collect();
-        let mut k = keep.iter();
-        discovery
-            .files
-            .retain(|_| *k.next().expect("one flag per file"));
+    let mut discovery = discover_with(inputs, &discover_options(options))?;
+    if let Some(shard) = options.shard {
+        keep_shard(std::slice::from_mut(&mut discovery), shard);
     }
+    prepare_discovered(discovery, options, observer)
+}
+
+/// Tells `observer` of a discovery ([`ScanObserver::discovered`]) and checks it as [`prepare`]
+/// does; the scan's time counts from here.
+pub fn prepare_discovered(
+    discovery: Discovery,
+    options: &ScanOptions,
+    observer: &mut dyn ScanObserver,
+) -> Result<Prepared, ScanError> {
+    let started = Instant::now();
     observer.discovered(&discovery);
+    check_group(discovery, options, started)
+}
+
+/// What [`discover_with`] needs of the scan's options.
+fn discover_options(options: &ScanOptions) -> DiscoverOptions {
+    DiscoverOptions {
+        prefer: options.prefer,
+        max_megapixels: options.max_megapixels,
+    }
+}
+
+/// Keeps in every group only the files of `shard` (`I` of `N`), the shard computed over the
+/// files of all groups (their common folder).
+fn keep_shard(groups: &mut [Discovery], (index, count): (u32, u32)) {
+    let absolute = |f: &PathBuf| std::path::absolute(f).unwrap_or_else(|_| f.clone());
+    let all: Vec<PathBuf> = groups
+        .iter()
+        .flat_map(|g| g.files.iter().map(absolute))
+        .collect();
+    let root = state::common_root(&all);
+    for g in groups {
+        g.files
+            .retain(|f| state::in_shard(&absolute(f), &root, index, count));
+    }
+}
+
+/// Checks one discovery before decoding: a shape was found, two frames at least, the memory the
+/// statistics need, `options.top` within the subpixels.
+fn check_group(
+    discovery: Discovery,
+    options: &ScanOptions,
+    started: Instant,
+) -> Result<Prepared, ScanError> {
     let shape = discovery
         .shape
         .ok_or_else(|| ScanError::no_images(&discovery))?;
@@ -622,7 +658,101 @@ pub fn prepare(
     })
 }
 
+/// The name a camera group goes by: the body ([`Camera::body`]), or `no camera` for the files
+/// that name none.
+pub fn group_name(camera: Option<&Camera>) -> String {
+    camera.map_or_else(|| "no camera".into(), Camera::body)
+}
+
+/// Discovers a photo library: one discovery per camera body ([`discover_groups`]), each to be
+/// scanned on its own ([`prepare_discovered`]). `options.camera` keeps only the bodies whose
+/// name ([`Camera::body`]) contains its text, compared without case; `options.shard` keeps the
+/// shard's files of every group. When there are several groups, a group with a single frame is
+/// not scanned: its files are listed as skipped, with the first group's (which also carries
+/// the files and inputs that belong to no group). Each file belongs to one group, so scanning
+/// the groups one after another still reads every file once, with the memory of the largest
+/// group's scan.
+pub fn discover_library(
+    inputs: &[String],
+    options: &ScanOptions,
+) -> Result<Vec<Discovery>, ScanError> {
+    let mut groups = discover_groups(inputs, &discover_options(options))?;
+    if let Some(text) = &options.camera {
+        groups = keep_cameras(groups, text)?;
+    }
+    if let Some(shard) = options.shard {
+        keep_shard(&mut groups, shard);
+    }
+    if groups.len() > 1 {
+        let (single, mut scanned): (Vec<Discovery>, Vec<Discovery>) = groups
+            .into_iter()
+            .partition(|g| g.files.len() < 2 && g.shape.is_some());
+        if scanned.is_empty() {
+            scanned.push(single.into_iter().next().expect("one group at least"));
+        } else {
+            for g in single {
+                let reason = format!(
+                    "the only frame of {}: a camera needs two frames at least",
+                    group_name(g.camera.as_ref())
+                );
+                scanned[0]
+                    .skipped
+                    .extend(g.files.into_iter().map(|path| Skipped {
+                        path,
+                        reason: reason.clone(),
+                    }));
+                scanned[0].skipped.extend(g.skipped);
+            }
+            scanned[0].skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        groups = scanned;
+    }
+    Ok(groups)
+}
+
+/// The groups whose camera's name contains `text` (without case); what the first group carried
+/// for all of them (files and inputs of no group) moves to the first kept.
+fn keep_cameras(groups: Vec<Discovery>, text: &str) -> Result<Vec<Discovery>, ScanError> {
+    let wanted = text.to_lowercase();
+    let found = groups.len();
+    let mut groups = groups.into_iter();
+    let Some(mut first) = groups.next() else {
+        return Ok(Vec::new());
+    };
+    let carried = Discovery {
+        skipped: std::mem::take(&mut first.skipped),
+        unmatched: std::mem::take(&mut first.unmatched),
+        twins_left_out: std::mem::take(&mut first.twins_left_out),
+        ..Default::default()
+    };
+    let matches = |g: &Discovery| {
+        g.camera
+            .as_ref()
+            .is_some_and(|c| c.body().to_lowercase().contains(&wanted))
+    };
+    let mut kept: Vec<Discovery> = std::iter::once(first)
+        .chain(groups)
+        .filter(matches)
+        .collect();
+    let Some(head) = kept.first_mut() else {
+        return Err(ScanError::NoCamera {
+            text: text.into(),
+            groups: found,
+        });
+    };
+    head.skipped.extend(carried.skipped);
+    head.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    head.unmatched.extend(carried.unmatched);
+    head.twins_left_out += carried.twins_left_out;
+    Ok(kept)
+}
+
 impl Prepared {
+    /// The camera body of a library's group ([`discover_library`]).
+    pub fn camera(&self) -> Option<&Camera> {
+        self.discovery.camera.as_ref()
+    }
+
     /// The files the scan will read.
     pub fn files(&self) -> &[PathBuf] {
         &self.discovery.files
@@ -989,6 +1119,36 @@ pub fn scan(
     observer: &mut dyn ScanObserver,
 ) -> Result<ScanReport, ScanError> {
     prepare(inputs, options, observer)?.run(options, observer)
+}
+
+/// One camera group's scan in a photo library ([`scan_library`]).
+pub struct GroupScan {
+    /// The camera body, or `None` for the files that name none.
+    pub camera: Option<Camera>,
+    /// The group's report, or why it could not be scanned.
+    pub report: Result<ScanReport, ScanError>,
+}
+
+/// Scans a photo library: every camera body on its own ([`discover_library`]), one group after
+/// another on one backend. A group that cannot be scanned (too little memory, no usable frame)
+/// has its error in its place and the others go on. Each report holds its group's statistics;
+/// to keep only one group's in memory at a time, call [`discover_library`] and
+/// [`prepare_discovered`] yourself, as the command line does.
+pub fn scan_library(
+    inputs: &[String],
+    options: &ScanOptions,
+    observer: &mut dyn ScanObserver,
+) -> Result<Vec<GroupScan>, ScanError> {
+    let groups = discover_library(inputs, options)?;
+    let mut backend = Backend::open(options.backend, options.gpu)?;
+    Ok(groups
+        .into_iter()
+        .map(|g| GroupScan {
+            camera: g.camera.clone(),
+            report: prepare_discovered(g, options, observer)
+                .and_then(|p| p.run_on(&mut backend, options, observer)),
+        })
+        .collect())
 }
 
 #[cfg(test)]

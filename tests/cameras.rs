@@ -1,8 +1,16 @@
 //! Photo libraries: sets from the simulated camera naming their camera body and capture times,
-//! read back from JPEG EXIF and DNG tags.
+//! read back from JPEG EXIF and DNG tags; a folder of several bodies scanned as one group per
+//! body, each with the answer it gets alone; `--camera`; the library's JSON document and file
+//! names.
 
+use std::path::Path;
+
+use assert_cmd::Command;
+use hotpixels::detect::Kind;
 use hotpixels::input::exif::{read_identity, Camera, CaptureTime};
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+use hotpixels::scan::{scan, scan_library, BackendChoice, ScanError, ScanOptions, Silent};
+use hotpixels::synth::eval::evaluate;
+use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth};
 
 /// A camera named as the files carry it.
 fn body(make: &str, model: &str, serial: Option<&str>) -> Camera {
@@ -76,4 +84,243 @@ fn a_late_defect_is_bad_only_from_its_onset() {
         let bright = v > f64::from(hotpixels::synth::sensor::RAW_BLACK) + 500.0;
         assert_eq!(bright, i >= 8, "frame {i}: the late photosite reads {v}");
     }
+}
+
+/// The bodies of the library tests: two of one model (serials differ), a third camera, and
+/// files that name none; each with its folder and seed.
+fn library() -> [(&'static str, Option<Camera>, u64); 4] {
+    [
+        (
+            "r6-first",
+            Some(body("Canon", "Canon EOS R6", Some("0123"))),
+            11,
+        ),
+        (
+            "r6-second",
+            Some(body("Canon", "Canon EOS R6", Some("0456"))),
+            12,
+        ),
+        ("z6", Some(body("NIKON CORPORATION", "NIKON Z 6", None)), 13),
+        ("no-exif", None, 14),
+    ]
+}
+
+/// Writes every body of [`library`] into its folder of `dir`: `frames` JPEG frames of
+/// `width`×`height` with the default defects; returns their truths.
+fn write_library(dir: &Path, [width, height, frames]: [u32; 3]) -> Vec<Truth> {
+    library()
+        .into_iter()
+        .map(|(folder, camera, seed)| {
+            let spec = SetSpec {
+                width,
+                height,
+                frames: frames as usize,
+                camera,
+                seed,
+                ..Default::default()
+            };
+            write_set(&spec, &dir.join(folder)).unwrap()
+        })
+        .collect()
+}
+
+fn cpu() -> ScanOptions {
+    ScanOptions {
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn each_body_is_its_own_group_with_the_answer_it_gets_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let truths = write_library(dir.path(), [320, 240, 30]);
+    let all = [dir.path().display().to_string()];
+    let groups = scan_library(&all, &cpu(), &mut Silent).unwrap();
+    let expected: Vec<Option<Camera>> = library()
+        .into_iter()
+        .map(|(_, c, _)| c.map(|c| Camera::from_exif(&c.make, &c.model, c.serial)))
+        .collect();
+    let cameras: Vec<Option<Camera>> = groups.iter().map(|g| g.camera.clone()).collect();
+    assert_eq!(
+        cameras, expected,
+        "one group per body, the files naming none last"
+    );
+    for (((folder, _, _), group), truth) in library().iter().zip(&groups).zip(&truths) {
+        let report = group.report.as_ref().unwrap();
+        assert_eq!(report.files.len(), 30, "{folder}");
+        assert!(
+            report
+                .files
+                .iter()
+                .all(|f| f.starts_with(dir.path().join(folder))),
+            "{folder}: a group holds its body's files only"
+        );
+        let together = evaluate(&report.detection.defects, truth);
+        let alone = scan(
+            &[dir.path().join(folder).display().to_string()],
+            &cpu(),
+            &mut Silent,
+        )
+        .unwrap();
+        let alone = evaluate(&alone.detection.defects, truth);
+        assert_eq!(together.summary(), alone.summary(), "{folder}");
+        eprintln!("{folder}: {}", together.summary());
+        assert!(
+            together.precision() >= 0.9 && together.recall(Kind::Hot) >= 0.9,
+            "{folder}: {}",
+            together.summary()
+        );
+    }
+    // Mixed into one set of statistics, each body's defects are everybody's.
+    let mixed = scan(&all, &cpu(), &mut Silent).unwrap();
+    let mixed = evaluate(&mixed.detection.defects, &truths[0]);
+    assert!(mixed.precision() < 0.5, "mixed: {}", mixed.summary());
+}
+
+#[test]
+fn camera_picks_the_bodies_whose_name_contains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_library(dir.path(), [96, 64, 4]);
+    let all = [dir.path().display().to_string()];
+    let picked = |text: &str| {
+        let options = ScanOptions {
+            camera: Some(text.into()),
+            ..cpu()
+        };
+        scan_library(&all, &options, &mut Silent).map(|groups| {
+            groups
+                .into_iter()
+                .map(|g| {
+                    let report = g.report.unwrap();
+                    assert_eq!(report.files.len(), 4);
+                    g.camera.unwrap().body()
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        picked("CANON").unwrap(),
+        ["Canon EOS R6 (serial 0123)", "Canon EOS R6 (serial 0456)"]
+    );
+    assert_eq!(picked("0456").unwrap(), ["Canon EOS R6 (serial 0456)"]);
+    assert_eq!(picked("z 6").unwrap(), ["Nikon Z 6"]);
+    match picked("Leica") {
+        Err(e @ ScanError::NoCamera { .. }) => {
+            assert!(
+                e.to_string().contains("'Leica' matches none of the 4"),
+                "{e}"
+            )
+        }
+        other => panic!("expected NoCamera, got {:?}", other.map(|_| ())),
+    }
+}
+
+fn bin() -> Command {
+    Command::cargo_bin("hotpixels").unwrap()
+}
+
+#[test]
+fn a_library_scan_writes_one_document_and_a_file_per_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    write_library(&photos, [96, 64, 4]);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let run = bin()
+        .arg("scan")
+        .arg(&photos)
+        .args(["--backend", "cpu", "--json", "-", "--map"])
+        .arg(out.join("map.png"))
+        .arg("--export")
+        .arg(format!("dcraw={}", out.join("bad.txt").display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(doc["version"], 2);
+    let groups = doc["groups"].as_array().unwrap();
+    let serials: Vec<&serde_json::Value> = groups.iter().map(|g| &g["camera"]["serial"]).collect();
+    assert_eq!(
+        serials[..2],
+        [&serde_json::json!("0123"), &serde_json::json!("0456")]
+    );
+    assert_eq!(groups[2]["camera"]["model"], "Z 6");
+    assert!(groups[3]["camera"].is_null(), "the files naming no camera");
+    for g in groups {
+        assert_eq!(
+            g["version"], 1,
+            "each group is a report as a one-camera scan writes it"
+        );
+        assert_eq!(g["frames"]["used"], 4);
+    }
+    let mut written: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "bad-Canon_EOS_R6_0123.txt",
+            "bad-Canon_EOS_R6_0456.txt",
+            "bad-Nikon_Z_6.txt",
+            "bad-no-camera.txt",
+            "map-Canon_EOS_R6_0123.png",
+            "map-Canon_EOS_R6_0456.png",
+            "map-Nikon_Z_6.png",
+            "map-no-camera.png",
+        ]
+    );
+    // The table has a section per camera.
+    assert_eq!(stderr.matches("== camera ").count(), 4, "{stderr}");
+    assert!(stderr.contains("== camera 2 of 4: Canon EOS R6 (serial 0456), 4 files =="));
+
+    // One body picked: the report of a one-camera scan.
+    let one = bin()
+        .arg("scan")
+        .arg(&photos)
+        .args(["--backend", "cpu", "--json", "-", "-q", "--camera", "0456"])
+        .output()
+        .unwrap();
+    assert!(one.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["camera"]["serial"], "0456");
+}
+
+#[test]
+fn what_holds_one_camera_is_refused_for_several_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    write_library(&photos, [96, 64, 4]);
+    let state = dir.path().join("scan.state");
+    for (args, says) in [
+        (
+            vec!["--state", state.to_str().unwrap()],
+            "--state holds the statistics of one camera, and the inputs hold 4",
+        ),
+        (
+            vec!["--csv", "-"],
+            "csv on standard output: the inputs hold 4 cameras",
+        ),
+        (
+            vec!["--camera", "Leica"],
+            "--camera 'Leica' matches none of the 4",
+        ),
+    ] {
+        let run = bin()
+            .arg("scan")
+            .arg(&photos)
+            .args(["--backend", "cpu"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!state.exists());
 }

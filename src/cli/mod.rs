@@ -8,6 +8,7 @@ mod demo;
 mod devices;
 mod export;
 mod import;
+mod library;
 mod merge;
 mod repair;
 mod scan;

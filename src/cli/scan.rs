@@ -43,6 +43,11 @@ pub struct ScanArgs {
     /// to it, the same on every machine. Write each shard's --state and `hotpixels merge` them.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Scan only the camera bodies whose name (make, model, serial number, as the report
+    /// prints them) contains TEXT, compared without case. Every body found is scanned on its
+    /// own; this picks some.
+    #[arg(long, value_name = "TEXT")]
+    camera: Option<String>,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -220,12 +225,29 @@ impl ReportConfig {
         })
     }
 
+    /// The outputs before the exports, and the exports.
+    pub fn split(&self) -> (&[Output], &[Output]) {
+        self.outputs.split_at(self.outputs.len() - self.exports)
+    }
+
     /// Writes every output of `report`, the exports with the chosen kinds only. Returns the exit
     /// status: `ok` unless an output failed.
-    pub fn write(&self, mut report: scan::ScanReport, ok: u8) -> u8 {
+    pub fn write(&self, report: scan::ScanReport, ok: u8) -> u8 {
+        let (outputs, exports) = self.split();
+        self.write_batches(report, outputs, exports, ok).0
+    }
+
+    /// Writes `outputs` of `report`, then `exports` with the chosen kinds only. Returns the exit
+    /// status (`ok` unless an output failed) and false once standard output is closed (nobody
+    /// reads the rest).
+    pub fn write_batches(
+        &self,
+        mut report: scan::ScanReport,
+        outputs: &[Output],
+        exports: &[Output],
+        ok: u8,
+    ) -> (u8, bool) {
         let mut status = ok;
-        let (outputs, exports) = self.outputs.split_at(self.outputs.len() - self.exports);
-        // Writes a batch of outputs; false once standard output is closed (nobody reads the rest).
         let mut write = |report: &scan::ScanReport, batch: &[Output]| -> bool {
             for e in report::write_outputs(report, batch, self.force) {
                 match e {
@@ -238,19 +260,20 @@ impl ReportConfig {
             }
             true
         };
-        if write(&report, outputs) {
-            report
-                .detection
-                .defects
-                .retain(|d| self.kinds.contains(&d.kind));
-            if write(&report, exports)
-                && !self.quiet
-                && exports.iter().any(|o| o.format == Format::RawTherapee)
-            {
-                super::export::rawtherapee_note(&hotpixels::report::list::DefectList::of(&report));
-            }
+        if !write(&report, outputs) {
+            return (status, false);
         }
-        status
+        report
+            .detection
+            .defects
+            .retain(|d| self.kinds.contains(&d.kind));
+        if !write(&report, exports) {
+            return (status, false);
+        }
+        if !self.quiet && exports.iter().any(|o| o.format == Format::RawTherapee) {
+            super::export::rawtherapee_note(&hotpixels::report::list::DefectList::of(&report));
+        }
+        (status, true)
     }
 }
 
@@ -320,6 +343,7 @@ impl ScanConfig {
                     every: std::time::Duration::from_secs(a.checkpoint_seconds),
                 }),
                 shard,
+                camera: a.camera.filter(|c| !c.is_empty()),
                 ..Default::default()
             },
             report,
@@ -371,8 +395,19 @@ fn run_config(cfg: ScanConfig) -> u8 {
         stop_on_signals();
     }
     let mut console = Console::new(cfg.report.quiet);
+    let mut groups = match scan::discover_library(&cfg.inputs, &cfg.options) {
+        Ok(groups) => groups,
+        Err(e) => {
+            error(e);
+            return EXIT_FATAL;
+        }
+    };
+    if groups.len() > 1 {
+        return super::library::run(&cfg, groups, &mut console);
+    }
+    let discovery = groups.pop().expect("one group at least");
     let result = (|| -> Result<_, scan::ScanError> {
-        let prepared = scan::prepare(&cfg.inputs, &cfg.options, &mut console)?;
+        let prepared = scan::prepare_discovered(discovery, &cfg.options, &mut console)?;
         // Inputs found inside folders and patterns are known now: no output may replace one.
         if let Err(e) = report::check_not_inputs(&cfg.report.outputs, prepared.files()) {
             return Err(scan::ScanError::Output(e.to_string()));

@@ -1,13 +1,15 @@
 //! Discovery: expands the inputs (files, directories, glob patterns) into a stable list of files,
-//! reads their headers, picks the frame shape most of them share, and lists every file it skips.
+//! reads their headers (and, for a photo library, their cameras), picks the frame shape most of
+//! them share, and lists every file it skips.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::decode::{probe, DecodeError};
+use super::exif::{read_identity, Camera, CaptureTime, Identity};
 use super::{RawInfo, Shape};
 
 /// Extensions (lower case) of the image files a directory walk picks up.
@@ -97,6 +99,10 @@ pub struct Discovery {
     pub alpha_ignored: bool,
     /// Inputs that matched nothing (each worth a warning).
     pub unmatched: Vec<String>,
+    /// The camera body of every file, for a group of [`discover_groups`]; `None` otherwise.
+    pub camera: Option<Camera>,
+    /// The capture times of the files whose EXIF gives one (read by [`discover_groups`] only).
+    pub taken: HashMap<PathBuf, CaptureTime>,
 }
 
 /// True when `path` has one of [`IMAGE_EXTENSIONS`] or [`RAW_EXTENSIONS`], compared
@@ -392,15 +398,24 @@ pub fn drop_twins(files: Vec<PathBuf>, prefer: Prefer) -> (Vec<PathBuf>, usize) 
     (kept, left_out)
 }
 
-/// [`discover`], choosing between the RAW and image files of the same shots as `options.prefer`
-/// says and refusing headers larger than `options.max_megapixels`.
-pub fn discover_with(
+/// One file found, with its header (or why it has none) and, when asked for, its EXIF identity.
+struct Probed {
+    path: PathBuf,
+    header: Result<super::decode::Header, DecodeError>,
+    identity: Identity,
+}
+
+/// The files the inputs name, twins dropped, each with its header read (in parallel) and, when
+/// `identify` is set, its camera and capture time; with the inputs that matched nothing, the
+/// files skipped while expanding and the number of twins left out.
+fn probe_inputs(
     inputs: &[String],
     options: &DiscoverOptions,
-) -> Result<Discovery, InputError> {
+    identify: bool,
+) -> Result<(Vec<Probed>, Discovery), InputError> {
     let Expanded {
         files,
-        mut skipped,
+        skipped,
         unmatched,
     } = expand_inputs(inputs)?;
     let (files, twins_left_out) = drop_twins(files, options.prefer);
@@ -413,21 +428,51 @@ pub fn discover_with(
                 .join(", "),
         ));
     }
-    let headers: Vec<(PathBuf, Result<_, DecodeError>)> = files
+    let probed = files
         .into_par_iter()
-        .map(|p| {
-            let h = super::decode::guard_decoder(&p, || probe(&p)).and_then(|h| {
-                within_limit(&p, h.shape, options.max_megapixels)?;
+        .map(|path| {
+            let header = super::decode::guard_decoder(&path, || probe(&path)).and_then(|h| {
+                within_limit(&path, h.shape, options.max_megapixels)?;
                 Ok(h)
             });
-            (p, h)
+            let identity = match (&header, identify) {
+                (Ok(h), true) => {
+                    let mut id = read_identity(&path);
+                    // A RAW file whose EXIF is not read names its camera through the decoder.
+                    if id.camera.is_none() {
+                        id.camera = h
+                            .raw
+                            .as_ref()
+                            .map(|r| Camera::from_exif(&r.make, &r.model, None));
+                    }
+                    id
+                }
+                _ => Identity::default(),
+            };
+            Probed {
+                path,
+                header,
+                identity,
+            }
         })
         .collect();
+    let rest = Discovery {
+        skipped,
+        unmatched,
+        twins_left_out,
+        ..Default::default()
+    };
+    Ok((probed, rest))
+}
 
+/// Chooses the shape most of `probed` share (the first to appear wins a tie) and makes the
+/// discovery: the files of that shape, and every other file skipped with its reason, added to
+/// what `rest` holds.
+fn choose_shape(probed: Vec<Probed>, rest: Discovery) -> Discovery {
     // Count shapes; remember where each first appeared so ties are stable.
     let mut counts: HashMap<Shape, (usize, usize)> = HashMap::new();
-    for (i, (_, h)) in headers.iter().enumerate() {
-        if let Ok(h) = h {
+    for (i, p) in probed.iter().enumerate() {
+        if let Ok(h) = &p.header {
             counts.entry(h.shape).or_insert((0, i)).0 += 1;
         }
     }
@@ -435,37 +480,90 @@ pub fn discover_with(
         .iter()
         .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
         .map(|(s, _)| *s);
-
-    let mut out = Discovery {
-        shape,
-        unmatched,
-        twins_left_out,
-        ..Default::default()
-    };
-    for (path, header) in headers {
-        match header {
+    let mut out = Discovery { shape, ..rest };
+    for p in probed {
+        match p.header {
             Ok(h) if Some(h.shape) == shape => {
                 out.alpha_ignored |= h.has_alpha;
                 if out.raw.is_none() {
                     out.raw = h.raw;
                 }
-                out.files.push(path);
+                if let Some(t) = p.identity.taken {
+                    out.taken.insert(p.path.clone(), t);
+                }
+                out.files.push(p.path);
             }
-            Ok(h) => skipped.push(Skipped {
-                path,
+            Ok(h) => out.skipped.push(Skipped {
+                path: p.path,
                 reason: format!(
                     "{}, expected {}",
                     h.shape.describe(),
                     shape.map(|s| s.describe()).unwrap_or_default()
                 ),
             }),
-            Err(e) => skipped.push(Skipped {
-                path,
+            Err(e) => out.skipped.push(Skipped {
+                path: p.path,
                 reason: e.reason(),
             }),
         }
     }
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    out.skipped = skipped;
-    Ok(out)
+    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// [`discover`], choosing between the RAW and image files of the same shots as `options.prefer`
+/// says and refusing headers larger than `options.max_megapixels`.
+pub fn discover_with(
+    inputs: &[String],
+    options: &DiscoverOptions,
+) -> Result<Discovery, InputError> {
+    let (probed, rest) = probe_inputs(inputs, options, false)?;
+    Ok(choose_shape(probed, rest))
+}
+
+/// Discovery of a photo library: the files are grouped by camera body (make, model and serial
+/// number from their EXIF — a RAW file's decoder names make and model when its EXIF is not
+/// read — make and model when there is no serial), and each group is discovered as
+/// [`discover_with`] does (the shape most of the group's files share; the others skipped). Files
+/// that name no camera form one more group, the last. Groups come in order of their cameras'
+/// names. What belongs to no group — files without a readable header, inputs that matched
+/// nothing, twins left out — is reported with the first group. At least one discovery is
+/// returned (without a shape when no file had a readable header).
+pub fn discover_groups(
+    inputs: &[String],
+    options: &DiscoverOptions,
+) -> Result<Vec<Discovery>, InputError> {
+    let (probed, mut rest) = probe_inputs(inputs, options, true)?;
+    let mut bodies: BTreeMap<Option<Camera>, Vec<Probed>> = BTreeMap::new();
+    for p in probed {
+        if let Err(e) = &p.header {
+            rest.skipped.push(Skipped {
+                path: p.path.clone(),
+                reason: e.reason(),
+            });
+            continue;
+        }
+        bodies.entry(p.identity.camera.clone()).or_default().push(p);
+    }
+    // Files without a camera last.
+    let mut bodies: Vec<_> = bodies.into_iter().collect();
+    let nameless = bodies.first().is_some_and(|(c, _)| c.is_none());
+    bodies.rotate_left(usize::from(nameless));
+    let mut groups: Vec<Discovery> = Vec::with_capacity(bodies.len().max(1));
+    for (camera, files) in bodies {
+        let rest = if groups.is_empty() {
+            std::mem::take(&mut rest)
+        } else {
+            Discovery::default()
+        };
+        groups.push(Discovery {
+            camera,
+            ..choose_shape(files, rest)
+        });
+    }
+    if groups.is_empty() {
+        rest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        groups.push(rest);
+    }
+    Ok(groups)
 }

@@ -77,6 +77,14 @@ impl Camera {
         }
     }
 
+    /// The body: `Make Model (serial S)`, or `Make Model` when the serial number is not known.
+    pub fn body(&self) -> String {
+        match &self.serial {
+            Some(serial) => format!("{} (serial {serial})", self.name()),
+            None => self.name(),
+        }
+    }
+
     /// `Make Model`, as RawTherapee and dcraw print it.
     pub fn name(&self) -> String {
         format!("{} {}", self.make, self.model)

@@ -1,4 +1,5 @@
-//! The JSON report (schema version 1): the camera (from EXIF: make, model, serial number), shape (with, for RAW frames, the colour filter pattern,
+//! The JSON report (schema version 1; a library of several cameras: version 2, one version-1
+//! report per camera group): the camera (from EXIF: make, model, serial number), shape (with, for RAW frames, the colour filter pattern,
 //! camera, visible area and levels), frames used and skipped, backend, lowest-variance list and
 //! defects.
 
@@ -75,7 +76,44 @@ impl super::Exporter for Json {
 
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &ScanReport) -> String {
-    let doc = Report {
+    let mut s = serde_json::to_string_pretty(&document(report)).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// Schema version of a photo library's document: the reports of several camera groups.
+pub const LIBRARY_VERSION: u32 = 2;
+
+/// A photo library's report: one version-1 report per camera group.
+#[derive(Serialize)]
+struct Library {
+    version: u32,
+    tool: String,
+    groups: Vec<serde_json::Value>,
+}
+
+/// One camera group's report as a JSON value, as [`render`] writes it; a library scan keeps
+/// these (not the groups' statistics) until [`render_library`] writes them together.
+pub fn group_value(report: &ScanReport) -> serde_json::Value {
+    serde_json::to_value(document(report)).expect("report serialises")
+}
+
+/// The reports of a library scan's camera groups ([`group_value`]) as one pretty-printed JSON
+/// document of schema version [`LIBRARY_VERSION`], ending in a newline.
+pub fn render_library(groups: Vec<serde_json::Value>) -> String {
+    let doc = Library {
+        version: LIBRARY_VERSION,
+        tool: crate::tool_name(),
+        groups,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// The serializable form of one report.
+fn document(report: &ScanReport) -> Report<'_> {
+    Report {
         version: VERSION,
         tool: crate::tool_name(),
         camera: report.camera.as_ref(),
@@ -110,8 +148,5 @@ pub fn render(report: &ScanReport) -> String {
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
         defects: &report.detection.defects,
-    };
-    let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
-    s.push('\n');
-    s
+    }
 }

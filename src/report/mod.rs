@@ -22,6 +22,7 @@ pub mod text;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::input::exif::Camera;
 use crate::scan::ScanReport;
 
 /// An output format.
@@ -380,6 +381,55 @@ pub fn check_not_inputs(outputs: &[Output], inputs: &[PathBuf]) -> Result<(), Ou
         Some((_, p)) => Err(OutputError::IsInput(p.clone())),
         None => Ok(()),
     }
+}
+
+/// A camera group's name made safe for a file name: make, model and serial number joined by
+/// `_`, every character other than letters, digits, `.` and `-` made `_`; `no-camera` for the
+/// files that name none.
+pub fn group_label(camera: Option<&Camera>) -> String {
+    let Some(c) = camera else {
+        return "no-camera".into();
+    };
+    [Some(&c.make), Some(&c.model), c.serial.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("_")
+        .chars()
+        .map(|ch| {
+            if ch.is_alphanumeric() || ch == '.' || ch == '-' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `path` with a group's label before its extension: `map.png` → `map-Canon_EOS_R6_0123.png`.
+pub fn path_for_group(path: &Path, label: &str) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{label}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{label}"),
+    };
+    path.with_file_name(name)
+}
+
+/// The outputs of one camera group of a library scan: every file gets the group's label in its
+/// name ([`path_for_group`]); the streams are kept.
+pub fn outputs_for_group(outputs: &[Output], label: &str) -> Vec<Output> {
+    outputs
+        .iter()
+        .map(|o| match &o.dest {
+            Destination::File(p) => Output {
+                format: o.format,
+                dest: Destination::File(path_for_group(p, label)),
+            },
+            _ => o.clone(),
+        })
+        .collect()
 }
 
 /// Renders and writes every output in order. Returns the errors (each names its file); a closed

@@ -43,15 +43,16 @@ pub fn render(report: &ScanReport) -> String {
         r.elapsed.as_secs_f64()
     );
     if let (None, Some(camera)) = (&r.raw, &r.camera) {
-        let _ = writeln!(s, "camera: {}", camera.name());
+        let _ = writeln!(s, "camera: {}", camera.body());
     }
     if let Some(raw) = &r.raw {
         let b = raw.levels.black;
         let _ = writeln!(
             s,
-            "camera: {} {}  visible area at ({}, {}) of {}x{}  black level {} {} {} {}  white level {}",
-            raw.make,
-            raw.model,
+            "camera: {}  visible area at ({}, {}) of {}x{}  black level {} {} {} {}  white level {}",
+            r.camera
+                .as_ref()
+                .map_or_else(|| format!("{} {}", raw.make, raw.model), |c| c.body()),
             raw.visible_origin[0],
             raw.visible_origin[1],
             raw.raw_size[0],
