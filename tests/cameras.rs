@@ -275,7 +275,7 @@ fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     );
     // The table has a section per camera.
     assert_eq!(stderr.matches("== camera ").count(), 4, "{stderr}");
-    assert!(stderr.contains("== camera 2 of 4: Canon EOS R6 (serial 0456), 4 files =="));
+    assert!(stderr.contains("== camera 2 of 4: Canon EOS R6 (serial 0456), 4 files, memory up to "));
 
     // One body picked: the report of a one-camera scan.
     let one = bin()

@@ -47,8 +47,12 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
     let mut scanned = 0;
     let mut documents = Vec::new();
     for (i, g) in groups.into_iter().enumerate() {
+        let memory = g.discovery.shape.map_or_else(String::new, |shape| {
+            let bytes = scan::memory_needed(shape, cfg.options.jobs, false);
+            format!(", memory up to {}", hotpixels::mem::describe_bytes(bytes))
+        });
         let heading = format!(
-            "camera {} of {count}: {}, {} files",
+            "camera {} of {count}: {}, {} files{memory}",
             i + 1,
             g.name,
             g.discovery.files.len()
