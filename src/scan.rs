@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::detect::timeline::{self, Timeline, Tracker};
 use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::discover::{discover_groups, DEFAULT_MAX_MEGAPIXELS};
-use crate::input::exif::{read_camera, Camera};
+use crate::input::exif::{read_camera, Camera, CaptureTime};
 use crate::input::{
     decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
     Frame, FramePool, InputError, Levels, Prefer, RawInfo, Shape, Skipped,
@@ -58,6 +59,12 @@ pub struct ScanOptions {
     /// A library scan ([`discover_library`]) reads only the camera bodies whose name (make,
     /// model, serial number) contains this text, compared without case.
     pub camera: Option<String>,
+    /// A library scan reads only the frames taken on or after this time.
+    pub since: Option<CaptureTime>,
+    /// Date the defects when every frame has a capture time and the scan is not resumable
+    /// (no state file): the frames are counted in capture-time order, in windows
+    /// ([`crate::detect::timeline`]).
+    pub timeline: bool,
 }
 
 impl Default for ScanOptions {
@@ -73,6 +80,8 @@ impl Default for ScanOptions {
             state: None,
             shard: None,
             camera: None,
+            since: None,
+            timeline: true,
         }
     }
 }
@@ -131,6 +140,14 @@ pub enum ScanError {
         text: String,
         /// How many groups (cameras, and files naming none) there were.
         groups: usize,
+    },
+    /// `--since` left no file to scan.
+    #[error("no file was taken on or after {since} ({left_out} taken earlier or without a capture time)")]
+    NothingSince {
+        /// The time asked for.
+        since: CaptureTime,
+        /// The files left out.
+        left_out: usize,
     },
     /// The state file could not be read, written or used.
     #[error(transparent)]
@@ -219,6 +236,9 @@ pub struct ScanReport {
     pub elapsed: Duration,
     /// Where the time went.
     pub timing: Timing,
+    /// The windows of capture-time order the defects were dated in, when the frames had
+    /// capture times ([`crate::detect::timeline`]).
+    pub timeline: Option<Timeline>,
 }
 
 /// Hooks a front end uses to show progress; every method has a no-op default.
@@ -680,6 +700,9 @@ pub fn discover_library(
     if let Some(text) = &options.camera {
         groups = keep_cameras(groups, text)?;
     }
+    if let Some(since) = options.since {
+        groups = keep_since(groups, since)?;
+    }
     if let Some(shard) = options.shard {
         keep_shard(&mut groups, shard);
     }
@@ -708,6 +731,36 @@ pub fn discover_library(
         groups = scanned;
     }
     Ok(groups)
+}
+
+/// Every group with only its files taken on or after `since`; groups left without a file are
+/// dropped, what they left out counted with the first group kept.
+fn keep_since(groups: Vec<Discovery>, since: CaptureTime) -> Result<Vec<Discovery>, ScanError> {
+    let mut kept: Vec<Discovery> = Vec::new();
+    let mut dropped = Discovery::default();
+    for mut g in groups {
+        g.keep_since(since);
+        if g.files.is_empty() {
+            dropped.before_since += g.before_since;
+            dropped.skipped.extend(g.skipped);
+            dropped.unmatched.extend(g.unmatched);
+            dropped.twins_left_out += g.twins_left_out;
+        } else {
+            kept.push(g);
+        }
+    }
+    let Some(head) = kept.first_mut() else {
+        return Err(ScanError::NothingSince {
+            since,
+            left_out: dropped.before_since,
+        });
+    };
+    head.before_since += dropped.before_since;
+    head.skipped.extend(dropped.skipped);
+    head.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    head.unmatched.extend(dropped.unmatched);
+    head.twins_left_out += dropped.twins_left_out;
+    Ok(kept)
 }
 
 /// The groups whose camera's name contains `text` (without case); what the first group carried
@@ -803,12 +856,31 @@ impl Prepared {
             total = (saved.moments.n > 0).then_some(saved.moments);
         }
         let seen: HashSet<CountedFile> = counted.iter().cloned().collect();
-        let todo: Vec<PathBuf> = discovery
+        let mut todo: Vec<PathBuf> = discovery
             .files
             .iter()
             .filter(|f| CountedFile::of(f).is_none_or(|c| !seen.contains(&c)))
             .cloned()
             .collect();
+        // With capture times for every file, the frames are counted in their order, window by
+        // window, each window's detection kept to date the defects.
+        let windows = timeline::window_count(todo.len());
+        let dated = options.timeline
+            && options.state.is_none()
+            && windows >= 2
+            && todo.iter().all(|f| discovery.taken.contains_key(f));
+        let mut tracker = dated.then(|| {
+            todo.sort_by_key(|f| (discovery.taken[f], f.clone()));
+            Tracker::new(options.detect.dark)
+        });
+        let levels = levels_of(raw.as_ref(), &todo, shape);
+        let window_ends: Vec<usize> = if dated {
+            (1..=windows)
+                .map(|w| timeline::window_start(todo.len(), windows, w))
+                .collect()
+        } else {
+            vec![todo.len()]
+        };
         let mut pacer = Pacer::new(observer, options.state.as_ref(), discovery.files.len());
         let already = discovery.files.len() - todo.len();
         let mut timing = Timing::default();
@@ -819,14 +891,24 @@ impl Prepared {
             let mut acc = backend.accumulator(shape)?;
             let acc_info = acc.info();
             pacer.restart(already + at);
-            let result =
-                accumulate_files(&todo[at..], shape, acc.as_mut(), options.jobs, &mut pacer)
-                    .and_then(|mut done| {
-                        let finishing = Instant::now();
-                        let part = acc.finish()?;
-                        done.timing.statistics += finishing.elapsed();
-                        Ok((done, part))
-                    });
+            let end = window_ends
+                .iter()
+                .copied()
+                .find(|&e| e > at)
+                .unwrap_or(todo.len());
+            let result = accumulate_files(
+                &todo[at..end],
+                shape,
+                acc.as_mut(),
+                options.jobs,
+                &mut pacer,
+            )
+            .and_then(|mut done| {
+                let finishing = Instant::now();
+                let part = acc.finish()?;
+                done.timing.statistics += finishing.elapsed();
+                Ok((done, part))
+            });
             let (done, part) = match result {
                 Ok(counted) => counted,
                 // The CPU counts the stretch again.
@@ -844,6 +926,12 @@ impl Prepared {
             };
             info.get_or_insert(acc_info);
             timing.add(&done.timing);
+            if let Some(tracker) = tracker.as_mut().filter(|_| part.n >= 2) {
+                let detecting = Instant::now();
+                let (detect, _, _) = detect_options(&part, options);
+                tracker.window(total.as_ref(), &part, &detect_with(&part, &detect, &levels));
+                timing.detect += detecting.elapsed();
+            }
             if part.n > 0 {
                 match total.as_mut() {
                     Some(t) => t.merge(&part)?,
@@ -916,6 +1004,14 @@ impl Prepared {
         );
         report.warnings.extend(backend.note().map(str::to_string));
         report.timing.add(&timing);
+        if let Some(tracker) = tracker {
+            let frames: Vec<(PathBuf, CaptureTime)> = report
+                .files
+                .iter()
+                .map(|f| (f.clone(), discovery.taken[f]))
+                .collect();
+            report.timeline = tracker.finish(&report.moments, &mut report.detection, &frames);
+        }
         Ok(report)
     }
 }
@@ -949,30 +1045,22 @@ pub struct Found {
     pub alpha_ignored: bool,
 }
 
-/// Ranks and detects on `counted`'s statistics and makes the report, as a scan does.
-pub fn report_of(
-    counted: Counted,
-    found: Found,
-    options: &ScanOptions,
-    started: Instant,
-) -> ScanReport {
-    let Counted {
-        moments,
-        files,
-        raw,
-        prefer,
-        backend,
-    } = counted;
-    let shape = moments.shape;
-    let detecting = Instant::now();
-    let lowest = lowest_m2(&moments, options.top);
-    let levels = raw.as_ref().map(|r| r.levels).unwrap_or_else(|| Levels {
+/// The levels a scan's frames are judged in: a RAW file's own, else those of images of
+/// `shape`'s bit depth (the codec's mixing noted when JPEG files are among `files`).
+fn levels_of(raw: Option<&RawInfo>, files: &[PathBuf], shape: Shape) -> Levels {
+    raw.map(|r| r.levels).unwrap_or_else(|| Levels {
         codec_mixed: files
             .iter()
             .any(|f| crate::input::discover::is_jpeg_file(f)),
         ..Levels::encoded(shape.bit_depth)
-    });
-    let scenes = effective_scenes(&moments);
+    })
+}
+
+/// The detection options for `moments`: `options.detect`, with stuck pixels not looked for in
+/// too few frames and only what stands out beyond doubt reported when the frames show too few
+/// scenes; with the warnings that say so and the scenes the frames amount to.
+fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, Vec<String>, f64) {
+    let scenes = effective_scenes(moments);
     let mut warnings = Vec::new();
     let mut detect = options.detect;
     if !detect.dark && moments.n < MIN_FROZEN_FRAMES {
@@ -990,6 +1078,28 @@ pub fn report_of(
         detect.sensitivity /= STRICT_FACTOR;
         detect.frozen = false;
     }
+    (detect, warnings, scenes)
+}
+
+/// Ranks and detects on `counted`'s statistics and makes the report, as a scan does.
+pub fn report_of(
+    counted: Counted,
+    found: Found,
+    options: &ScanOptions,
+    started: Instant,
+) -> ScanReport {
+    let Counted {
+        moments,
+        files,
+        raw,
+        prefer,
+        backend,
+    } = counted;
+    let shape = moments.shape;
+    let detecting = Instant::now();
+    let lowest = lowest_m2(&moments, options.top);
+    let levels = levels_of(raw.as_ref(), &files, shape);
+    let (detect, warnings, scenes) = detect_options(&moments, options);
     let detection = detect_with(&moments, &detect, &levels);
     let timing = Timing {
         detect: detecting.elapsed(),
@@ -1020,6 +1130,7 @@ pub fn report_of(
         moments,
         elapsed: started.elapsed(),
         timing,
+        timeline: None,
     }
 }
 

@@ -45,6 +45,13 @@ impl ScanObserver for Console {
                 "hotpixels: warning: '{u}' matched no image file"
             );
         }
+        if d.before_since > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "hotpixels: --since: {} files taken earlier (or without a capture time) left out",
+                d.before_since
+            );
+        }
         let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
         if wants_progress_bar(terminal, self.quiet, d.files.len()) {
             let bar = indicatif::ProgressBar::new(d.files.len() as u64);

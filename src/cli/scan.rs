@@ -48,6 +48,14 @@ pub struct ScanArgs {
     /// own; this picks some.
     #[arg(long, value_name = "TEXT")]
     camera: Option<String>,
+    /// Scan only the frames taken on or after DATE (EXIF capture time; `YYYY-MM-DD`, or with
+    /// `HH:MM[:SS]`): the sensor as it is now. Files without a capture time are left out.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    since: Option<hotpixels::input::exif::CaptureTime>,
+    /// Do not date the defects: count the frames in file order, without windows of capture
+    /// time (a little faster; a defect that appeared late is then diluted by the frames before).
+    #[arg(long)]
+    no_timeline: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -82,6 +90,10 @@ pub struct ReportArgs {
     /// Draw magnified crops around each defect, from the frame where it shows best, into FILE.png.
     #[arg(long, value_name = "FILE.png")]
     crops: Option<std::path::PathBuf>,
+    /// Draw when each defect was seen into FILE.png: one row per defect, capture time across
+    /// (frames with capture times only).
+    #[arg(long, value_name = "FILE.png")]
+    timeline: Option<std::path::PathBuf>,
     /// Draw before/after crops of the worst defects in one frame, repaired as `hotpixels repair`
     /// would, into FILE.png (the kinds chosen by --kinds).
     #[arg(long, value_name = "FILE.png")]
@@ -159,6 +171,10 @@ impl ReportConfig {
             (Format::Csv, a.csv.as_deref().map(Destination::parse)),
             (Format::Map, a.map.as_deref().map(Destination::parse)),
             (Format::Crops, a.crops.as_deref().map(Destination::parse)),
+            (
+                Format::Timeline,
+                a.timeline.as_deref().map(Destination::parse),
+            ),
         ];
         let mut outputs: Vec<Output> = requested
             .into_iter()
@@ -186,7 +202,7 @@ impl ReportConfig {
             .find(|o| o.format.is_binary() && o.dest == Destination::Stdout)
         {
             let option = match o.format {
-                Format::Map | Format::Crops | Format::RepairPreview => {
+                Format::Map | Format::Crops | Format::RepairPreview | Format::Timeline => {
                     format!("--{}", o.format.name())
                 }
                 other => format!("--export {}", other.name()),
@@ -288,6 +304,11 @@ pub struct ScanConfig {
     pub report: ReportConfig,
 }
 
+/// `DATE` of `--since`.
+fn parse_since(text: &str) -> Result<hotpixels::input::exif::CaptureTime, String> {
+    hotpixels::input::exif::CaptureTime::parse(text)
+}
+
 /// `I/N` of `--shard`: 1 ≤ I ≤ N.
 fn parse_shard(spec: &str) -> Result<(u32, u32), String> {
     let bad = || format!("--shard '{spec}': expected I/N with 1 <= I <= N, e.g. 2/8");
@@ -344,6 +365,8 @@ impl ScanConfig {
                 }),
                 shard,
                 camera: a.camera.filter(|c| !c.is_empty()),
+                since: a.since,
+                timeline: !a.no_timeline,
                 ..Default::default()
             },
             report,

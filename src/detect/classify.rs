@@ -268,6 +268,7 @@ mod tests {
             residual_std,
             pixels: vec![[8, 8]],
             index,
+            seen: None,
         };
         (m, defect)
     }

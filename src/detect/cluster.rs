@@ -50,6 +50,10 @@ pub struct Defect {
     /// Subpixel index of the strongest subpixel.
     #[serde(skip)]
     pub index: usize,
+    /// When it was first and last seen, for a scan of frames with capture times
+    /// ([`super::timeline`]).
+    #[serde(flatten)]
+    pub seen: Option<super::timeline::Seen>,
 }
 
 fn find(parent: &mut [usize], mut a: usize) -> usize {
@@ -160,6 +164,7 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
                 residual_std: m.res_std(index),
                 pixels: blob.iter().map(|(_, (x, y))| [*x, *y]).collect(),
                 index,
+                seen: None,
             }
         })
         .collect()

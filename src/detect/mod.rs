@@ -5,6 +5,7 @@ pub mod classify;
 pub mod cluster;
 pub mod rank;
 pub mod score;
+pub mod timeline;
 pub mod variety;
 
 pub use classify::Kind;
@@ -48,6 +49,10 @@ pub struct Detection {
     pub defects: Vec<Defect>,
     /// The thresholds used.
     pub thresholds: Thresholds,
+    /// Robust location of the quantity scored per class of subpixels ([`Scores::location`]):
+    /// where a subpixel without a defect sits.
+    #[serde(skip)]
+    pub location: Vec<f32>,
 }
 
 /// [`detect_with`] on the levels an image of `m`'s shape usually has: sRGB-encoded from 0 to the
@@ -71,5 +76,6 @@ pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Det
     Detection {
         defects,
         thresholds: scores.thresholds,
+        location: scores.location,
     }
 }

@@ -28,6 +28,18 @@ fn extension_in(path: &Path, list: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
+impl Discovery {
+    /// Keeps only the files taken on or after `since`; the others (and those without a capture
+    /// time) are counted in [`Discovery::before_since`].
+    pub fn keep_since(&mut self, since: CaptureTime) {
+        let before = self.files.len();
+        let taken = &self.taken;
+        self.files
+            .retain(|f| taken.get(f).is_some_and(|t| *t >= since));
+        self.before_since += before - self.files.len();
+    }
+}
+
 /// True when `path` has one of [`RAW_EXTENSIONS`], compared case-insensitively.
 pub fn is_raw_file(path: &Path) -> bool {
     extension_in(path, RAW_EXTENSIONS)
@@ -101,8 +113,11 @@ pub struct Discovery {
     pub unmatched: Vec<String>,
     /// The camera body of every file, for a group of [`discover_groups`]; `None` otherwise.
     pub camera: Option<Camera>,
-    /// The capture times of the files whose EXIF gives one (read by [`discover_groups`] only).
+    /// The capture times of the files whose EXIF gives one.
     pub taken: HashMap<PathBuf, CaptureTime>,
+    /// Files left out as taken before a given time (or without a capture time): see
+    /// [`Discovery::keep_since`].
+    pub before_since: usize,
 }
 
 /// True when `path` has one of [`IMAGE_EXTENSIONS`] or [`RAW_EXTENSIONS`], compared
@@ -405,13 +420,12 @@ struct Probed {
     identity: Identity,
 }
 
-/// The files the inputs name, twins dropped, each with its header read (in parallel) and, when
-/// `identify` is set, its camera and capture time; with the inputs that matched nothing, the
+/// The files the inputs name, twins dropped, each with its header read (in parallel) and its
+/// camera and capture time; with the inputs that matched nothing, the
 /// files skipped while expanding and the number of twins left out.
 fn probe_inputs(
     inputs: &[String],
     options: &DiscoverOptions,
-    identify: bool,
 ) -> Result<(Vec<Probed>, Discovery), InputError> {
     let Expanded {
         files,
@@ -435,8 +449,8 @@ fn probe_inputs(
                 within_limit(&path, h.shape, options.max_megapixels)?;
                 Ok(h)
             });
-            let identity = match (&header, identify) {
-                (Ok(h), true) => {
+            let identity = match &header {
+                Ok(h) => {
                     let mut id = read_identity(&path);
                     // A RAW file whose EXIF is not read names its camera through the decoder.
                     if id.camera.is_none() {
@@ -512,12 +526,13 @@ fn choose_shape(probed: Vec<Probed>, rest: Discovery) -> Discovery {
 }
 
 /// [`discover`], choosing between the RAW and image files of the same shots as `options.prefer`
-/// says and refusing headers larger than `options.max_megapixels`.
+/// says and refusing headers larger than `options.max_megapixels`; the files' capture times are
+/// read too ([`Discovery::taken`]), whatever their camera.
 pub fn discover_with(
     inputs: &[String],
     options: &DiscoverOptions,
 ) -> Result<Discovery, InputError> {
-    let (probed, rest) = probe_inputs(inputs, options, false)?;
+    let (probed, rest) = probe_inputs(inputs, options)?;
     Ok(choose_shape(probed, rest))
 }
 
@@ -533,7 +548,7 @@ pub fn discover_groups(
     inputs: &[String],
     options: &DiscoverOptions,
 ) -> Result<Vec<Discovery>, InputError> {
-    let (probed, mut rest) = probe_inputs(inputs, options, true)?;
+    let (probed, mut rest) = probe_inputs(inputs, options)?;
     let mut bodies: BTreeMap<Option<Camera>, Vec<Probed>> = BTreeMap::new();
     for p in probed {
         if let Err(e) = &p.header {

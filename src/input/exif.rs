@@ -245,7 +245,13 @@ impl CaptureTime {
         format!("{y:04}:{mo:02}:{d:02} {h:02}:{mi:02}:{s:02}")
     }
 
-    /// The month it falls in: `YYYY-MM`.
+    /// The day: `YYYY-MM-DD`.
+    pub fn date(self) -> String {
+        let (y, mo, d, ..) = self.parts();
+        format!("{y:04}-{mo:02}-{d:02}")
+    }
+
+    /// `YYYY-MM`: the month.
     pub fn month(self) -> String {
         let (y, mo, ..) = self.parts();
         format!("{y:04}-{mo:02}")

@@ -62,6 +62,8 @@ struct Report<'a> {
     warnings: &'a [String],
     lowest_variance: &'a [Candidate],
     detection: &'a crate::detect::Thresholds,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<&'a crate::detect::timeline::Timeline>,
     defects: &'a [crate::detect::Defect],
 }
 
@@ -147,6 +149,7 @@ fn document(report: &ScanReport) -> Report<'_> {
         warnings: &report.warnings,
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
+        timeline: report.timeline.as_ref(),
         defects: &report.detection.defects,
     }
 }

@@ -18,6 +18,7 @@ pub mod preview;
 pub mod rawtherapee;
 pub mod siril;
 pub mod text;
+pub mod timeline;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,8 @@ pub enum Format {
     Mask(mask::Mask),
     /// Before/after crops of the worst defects in one frame, PNG ([`preview`]).
     RepairPreview,
+    /// When each defect was seen, PNG ([`timeline`]).
+    Timeline,
 }
 
 impl Format {
@@ -67,6 +70,7 @@ impl Format {
             Format::PixelCsv => "defect csv",
             Format::Mask(_) => "mask",
             Format::RepairPreview => "repair-preview",
+            Format::Timeline => "timeline",
         }
     }
 
@@ -136,6 +140,7 @@ impl Format {
             Format::PixelCsv => &pixels::PixelCsv,
             Format::Mask(m) => m.as_static(),
             Format::RepairPreview => &preview::RepairPreview,
+            Format::Timeline => &timeline::TimelinePicture,
         }
     }
 
@@ -143,7 +148,11 @@ impl Format {
     pub fn is_binary(self) -> bool {
         matches!(
             self,
-            Format::Map | Format::Crops | Format::Mask(_) | Format::RepairPreview
+            Format::Map
+                | Format::Crops
+                | Format::Mask(_)
+                | Format::RepairPreview
+                | Format::Timeline
         )
     }
 }

@@ -119,6 +119,59 @@ pub fn render(report: &ScanReport) -> String {
         );
     }
     s.push_str(&defects(report));
+    s.push_str(&timeline(report));
+    s
+}
+
+/// The timeline of a scan of frames with capture times: the period and windows, how many defects
+/// were there from the first frames, and the defects that appeared, by month.
+pub fn timeline(report: &ScanReport) -> String {
+    let mut s = String::new();
+    let Some(t) = &report.timeline else {
+        return s;
+    };
+    let _ = writeln!(
+        s,
+        "timeline: {} frames taken from {} to {}, looked at in {} windows",
+        report.frames_used,
+        t.first().taken,
+        t.last().taken,
+        t.windows.len()
+    );
+    let defects = &report.detection.defects;
+    let seen = |keep: fn(&crate::detect::timeline::Seen) -> bool| {
+        defects
+            .iter()
+            .filter(|d| d.seen.as_ref().is_some_and(keep))
+            .count()
+    };
+    let _ = writeln!(
+        s,
+        "  from the first frames: {}  first seen later: {}  appeared: {}  too faint to date: {}",
+        seen(|v| v.first_seen.frame == 0),
+        seen(|v| v.first_seen.frame > 0 && !v.appeared),
+        seen(|v| v.appeared),
+        defects.iter().filter(|d| d.seen.is_none()).count()
+    );
+    let mut months: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (i, d) in defects.iter().enumerate() {
+        if let Some(v) = d.seen.as_ref().filter(|v| v.appeared) {
+            months
+                .entry(v.first_seen.taken.month())
+                .or_default()
+                .push(format!(
+                    "#{} {} ({}, {}) from {}",
+                    i + 1,
+                    d.kind.name(),
+                    d.x,
+                    d.y,
+                    v.first_seen.taken.date()
+                ));
+        }
+    }
+    for (month, list) in months {
+        let _ = writeln!(s, "  {month}  {} appeared: {}", list.len(), list.join(", "));
+    }
     s
 }
 
@@ -138,16 +191,32 @@ pub fn defects(report: &ScanReport) -> String {
     if d.defects.is_empty() {
         return s;
     }
+    let dated = report.timeline.is_some();
     let _ = writeln!(
         s,
-        "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9} {:>9} {:>8} {:>9}  pixels",
-        "#", "x", "y", "ch", "kind", "score", "mean", "std", "residual"
+        "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9} {:>9} {:>8} {:>9}  pixels{}",
+        "#",
+        "x",
+        "y",
+        "ch",
+        "kind",
+        "score",
+        "mean",
+        "std",
+        "residual",
+        if dated { "  first seen" } else { "" }
     );
     for (i, e) in d.defects.iter().enumerate() {
         let more = if e.pixels.len() > 1 {
             e.pixels.len().to_string()
         } else {
             "1".to_string()
+        };
+        // The first seen column, after the pixels (padded to its heading's width).
+        let more = match (&e.seen, dated) {
+            (Some(v), _) => format!("{more:<6}  {}", v.first_seen.taken.date()),
+            (None, true) => format!("{more:<6}  -"),
+            (None, false) => more,
         };
         let _ = writeln!(
             s,

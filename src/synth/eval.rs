@@ -160,6 +160,7 @@ mod tests {
             residual_std: 0.0,
             pixels: vec![[x, 10]],
             index: 0,
+            seen: None,
         }
     }
 
