@@ -310,6 +310,8 @@ pub struct Backend {
     options: GpuOptions,
     fallback: bool,
     note: Option<String>,
+    /// Statistics handed back ([`Backend::recycle`]) for the CPU's next accumulator to count into.
+    spare: Option<Moments>,
 }
 
 impl Backend {
@@ -324,6 +326,7 @@ impl Backend {
             options,
             fallback: choice == BackendChoice::Auto,
             note: None,
+            spare: None,
         };
         match choice {
             BackendChoice::Cpu => {}
@@ -345,6 +348,7 @@ impl Backend {
             options,
             fallback,
             note: None,
+            spare: None,
         }
     }
 
@@ -367,7 +371,18 @@ impl Backend {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(Box::new(CpuAccumulator::new(shape)))
+        match self.spare.take().filter(|m| m.shape == shape) {
+            Some(spare) => Ok(Box::new(CpuAccumulator::reusing(spare))),
+            None => Ok(Box::new(CpuAccumulator::new(shape))),
+        }
+    }
+
+    /// Hands back statistics no longer needed: the CPU's next accumulator counts into their
+    /// memory instead of new memory (which the system must fault in and zero).
+    pub fn recycle(&mut self, moments: Moments) {
+        if self.gpu.is_none() {
+            self.spare = Some(moments);
+        }
     }
 
     /// After an accumulator failed with `error`: true when the CPU takes over (the GPU failed
@@ -934,7 +949,13 @@ impl Prepared {
             }
             if part.n > 0 {
                 match total.as_mut() {
-                    Some(t) => t.merge(&part)?,
+                    Some(t) => {
+                        t.merge(&part)?;
+                        // The next stretch counts into this one's memory.
+                        if at + done.taken < todo.len() {
+                            backend.recycle(part);
+                        }
+                    }
                     None => total = Some(part),
                 }
             }

@@ -327,14 +327,15 @@ fn what_holds_one_camera_is_refused_for_several_before_any_work() {
     assert!(!state.exists());
 }
 
-/// 120 frames of one body over a year, two hot photosites appearing at 80 % of them; the files
-/// are named so that their names sort against their capture times (the last shot first).
-fn aging_body(dir: &Path, seed: u64) -> Truth {
+/// 120 frames of one body over a year, two hot photosites appearing at `onset` of them; the
+/// files are named so that their names sort against their capture times (the last shot first).
+fn aging_body(dir: &Path, seed: u64, onset: f64) -> Truth {
     let spec = SetSpec {
         width: 320,
         height: 240,
         frames: 120,
         late_hot: 2,
+        onset,
         seed,
         camera: Some(body("Canon", "Canon EOS R6", Some("0123"))),
         ..Default::default()
@@ -347,19 +348,10 @@ fn aging_body(dir: &Path, seed: u64) -> Truth {
     truth
 }
 
-#[test]
-fn a_hot_pixel_that_appeared_late_is_found_named_and_dated() {
-    let dir = tempfile::tempdir().unwrap();
-    let truth = aging_body(dir.path(), 21);
-    let inputs = [dir.path().display().to_string()];
-    let report = scan(&inputs, &cpu(), &mut Silent).unwrap();
-    let timeline = report
-        .timeline
-        .as_ref()
-        .expect("capture times give a timeline");
-    assert_eq!(timeline.windows.len(), 6, "120 frames in windows of 20");
-    assert_eq!(timeline.first().taken, truth.taken[0]);
-    assert_eq!(timeline.last().taken, truth.taken[119]);
+/// Scans `dir` and checks that each late hot photosite of `truth` is found, named hot, marked
+/// as appeared and first seen within `within` frames of its onset; returns the report.
+fn check_late(dir: &Path, truth: &Truth, within: usize) -> hotpixels::scan::ScanReport {
+    let report = scan(&[dir.display().to_string()], &cpu(), &mut Silent).unwrap();
     let late: Vec<_> = truth.defects.iter().filter(|d| d.onset.is_some()).collect();
     assert_eq!(late.len(), 2);
     for t in &late {
@@ -380,10 +372,8 @@ fn a_hot_pixel_that_appeared_late_is_found_named_and_dated() {
         let seen = d.seen.as_ref().expect("dated");
         assert!(seen.appeared, "({}, {}) appeared", t.x, t.y);
         let first = seen.first_seen.frame;
-        // 5 % of 120 frames would be 6; the estimate within the window does better here, and
-        // the window's first frame alone (100) would not.
         assert!(
-            first.abs_diff(onset) <= 3,
+            first.abs_diff(onset) <= within,
             "({}, {}): first seen at frame {first}, appeared at {onset}",
             t.x,
             t.y
@@ -392,6 +382,32 @@ fn a_hot_pixel_that_appeared_late_is_found_named_and_dated() {
         assert_eq!(seen.last_seen.frame, 119);
         assert!(seen.seen_share >= 0.9, "{}", seen.seen_share);
     }
+    report
+}
+
+#[test]
+fn a_hot_pixel_that_appeared_within_a_window_is_dated_within_it() {
+    // Onset at frame 84, half-way through the window of frames 72 to 95: the window's first
+    // frame (72), or the next window's (96), would be 12 frames off.
+    let dir = tempfile::tempdir().unwrap();
+    let truth = aging_body(dir.path(), 24, 0.7);
+    check_late(dir.path(), &truth, 3);
+}
+
+#[test]
+fn a_hot_pixel_that_appeared_late_is_found_named_and_dated() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = aging_body(dir.path(), 21, 0.8);
+    let inputs = [dir.path().display().to_string()];
+    // Within 5 % of the 120 frames.
+    let report = check_late(dir.path(), &truth, 6);
+    let timeline = report
+        .timeline
+        .as_ref()
+        .expect("capture times give a timeline");
+    assert_eq!(timeline.windows.len(), 5, "120 frames in windows of 24");
+    assert_eq!(timeline.first().taken, truth.taken[0]);
+    assert_eq!(timeline.last().taken, truth.taken[119]);
     let appeared = report
         .detection
         .defects
@@ -441,7 +457,7 @@ fn a_hot_pixel_that_appeared_late_is_found_named_and_dated() {
 #[test]
 fn a_late_defect_diluted_over_all_frames_is_named_by_what_it_has_been_since() {
     let dir = tempfile::tempdir().unwrap();
-    let truth = aging_body(dir.path(), 24);
+    let truth = aging_body(dir.path(), 24, 0.8);
     let inputs = [dir.path().display().to_string()];
     let plain = ScanOptions {
         timeline: false,
@@ -480,7 +496,7 @@ fn a_late_defect_diluted_over_all_frames_is_named_by_what_it_has_been_since() {
 #[test]
 fn since_scans_the_frames_taken_from_that_day() {
     let dir = tempfile::tempdir().unwrap();
-    let truth = aging_body(&dir.path().join("r6"), 21);
+    let truth = aging_body(&dir.path().join("r6"), 21, 0.8);
     // Files that name no camera and carry no capture time are left out too.
     write_set(
         &SetSpec {
@@ -519,7 +535,7 @@ fn since_scans_the_frames_taken_from_that_day() {
 #[test]
 fn the_table_and_the_timeline_picture_show_what_appeared_when() {
     let dir = tempfile::tempdir().unwrap();
-    aging_body(&dir.path().join("r6"), 21);
+    aging_body(&dir.path().join("r6"), 21, 0.8);
     let picture = dir.path().join("timeline.png");
     let run = bin()
         .arg("scan")

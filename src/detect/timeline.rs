@@ -13,8 +13,9 @@ use crate::geometry::Geometry;
 use crate::input::exif::CaptureTime;
 use crate::stats::Moments;
 
-/// Frames per window at least: a window of fewer cannot tell a defect from the scene well.
-pub const MIN_WINDOW_FRAMES: usize = 20;
+/// Frames per window at least: a window of fewer cannot tell a defect from the scene well, and
+/// each window costs about as much as counting a dozen frames.
+pub const MIN_WINDOW_FRAMES: usize = 24;
 
 /// Windows at most, whatever the number of frames: each costs one detection.
 pub const MAX_WINDOWS: usize = 16;
@@ -435,13 +436,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_hold_twenty_frames_or_more_and_are_sixteen_at_most() {
-        assert_eq!(window_count(39), 1);
-        assert_eq!(window_count(40), 2);
-        assert_eq!(window_count(120), 6);
+    fn windows_hold_twenty_four_frames_or_more_and_are_sixteen_at_most() {
+        assert_eq!(window_count(47), 1);
+        assert_eq!(window_count(48), 2);
+        assert_eq!(window_count(120), 5);
         assert_eq!(window_count(100_000), MAX_WINDOWS);
-        assert_eq!(window_start(120, 6, 5), 100);
-        assert_eq!(window_start(121, 6, 6), 121);
+        assert_eq!(window_start(120, 5, 4), 96);
+        assert_eq!(window_start(121, 5, 5), 121);
     }
 
     /// A stretch of `values` computed directly.

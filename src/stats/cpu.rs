@@ -33,6 +33,19 @@ impl CpuAccumulator {
         Self::with_options(shape, DEFAULT_BATCH, None)
     }
 
+    /// [`CpuAccumulator::new`] counting into `state`'s memory, cleared first (no new pages to
+    /// fault in and zero for a scan counting stretch after stretch).
+    pub fn reusing(mut state: Moments) -> Self {
+        state.clear();
+        CpuAccumulator {
+            shape: state.shape,
+            state,
+            pending: Vec::with_capacity(DEFAULT_BATCH),
+            batch: DEFAULT_BATCH,
+            pool: None,
+        }
+    }
+
     /// An accumulator batching `batch` frames (1 to [`MAX_BATCH`]), on `threads` threads (`None`:
     /// all cores).
     pub fn with_options(shape: Shape, batch: usize, threads: Option<usize>) -> Self {

@@ -9,6 +9,7 @@ pub mod gpu;
 pub use cpu::CpuAccumulator;
 pub use gpu::{GpuAccumulator, GpuContext, GpuError, GpuOptions};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::input::{Frame, Shape};
@@ -17,6 +18,10 @@ use crate::input::{Frame, Shape};
 /// the same of the residuals (value − the median of the four same-colour neighbours, see
 /// [`crate::geometry::neighbour_estimate`]), over `n` frames.
 ///
+/// Subpixels per task of the element-wise passes over the arrays ([`Moments::merge`],
+/// [`Moments::clear`]).
+const MERGE_CHUNK: usize = 1 << 16;
+
 /// Every subpixel sees every frame (accumulators take whole frames of one shape), so the count is
 /// one number. These four arrays are the whole state of a backend: the CPU backend updates them in
 /// place, the GPU backend reads them back into one.
@@ -39,6 +44,14 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// Back to no frame seen, keeping the arrays' memory (zeroed on all cores).
+    pub fn clear(&mut self) {
+        self.n = 0;
+        for a in self.arrays_mut() {
+            a.par_chunks_mut(MERGE_CHUNK).for_each(|c| c.fill(0.0));
+        }
+    }
+
     /// Empty statistics (no frame seen) for `shape`.
     pub fn new(shape: Shape) -> Self {
         let len = shape.subpixels();
@@ -116,24 +129,28 @@ impl Moments {
         if nb == 0.0 {
             return Ok(());
         }
-        for i in 0..self.mean.len() {
-            chan(
-                na,
-                nb,
-                &mut self.mean[i],
-                &mut self.m2[i],
-                other.mean[i],
-                other.m2[i],
-            );
-            chan(
-                na,
-                nb,
-                &mut self.res_mean[i],
-                &mut self.res_m2[i],
-                other.res_mean[i],
-                other.res_m2[i],
-            );
-        }
+        // Element by element on all cores: the result does not depend on the threads.
+        let pair = |mean: &mut [f32], m2: &mut [f32], mean_b: &[f32], m2_b: &[f32]| {
+            mean.par_chunks_mut(MERGE_CHUNK)
+                .zip(m2.par_chunks_mut(MERGE_CHUNK))
+                .zip(
+                    mean_b
+                        .par_chunks(MERGE_CHUNK)
+                        .zip(m2_b.par_chunks(MERGE_CHUNK)),
+                )
+                .for_each(|((mean, m2), (mean_b, m2_b))| {
+                    for i in 0..mean.len() {
+                        chan(na, nb, &mut mean[i], &mut m2[i], mean_b[i], m2_b[i]);
+                    }
+                });
+        };
+        pair(&mut self.mean, &mut self.m2, &other.mean, &other.m2);
+        pair(
+            &mut self.res_mean,
+            &mut self.res_m2,
+            &other.res_mean,
+            &other.res_m2,
+        );
         self.n += other.n;
         Ok(())
     }
