@@ -13,7 +13,7 @@ use crate::detect::timeline::{self, Timeline, Tracker};
 use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
 use crate::input::discover::{discover_groups, DEFAULT_MAX_MEGAPIXELS};
-use crate::input::exif::{read_camera, Camera, CaptureTime};
+use crate::input::exif::{read_camera, Camera, CaptureTime, ExposureRange};
 use crate::input::{
     decode_file_pooled, discover_with, guard_decoder, DecodeError, DiscoverOptions, Discovery,
     Frame, FramePool, InputError, Levels, Prefer, RawInfo, Shape, Skipped,
@@ -239,6 +239,8 @@ pub struct ScanReport {
     /// The windows of capture-time order the defects were dated in, when the frames had
     /// capture times ([`crate::detect::timeline`]).
     pub timeline: Option<Timeline>,
+    /// How the frames counted were exposed, when their EXIF says.
+    pub exposure: Option<ExposureRange>,
 }
 
 /// Hooks a front end uses to show progress; every method has a no-op default.
@@ -1025,6 +1027,19 @@ impl Prepared {
         );
         report.warnings.extend(backend.note().map(str::to_string));
         report.timing.add(&timing);
+        report.exposure = ExposureRange::of(
+            report
+                .files
+                .iter()
+                .filter_map(|f| discovery.exposures.get(f)),
+        );
+        if let Some(mixed) = report
+            .exposure
+            .as_ref()
+            .filter(|e| options.detect.dark && e.settings.len() > 1)
+        {
+            report.warnings.push(mixed_darks(mixed));
+        }
         if let Some(tracker) = tracker {
             let frames: Vec<(PathBuf, CaptureTime)> = report
                 .files
@@ -1064,6 +1079,25 @@ pub struct Found {
     pub twins_left_out: usize,
     /// Some files had alpha, which was ignored.
     pub alpha_ignored: bool,
+}
+
+/// Dark frames shown more than one setting show their hot pixels at more than one level.
+fn mixed_darks(range: &ExposureRange) -> String {
+    const SHOWN: usize = 4;
+    let mut shown: Vec<String> = range
+        .settings
+        .iter()
+        .take(SHOWN)
+        .map(|e| e.describe())
+        .collect();
+    if range.settings.len() > SHOWN {
+        shown.push("…".into());
+    }
+    format!(
+        "the dark frames were taken at {} exposure settings ({}): a hot pixel's level grows with the exposure time and the ISO, so levels and kinds are judged on their mix; scan the darks of each setting on their own for levels that hold",
+        range.settings.len(),
+        shown.join(", ")
+    )
 }
 
 /// The levels a scan's frames are judged in: a RAW file's own, else those of images of
@@ -1152,6 +1186,7 @@ pub fn report_of(
         elapsed: started.elapsed(),
         timing,
         timeline: None,
+        exposure: None,
     }
 }
 

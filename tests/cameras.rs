@@ -58,6 +58,12 @@ fn synthetic_files_name_their_camera_and_capture_time() {
                 "{format:?} {name}"
             );
             assert_eq!(id.taken, Some(truth.taken[i]), "{format:?} {name}");
+            assert_eq!(id.exposure.iso, Some(100), "{format:?} {name}");
+            let seconds = id.exposure.seconds.expect("an exposure time");
+            assert!(
+                seconds > 0.0 && seconds < 1.0 / 50.0,
+                "{format:?} {name}: {seconds}"
+            );
         }
         assert_eq!(truth.taken[0].to_string(), "2024-03-01 09:00:00");
         assert_eq!(truth.taken[4].to_string(), "2024-03-11 09:00:00");
@@ -576,5 +582,52 @@ fn the_table_and_the_timeline_picture_show_what_appeared_when() {
     assert!(
         img.height() > dated as u32 * hotpixels::report::timeline::ROW_HEIGHT,
         "a row per dated defect"
+    );
+}
+
+#[test]
+fn dark_frames_of_several_exposure_settings_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, iso, seed) in [("iso800", 800, 41), ("iso1600", 1600, 42)] {
+        let spec = SetSpec {
+            dark: true,
+            iso,
+            ..spec(
+                SetFormat::Dng,
+                8,
+                body("Canon", "EOS R6", Some("0123")),
+                seed,
+            )
+        };
+        write_set(&spec, &dir.path().join(folder)).unwrap();
+    }
+    let dark = ScanOptions {
+        detect: hotpixels::detect::DetectOptions {
+            dark: true,
+            ..Default::default()
+        },
+        ..cpu()
+    };
+    let both = scan(&[dir.path().display().to_string()], &dark, &mut Silent).unwrap();
+    let exposure = both
+        .exposure
+        .as_ref()
+        .expect("the DNG files say how they were exposed");
+    assert_eq!(exposure.describe(), "30 s, ISO 800–1600");
+    assert_eq!(exposure.frames, 16);
+    assert!(
+        both.warnings.iter().any(|w| w.contains(
+            "the dark frames were taken at 2 exposure settings (30 s ISO 800, 30 s ISO 1600)"
+        )),
+        "{:?}",
+        both.warnings
+    );
+    let one = dir.path().join("iso800").display().to_string();
+    let one = scan(&[one], &dark, &mut Silent).unwrap();
+    assert_eq!(one.exposure.unwrap().describe(), "30 s, ISO 800");
+    assert!(
+        !one.warnings.iter().any(|w| w.contains("exposure settings")),
+        "{:?}",
+        one.warnings
     );
 }

@@ -108,6 +108,10 @@ pub struct SynthArgs {
     /// When the --late-hot photosites appear, as a fraction of the frames.
     #[arg(long, default_value_t = hotpixels::synth::sensor::DEFAULT_ONSET, value_name = "F")]
     onset: f64,
+    /// ISO setting written with --camera (with the exposure time: 1/125 s times each shot's
+    /// exposure, 30 s for dark frames).
+    #[arg(long, default_value_t = hotpixels::synth::sensor::DEFAULT_ISO, value_name = "N")]
+    iso: u32,
 }
 
 /// Seconds in a day.
@@ -207,6 +211,7 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String
         period: (a.days * DAY_SECONDS).round() as i64,
         late_hot: a.late_hot,
         onset: a.onset,
+        iso: a.iso,
         ..Default::default()
     })
 }

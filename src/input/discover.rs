@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::decode::{probe, DecodeError};
-use super::exif::{read_identity, Camera, CaptureTime, Identity};
+use super::exif::{read_identity, Camera, CaptureTime, Exposure, Identity};
 use super::{RawInfo, Shape};
 
 /// Extensions (lower case) of the image files a directory walk picks up.
@@ -115,6 +115,8 @@ pub struct Discovery {
     pub camera: Option<Camera>,
     /// The capture times of the files whose EXIF gives one.
     pub taken: HashMap<PathBuf, CaptureTime>,
+    /// The exposure of the files whose EXIF gives one.
+    pub exposures: HashMap<PathBuf, Exposure>,
     /// Files left out as taken before a given time (or without a capture time): see
     /// [`Discovery::keep_since`].
     pub before_since: usize,
@@ -504,6 +506,10 @@ fn choose_shape(probed: Vec<Probed>, rest: Discovery) -> Discovery {
                 }
                 if let Some(t) = p.identity.taken {
                     out.taken.insert(p.path.clone(), t);
+                }
+                let exposure = p.identity.exposure;
+                if exposure.seconds.is_some() || exposure.iso.is_some() {
+                    out.exposures.insert(p.path.clone(), exposure);
                 }
                 out.files.push(p.path);
             }

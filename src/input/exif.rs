@@ -112,12 +112,152 @@ pub fn read_camera(path: &Path) -> Option<Camera> {
 }
 
 /// What a file's EXIF says about where and when it was shot.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Identity {
     /// The camera body, when the file names its make and model.
     pub camera: Option<Camera>,
     /// When the shot was taken (`DateTimeOriginal`, else the file's `DateTime`).
     pub taken: Option<CaptureTime>,
+    /// How it was exposed.
+    pub exposure: Exposure,
+}
+
+/// How a shot was exposed: what makes a hot pixel's level (dark current grows with the
+/// exposure time, and the gain with the ISO setting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Exposure {
+    /// Exposure time in seconds (`ExposureTime`).
+    pub seconds: Option<f64>,
+    /// ISO setting (`PhotographicSensitivity`, formerly `ISOSpeedRatings`).
+    pub iso: Option<u32>,
+}
+
+impl Exposure {
+    /// `1/250 s ISO 800`, `30 s ISO 1600`; the parts known.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.seconds {
+            parts.push(describe_seconds(s));
+        }
+        if let Some(iso) = self.iso {
+            parts.push(format!("ISO {iso}"));
+        }
+        parts.join(" ")
+    }
+}
+
+/// An exposure time as cameras show it: `1/250 s` below half a second, else `2.5 s`, `30 s`.
+pub fn describe_seconds(seconds: f64) -> String {
+    if seconds > 0.0 && seconds < 0.5 {
+        format!("1/{} s", (1.0 / seconds).round())
+    } else {
+        format!("{} s", (seconds * 10.0).round() / 10.0)
+    }
+}
+
+/// How a set of frames was exposed: the range of exposure times and ISO settings, over the frames
+/// whose EXIF gives them, and the distinct settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ExposureRange {
+    /// Shortest and longest exposure time, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<[f64; 2]>,
+    /// Lowest and highest ISO setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iso: Option<[u32; 2]>,
+    /// Frames whose EXIF gives either.
+    pub frames: usize,
+    /// The distinct settings (exposure time and ISO together), in order.
+    #[serde(skip)]
+    pub settings: Vec<Exposure>,
+}
+
+impl ExposureRange {
+    /// The range of `exposures` (the frames' own; unknown ones left out); `None` when none is
+    /// known.
+    pub fn of<'a>(exposures: impl IntoIterator<Item = &'a Exposure>) -> Option<Self> {
+        let known: Vec<Exposure> = exposures
+            .into_iter()
+            .filter(|e| e.seconds.is_some() || e.iso.is_some())
+            .copied()
+            .collect();
+        if known.is_empty() {
+            return None;
+        }
+        let range = |v: Vec<f64>| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (!v.is_empty()).then_some([lo, hi])
+        };
+        let seconds = range(known.iter().filter_map(|e| e.seconds).collect());
+        let iso = range(known.iter().filter_map(|e| e.iso.map(f64::from)).collect())
+            .map(|[lo, hi]| [lo as u32, hi as u32]);
+        let key = |e: &Exposure| (e.seconds.map(f64::to_bits), e.iso);
+        let mut settings = known.clone();
+        settings.sort_by(|a, b| {
+            a.seconds
+                .partial_cmp(&b.seconds)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.iso.cmp(&b.iso))
+        });
+        settings.dedup_by(|a, b| key(a) == key(b));
+        Some(ExposureRange {
+            seconds,
+            iso,
+            frames: known.len(),
+            settings,
+        })
+    }
+
+    /// `1/4000–30 s, ISO 100–6400`; one value where the range is one.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some([lo, hi]) = self.seconds {
+            parts.push(if lo == hi {
+                describe_seconds(lo)
+            } else {
+                format!(
+                    "{}–{}",
+                    describe_seconds(lo).trim_end_matches(" s"),
+                    describe_seconds(hi)
+                )
+            });
+        }
+        if let Some([lo, hi]) = self.iso {
+            parts.push(if lo == hi {
+                format!("ISO {lo}")
+            } else {
+                format!("ISO {lo}–{hi}")
+            });
+        }
+        parts.join(", ")
+    }
+}
+
+/// The field of `tag`, or of the tag of the same number in the first (TIFF) directory, where a
+/// DNG may keep it.
+fn field_anywhere(exif: &exif::Exif, tag: exif::Tag) -> Option<&exif::Field> {
+    exif.get_field(tag, exif::In::PRIMARY).or_else(|| {
+        exif.get_field(
+            exif::Tag(exif::Context::Tiff, tag.number()),
+            exif::In::PRIMARY,
+        )
+    })
+}
+
+/// The exposure the EXIF gives.
+fn read_exposure(exif: &exif::Exif) -> Exposure {
+    let seconds = field_anywhere(exif, exif::Tag::ExposureTime).and_then(|f| match &f.value {
+        exif::Value::Rational(v) => v
+            .first()
+            .map(|r| r.to_f64())
+            .filter(|s| s.is_finite() && *s > 0.0),
+        _ => None,
+    });
+    let iso = field_anywhere(exif, exif::Tag::PhotographicSensitivity)
+        .and_then(|f| f.value.get_uint(0))
+        .filter(|&iso| iso > 0);
+    Exposure { seconds, iso }
 }
 
 /// The camera and capture time of the file at `path`, from its EXIF (read without decoding the
@@ -140,7 +280,11 @@ pub fn read_identity(path: &Path) -> Identity {
     let taken = [exif::Tag::DateTimeOriginal, exif::Tag::DateTime]
         .into_iter()
         .find_map(|tag| ascii(&exif, tag).and_then(|t| CaptureTime::parse(&t).ok()));
-    Identity { camera, taken }
+    Identity {
+        camera,
+        taken,
+        exposure: read_exposure(&exif),
+    }
 }
 
 /// A capture time as the camera's clock gave it (local time, no zone), to the second; ordered

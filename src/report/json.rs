@@ -54,6 +54,8 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     camera: Option<&'a crate::input::exif::Camera>,
     shape: ShapeEntry<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exposure: Option<&'a crate::input::exif::ExposureRange>,
     frames: Frames,
     backend: &'a BackendInfo,
     elapsed_seconds: f64,
@@ -150,6 +152,7 @@ fn document(report: &ScanReport) -> Report<'_> {
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
         timeline: report.timeline.as_ref(),
+        exposure: report.exposure.as_ref(),
         defects: &report.detection.defects,
     }
 }

@@ -64,6 +64,14 @@ pub fn render(report: &ScanReport) -> String {
             raw.levels.white
         );
     }
+    if let Some(e) = &r.exposure {
+        let _ = writeln!(
+            s,
+            "exposure: {} (from the EXIF of {} frames)",
+            e.describe(),
+            e.frames
+        );
+    }
     if r.twins_left_out > 0 {
         let (left, read, other) = match r.prefer {
             crate::input::Prefer::Raw => ("image", "RAW", "jpeg"),

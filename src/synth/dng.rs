@@ -48,6 +48,8 @@ pub struct DngLayout {
     pub serial: Option<String>,
     /// When the frame was taken (TIFF `DateTime`).
     pub taken: Option<crate::input::exif::CaptureTime>,
+    /// How it was exposed (`ExposureTime`, `PhotographicSensitivity`, in the first directory).
+    pub exposure: crate::input::exif::Exposure,
 }
 
 /// Writes `samples` (the stored frame, row by row) as a DNG file to `out`.
@@ -70,6 +72,19 @@ pub fn write_dng<W: Write + Seek>(
     }
     if let Some(taken) = layout.taken {
         dir.write_tag(Tag::DateTime, taken.exif_text().as_str())?;
+    }
+    if let Some(seconds) = layout.exposure.seconds {
+        let (n, d) = super::seconds_rational(seconds);
+        dir.write_tag(
+            Tag::Unknown(exif::Tag::ExposureTime.number()),
+            tiff::encoder::Rational { n, d },
+        )?;
+    }
+    if let Some(iso) = layout.exposure.iso {
+        dir.write_tag(
+            Tag::Unknown(exif::Tag::PhotographicSensitivity.number()),
+            iso.min(u32::from(u16::MAX)) as u16,
+        )?;
     }
     dir.write_tag(Tag::Unknown(tags::DNG_VERSION), &[1u8, 4, 0, 0][..])?;
     dir.write_tag(

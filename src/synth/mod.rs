@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::input::exif::{Camera, CaptureTime};
+use crate::input::exif::{Camera, CaptureTime, Exposure};
 use crate::input::{Frame, Samples, Shape};
 
 /// A small, fast, deterministic random generator (SplitMix64).
@@ -259,8 +259,8 @@ pub fn write_frame_jpeg(
 }
 
 /// The EXIF block (a TIFF structure, as a JPEG's APP1 segment carries it) naming `camera` (make,
-/// model, body serial number) and the capture time `taken`.
-pub fn exif_block(camera: &Camera, taken: CaptureTime) -> Vec<u8> {
+/// model, body serial number), the capture time `taken` and the `exposure` (time, ISO).
+pub fn exif_block(camera: &Camera, taken: CaptureTime, exposure: Exposure) -> Vec<u8> {
     use exif::{Field, In, Tag, Value};
     let ascii = |tag, text: &str| Field {
         tag,
@@ -275,6 +275,21 @@ pub fn exif_block(camera: &Camera, taken: CaptureTime) -> Vec<u8> {
     if let Some(serial) = &camera.serial {
         fields.push(ascii(Tag::BodySerialNumber, serial));
     }
+    if let Some(seconds) = exposure.seconds {
+        let (num, denom) = seconds_rational(seconds);
+        fields.push(Field {
+            tag: Tag::ExposureTime,
+            ifd_num: In::PRIMARY,
+            value: Value::Rational(vec![exif::Rational { num, denom }]),
+        });
+    }
+    if let Some(iso) = exposure.iso {
+        fields.push(Field {
+            tag: Tag::PhotographicSensitivity,
+            ifd_num: In::PRIMARY,
+            value: Value::Short(vec![iso.min(u32::from(u16::MAX)) as u16]),
+        });
+    }
     let mut writer = exif::experimental::Writer::new();
     for f in &fields {
         writer.push_field(f);
@@ -284,6 +299,15 @@ pub fn exif_block(camera: &Camera, taken: CaptureTime) -> Vec<u8> {
         .write(&mut out, false)
         .expect("EXIF of a few ASCII fields is written to memory");
     out.into_inner()
+}
+
+/// An exposure time as the rational cameras write: `1/n` below a second, else tenths.
+pub fn seconds_rational(seconds: f64) -> (u32, u32) {
+    if seconds < 1.0 {
+        (1, (1.0 / seconds).round().max(1.0) as u32)
+    } else {
+        ((seconds * 10.0).round() as u32, 10)
+    }
 }
 
 /// [`write_frame_jpeg`] with an EXIF block ([`exif_block`]) in the file.

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{write_frame_jpeg_exif, Chroma, Rng};
-use crate::input::exif::{Camera, CaptureTime};
+use crate::input::exif::{Camera, CaptureTime, Exposure};
 use crate::input::levels::{linear_to_srgb, srgb_to_linear};
 use crate::input::{Frame, Shape};
 
@@ -62,6 +62,8 @@ pub struct SetSpec {
     pub underexposed: f64,
     /// Dark frames (lens cap on): no scene light at all.
     pub dark: bool,
+    /// The ISO setting written with a camera ([`SetSpec::camera`]).
+    pub iso: u32,
     /// Photos to take scenes from; procedural scenes when empty.
     pub scenes: Vec<PathBuf>,
     /// Seed of everything random.
@@ -87,6 +89,13 @@ pub const DEFAULT_PERIOD_SECONDS: i64 = 365 * 86_400;
 /// When late hot photosites appear unless told otherwise: at 80 % of the frames.
 pub const DEFAULT_ONSET: f64 = 0.8;
 
+/// ISO setting of a set unless told.
+pub const DEFAULT_ISO: u32 = 100;
+/// Exposure time, seconds, written for a photo exposed 1× (the shots' exposures scale it).
+pub const PHOTO_SECONDS: f64 = 1.0 / 125.0;
+/// Exposure time, seconds, written for a dark frame.
+pub const DARK_SECONDS: f64 = 30.0;
+
 impl Default for SetSpec {
     fn default() -> Self {
         SetSpec {
@@ -111,6 +120,7 @@ impl Default for SetSpec {
             start: CaptureTime::from_seconds(DEFAULT_START_SECONDS),
             period: DEFAULT_PERIOD_SECONDS,
             late_hot: 0,
+            iso: DEFAULT_ISO,
             onset: DEFAULT_ONSET,
         }
     }
@@ -689,6 +699,7 @@ pub fn dng_layout(spec: &SetSpec) -> super::dng::DngLayout {
             .map_or("Simulated 12-bit RGGB".into(), |c| c.model.clone()),
         serial: spec.camera.as_ref().and_then(|c| c.serial.clone()),
         taken: None,
+        exposure: Exposure::default(),
     }
 }
 
@@ -789,11 +800,24 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
     for (i, shot) in shots.iter().enumerate() {
         let path = dir.join(&names[i]);
         let camera = spec.camera.as_ref().map(|c| (c, spec.taken(i)));
+        let exposure = Exposure {
+            seconds: Some(if spec.dark {
+                DARK_SECONDS
+            } else {
+                PHOTO_SECONDS * shot.exposure
+            }),
+            iso: Some(spec.iso),
+        };
         if spec.format == SetFormat::Dng {
             let samples = raw_frame(spec, shot, i, &source, &defects);
             let file = std::fs::File::create(&path).map_err(|e| write_err(&path, &e))?;
             let layout = super::dng::DngLayout {
                 taken: camera.map(|(_, t)| t),
+                exposure: if camera.is_some() {
+                    exposure
+                } else {
+                    Exposure::default()
+                },
                 ..dng_layout(spec)
             };
             super::dng::write_dng(std::io::BufWriter::new(file), &layout, &samples)
@@ -806,7 +830,7 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
                 let data: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| lut.encode(v))).collect();
                 let frame = Frame::from_u8(shape, data).expect("frame matches its shape");
                 if spec.format == SetFormat::Jpeg {
-                    let exif = camera.map(|(c, t)| super::exif_block(c, t));
+                    let exif = camera.map(|(c, t)| super::exif_block(c, t, exposure));
                     write_frame_jpeg_exif(
                         &frame,
                         &path,
