@@ -286,6 +286,53 @@ fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     assert_eq!(stderr.matches("== camera ").count(), 4, "{stderr}");
     assert!(stderr.contains("== camera 2 of 4: Canon EOS R6 (serial 0456), 4 files, memory up to "));
 
+    // The library's document read by export and repair: one camera's, chosen by --camera.
+    let library = dir.path().join("library.json");
+    std::fs::write(&library, &run.stdout).unwrap();
+    let listed = bin()
+        .args(["export", "--format", "dcraw", "--camera", "serial 0456"])
+        .arg(&library)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let written = std::fs::read_to_string(out.join("bad-Canon_EOS_R6_0456.txt")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        written,
+        "the camera's own export"
+    );
+    let none = bin()
+        .args(["export", "--format", "dcraw"])
+        .arg(&library)
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr)
+        .contains("holds 4 cameras (Canon EOS R6 (serial 0123), Canon EOS R6 (serial 0456), Nikon Z 6, no camera): choose one with --camera"));
+    let fixed = dir.path().join("fixed");
+    let repaired = bin()
+        .args(["repair", "--camera", "nikon", "--map"])
+        .arg(&library)
+        .arg(photos.join("z6"))
+        .arg("--out")
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    assert!(
+        repaired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(&fixed).unwrap().count(),
+        4,
+        "every Z 6 frame repaired"
+    );
+
     // One body picked: the report of a one-camera scan.
     let one = bin()
         .arg("scan")

@@ -31,6 +31,9 @@ pub struct ExportArgs {
     /// The mask's values: ccdproc (bad 1, good 0) or pixinsight (bad 0, good white).
     #[arg(long, value_parser = ["ccdproc", "pixinsight"], default_value = "ccdproc")]
     mask_polarity: String,
+    /// Of a photo library's report (several cameras): the camera whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    camera: Option<String>,
 }
 
 /// The report's text: the file, or standard input for `-`.
@@ -44,10 +47,12 @@ fn read_report(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
-/// The JSON report itself, with the defects of other kinds left out.
-fn filtered_json(text: &str, kinds: &[Kind]) -> Result<Vec<u8>, String> {
-    let mut doc: serde_json::Value =
+/// The JSON report itself (of a library's, `camera`'s), with the defects of other kinds left
+/// out.
+fn filtered_json(text: &str, kinds: &[Kind], camera: Option<&str>) -> Result<Vec<u8>, String> {
+    let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+    let mut doc = report::json::one_report(doc, camera)?;
     let defects = doc
         .get_mut("defects")
         .and_then(|d| d.as_array_mut())
@@ -99,15 +104,16 @@ fn export(a: &ExportArgs) -> Result<(), String> {
     let text = read_report(&a.report)?;
     let bytes = match format.list_exporter() {
         Some(exporter) => {
-            let mut list =
-                DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.report.display()))?;
+            let mut list = DefectList::from_json_for(&text, a.camera.as_deref())
+                .map_err(|e| format!("{}: {e}", a.report.display()))?;
             list.retain_kinds(&kinds);
             if format == Format::RawTherapee {
                 rawtherapee_note(&list);
             }
             exporter.render_list(&list)
         }
-        None => filtered_json(&text, &kinds).map_err(|e| format!("{}: {e}", a.report.display()))?,
+        None => filtered_json(&text, &kinds, a.camera.as_deref())
+            .map_err(|e| format!("{}: {e}", a.report.display()))?,
     };
     match report::write_to(&dest, &bytes, a.force) {
         Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),

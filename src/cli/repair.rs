@@ -28,6 +28,9 @@ pub struct RepairArgs {
     /// Kinds to repair, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
+    /// Of a photo library's report (several cameras): the camera whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    camera: Option<String>,
 }
 
 fn prepare(a: &RepairArgs) -> Result<(DefectList, Vec<PathBuf>), String> {
@@ -36,7 +39,8 @@ fn prepare(a: &RepairArgs) -> Result<(DefectList, Vec<PathBuf>), String> {
     }
     let text = std::fs::read_to_string(&a.map)
         .map_err(|e| format!("{}: cannot read: {e}", a.map.display()))?;
-    let mut map = DefectList::from_json(&text).map_err(|e| format!("{}: {e}", a.map.display()))?;
+    let mut map = DefectList::from_json_for(&text, a.camera.as_deref())
+        .map_err(|e| format!("{}: {e}", a.map.display()))?;
     map.retain_kinds(&super::kinds_arg(a.kinds.as_deref())?);
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("{}: cannot create: {e}", a.out.display()))?;

@@ -156,3 +156,69 @@ fn document(report: &ScanReport) -> Report<'_> {
         defects: &report.detection.defects,
     }
 }
+
+/// The version-1 report in `doc`: `doc` itself, or, in a library's document (version
+/// [`LIBRARY_VERSION`]), the group of the camera whose body name ([`Camera::body`]; `no camera`
+/// for the files that name none) contains `camera`, compared without case. Without `camera`, a
+/// library's document must hold one group.
+///
+/// [`Camera::body`]: crate::input::exif::Camera::body
+pub fn one_report(
+    doc: serde_json::Value,
+    camera: Option<&str>,
+) -> Result<serde_json::Value, String> {
+    let serde_json::Value::Object(mut map) = doc else {
+        return Err("not a hotpixels JSON report".into());
+    };
+    let Some(groups) = map.remove("groups") else {
+        return Ok(serde_json::Value::Object(map));
+    };
+    let serde_json::Value::Array(groups) = groups else {
+        return Err("not a hotpixels JSON report: groups is not a list".into());
+    };
+    let name = |g: &serde_json::Value| {
+        let camera = g
+            .get("camera")
+            .cloned()
+            .and_then(|c| serde_json::from_value::<crate::input::exif::Camera>(c).ok());
+        crate::scan::group_name(camera.as_ref())
+    };
+    let names: Vec<String> = groups.iter().map(name).collect();
+    let wanted: Vec<usize> = match camera {
+        Some(text) => {
+            let text = text.to_lowercase();
+            (0..groups.len())
+                .filter(|&i| names[i].to_lowercase().contains(&text))
+                .collect()
+        }
+        None => (0..groups.len()).collect(),
+    };
+    match wanted[..] {
+        [i] => Ok(groups.into_iter().nth(i).expect("an index of groups")),
+        [] if camera.is_some() => Err(format!(
+            "--camera '{}' matches none of its {} cameras ({})",
+            camera.unwrap_or_default(),
+            names.len(),
+            names.join(", ")
+        )),
+        _ if camera.is_some() => Err(format!(
+            "--camera '{}' matches {} of its cameras ({}): name one",
+            camera.unwrap_or_default(),
+            wanted.len(),
+            wanted
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => Err(format!(
+            "holds {} cameras ({}): choose one with --camera",
+            wanted.len(),
+            wanted
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}

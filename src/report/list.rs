@@ -54,10 +54,18 @@ impl DefectList {
         Self::build(report.shape, report.camera.clone(), defects)
     }
 
-    /// The list of a JSON report written by `hotpixels scan --json`.
+    /// The list of a JSON report written by `hotpixels scan --json` (of one camera).
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let doc: JsonReport =
+        Self::from_json_for(text, None)
+    }
+
+    /// The list of a JSON report written by `hotpixels scan --json`; of a library's document,
+    /// the group of `camera` ([`super::json::one_report`]).
+    pub fn from_json_for(text: &str, camera: Option<&str>) -> Result<Self, String> {
+        let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        let doc: JsonReport = serde_json::from_value(super::json::one_report(doc, camera)?)
+            .map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
         let s = doc.shape;
         let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)?;
         if let Some(cfa) = s.cfa {
