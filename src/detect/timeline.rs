@@ -382,12 +382,21 @@ impl Tracker {
                 windows: stood,
             }
         };
-        // The defects over all frames: each dated by the earliest track on one of its pixels.
+        // The defects over all frames: each dated by the track of its strongest subpixel, else by
+        // the earliest track on one of its pixels.
         for d in &mut detection.defects {
-            let found = tracks.iter().enumerate().find(|(k, (i, _))| {
-                let (x, y, _) = shape.position(*i);
-                !used[*k] && d.pixels.contains(&[x, y])
-            });
+            let own = tracks
+                .iter()
+                .position(|(i, _)| *i == d.index)
+                .filter(|&k| !used[k]);
+            let found = own
+                .or_else(|| {
+                    tracks.iter().enumerate().position(|(k, (i, _))| {
+                        let (x, y, _) = shape.position(*i);
+                        !used[k] && d.pixels.contains(&[x, y])
+                    })
+                })
+                .map(|k| (k, &tracks[k]));
             let Some((k, (i, t))) = found else {
                 continue;
             };
@@ -443,6 +452,88 @@ mod tests {
         assert_eq!(window_count(100_000), MAX_WINDOWS);
         assert_eq!(window_start(120, 5, 4), 96);
         assert_eq!(window_start(121, 5, 5), 121);
+    }
+
+    /// A grey 8-bit frame's statistics over `n` frames, every residual mean 0 but `(x, y)`'s.
+    fn moments(n: u32, lit: &[(u32, u32, f32)]) -> Moments {
+        let shape = crate::Shape::new(16, 16, 1, 8).unwrap();
+        let mut m = Moments::new(shape);
+        m.n = n;
+        m.res_m2.fill(n as f32);
+        for &(x, y, level) in lit {
+            m.res_mean[shape.index(x, y, 0)] = level;
+        }
+        m
+    }
+
+    /// A detection of one defect at `(x, y)` holding `pixels`.
+    fn detection(m: &Moments, (x, y): (u32, u32), pixels: &[[u32; 2]]) -> Detection {
+        let index = m.shape.index(x, y, 0);
+        Detection {
+            defects: vec![Defect {
+                x,
+                y,
+                channel: 0,
+                colour: m.shape.colour(x, y, 0),
+                kind: crate::detect::Kind::Hot,
+                score: 20.0,
+                mean: 0.0,
+                std: 0.0,
+                residual: m.res_mean[index],
+                residual_std: 1.0,
+                pixels: pixels.to_vec(),
+                index,
+                seen: None,
+            }],
+            thresholds: crate::detect::Thresholds {
+                method: "residual",
+                median: 0.0,
+                spread: 1.0,
+                threshold: 5.0,
+                sensitivity: 1.0,
+            },
+            location: vec![0.0],
+        }
+    }
+
+    #[test]
+    fn a_defect_is_dated_by_its_own_subpixel_before_a_neighbours() {
+        // A neighbour at (4, 5) stood out in the first window only; the defect at (5, 5)
+        // appeared in the second window and stands out in both after.
+        let windows = [
+            moments(24, &[(4, 5, 30.0)]),
+            moments(24, &[(5, 5, 50.0)]),
+            moments(24, &[(5, 5, 50.0)]),
+        ];
+        let mut tracker = Tracker::new(false);
+        let mut total: Option<Moments> = None;
+        for (w, m) in windows.iter().enumerate() {
+            let found = if w == 0 {
+                detection(m, (4, 5), &[[4, 5]])
+            } else {
+                detection(m, (5, 5), &[[5, 5]])
+            };
+            tracker.window(total.as_ref(), m, &found);
+            match total.as_mut() {
+                Some(t) => t.merge(m).unwrap(),
+                None => total = Some(m.clone()),
+            }
+        }
+        let total = total.unwrap();
+        let mut over_all = detection(&total, (5, 5), &[[5, 5], [4, 5]]);
+        let frames: Vec<(PathBuf, CaptureTime)> = (0..72)
+            .map(|i| {
+                (
+                    PathBuf::from(format!("{i}.jpg")),
+                    CaptureTime::from_seconds(i),
+                )
+            })
+            .collect();
+        tracker.finish(&total, &mut over_all, &frames).unwrap();
+        let seen = over_all.defects[0].seen.as_ref().unwrap();
+        assert!(seen.appeared, "{seen:?}");
+        assert_eq!(seen.first_seen.frame, 24);
+        assert_eq!(seen.windows, [false, true, true]);
     }
 
     /// A stretch of `values` computed directly.
