@@ -730,20 +730,18 @@ pub fn discover_library(
         if scanned.is_empty() {
             scanned.push(single.into_iter().next().expect("one group at least"));
         } else {
-            for g in single {
+            for mut g in single {
                 let reason = format!(
                     "the only frame of {}: a camera needs two frames at least",
                     group_name(g.camera.as_ref())
                 );
-                scanned[0]
-                    .skipped
-                    .extend(g.files.into_iter().map(|path| Skipped {
-                        path,
-                        reason: reason.clone(),
-                    }));
-                scanned[0].skipped.extend(g.skipped);
+                let files = std::mem::take(&mut g.files);
+                g.skipped.extend(files.into_iter().map(|path| Skipped {
+                    path,
+                    reason: reason.clone(),
+                }));
+                scanned[0].absorb(g);
             }
-            scanned[0].skipped.sort_by(|a, b| a.path.cmp(&b.path));
         }
         groups = scanned;
     }
@@ -758,10 +756,7 @@ fn keep_since(groups: Vec<Discovery>, since: CaptureTime) -> Result<Vec<Discover
     for mut g in groups {
         g.keep_since(since);
         if g.files.is_empty() {
-            dropped.before_since += g.before_since;
-            dropped.skipped.extend(g.skipped);
-            dropped.unmatched.extend(g.unmatched);
-            dropped.twins_left_out += g.twins_left_out;
+            dropped.absorb(g);
         } else {
             kept.push(g);
         }
@@ -772,11 +767,7 @@ fn keep_since(groups: Vec<Discovery>, since: CaptureTime) -> Result<Vec<Discover
             left_out: dropped.before_since,
         });
     };
-    head.before_since += dropped.before_since;
-    head.skipped.extend(dropped.skipped);
-    head.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    head.unmatched.extend(dropped.unmatched);
-    head.twins_left_out += dropped.twins_left_out;
+    head.absorb(dropped);
     Ok(kept)
 }
 
@@ -793,6 +784,7 @@ fn keep_cameras(groups: Vec<Discovery>, text: &str) -> Result<Vec<Discovery>, Sc
         skipped: std::mem::take(&mut first.skipped),
         unmatched: std::mem::take(&mut first.unmatched),
         twins_left_out: std::mem::take(&mut first.twins_left_out),
+        before_since: std::mem::take(&mut first.before_since),
         ..Default::default()
     };
     let matches = |g: &Discovery| {
@@ -810,19 +802,11 @@ fn keep_cameras(groups: Vec<Discovery>, text: &str) -> Result<Vec<Discovery>, Sc
             groups: found,
         });
     };
-    head.skipped.extend(carried.skipped);
-    head.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    head.unmatched.extend(carried.unmatched);
-    head.twins_left_out += carried.twins_left_out;
+    head.absorb(carried);
     Ok(kept)
 }
 
 impl Prepared {
-    /// The camera body of a library's group ([`discover_library`]).
-    pub fn camera(&self) -> Option<&Camera> {
-        self.discovery.camera.as_ref()
-    }
-
     /// The files the scan will read.
     pub fn files(&self) -> &[PathBuf] {
         &self.discovery.files

@@ -38,6 +38,16 @@ impl Discovery {
             .retain(|f| taken.get(f).is_some_and(|t| *t >= since));
         self.before_since += before - self.files.len();
     }
+
+    /// Takes over what `other` left out (its skipped files, inputs that matched nothing, twins
+    /// and files before `--since`), for a report that lists them once.
+    pub fn absorb(&mut self, other: Discovery) {
+        self.skipped.extend(other.skipped);
+        self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        self.unmatched.extend(other.unmatched);
+        self.twins_left_out += other.twins_left_out;
+        self.before_since += other.before_since;
+    }
 }
 
 /// True when `path` has one of [`RAW_EXTENSIONS`], compared case-insensitively.
@@ -415,7 +425,7 @@ pub fn drop_twins(files: Vec<PathBuf>, prefer: Prefer) -> (Vec<PathBuf>, usize) 
     (kept, left_out)
 }
 
-/// One file found, with its header (or why it has none) and, when asked for, its EXIF identity.
+/// One file found, with its header (or why it has none) and its EXIF identity.
 struct Probed {
     path: PathBuf,
     header: Result<super::decode::Header, DecodeError>,
@@ -507,9 +517,8 @@ fn choose_shape(probed: Vec<Probed>, rest: Discovery) -> Discovery {
                 if let Some(t) = p.identity.taken {
                     out.taken.insert(p.path.clone(), t);
                 }
-                let exposure = p.identity.exposure;
-                if exposure.seconds.is_some() || exposure.iso.is_some() {
-                    out.exposures.insert(p.path.clone(), exposure);
+                if p.identity.exposure.is_known() {
+                    out.exposures.insert(p.path.clone(), p.identity.exposure);
                 }
                 out.files.push(p.path);
             }

@@ -133,6 +133,11 @@ pub struct Exposure {
 }
 
 impl Exposure {
+    /// The EXIF gives the exposure time or the ISO setting.
+    pub fn is_known(&self) -> bool {
+        self.seconds.is_some() || self.iso.is_some()
+    }
+
     /// `1/250 s ISO 800`, `30 s ISO 1600`; the parts known.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -178,7 +183,7 @@ impl ExposureRange {
     pub fn of<'a>(exposures: impl IntoIterator<Item = &'a Exposure>) -> Option<Self> {
         let known: Vec<Exposure> = exposures
             .into_iter()
-            .filter(|e| e.seconds.is_some() || e.iso.is_some())
+            .filter(|e| e.is_known())
             .copied()
             .collect();
         if known.is_empty() {
