@@ -50,7 +50,7 @@ pub struct ScanArgs {
     camera: Option<String>,
     /// Scan only the frames taken on or after DATE (EXIF capture time; `YYYY-MM-DD`, or with
     /// `HH:MM[:SS]`): the sensor as it is now. Files without a capture time are left out.
-    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    #[arg(long, value_name = "DATE", value_parser = hotpixels::input::exif::CaptureTime::parse)]
     since: Option<hotpixels::input::exif::CaptureTime>,
     /// Do not date the defects: count the frames in file order, without windows of capture
     /// time (a little faster; a defect that appeared late is then diluted by the frames before).
@@ -302,11 +302,6 @@ pub struct ScanConfig {
     pub options: ScanOptions,
     /// The report options.
     pub report: ReportConfig,
-}
-
-/// `DATE` of `--since`.
-fn parse_since(text: &str) -> Result<hotpixels::input::exif::CaptureTime, String> {
-    hotpixels::input::exif::CaptureTime::parse(text)
 }
 
 /// `I/N` of `--shard`: 1 ≤ I ≤ N.

@@ -187,10 +187,89 @@ struct Track {
     ratio: f32,
 }
 
+/// Frame `frame` of `frames` (the last one when past the end) as a sighting.
+fn sighting(frames: &[(PathBuf, CaptureTime)], frame: usize) -> Sighting {
+    let frame = frame.min(frames.len() - 1);
+    Sighting {
+        taken: frames[frame].1,
+        file: frames[frame].0.clone(),
+        frame,
+    }
+}
+
 impl Track {
     /// It stands out in every window from its first to the last of `count`.
     fn to_the_end(&self, count: usize) -> bool {
         self.first_window + self.looks.len() == count && self.looks.iter().all(|l| l.stood_out)
+    }
+
+    /// When it was seen, of `windows` windows over `frames`, with `off` the level of a subpixel
+    /// of its class without a defect ([`Tracker::finish`] says how).
+    fn seen(&self, off: f32, windows: usize, frames: &[(PathBuf, CaptureTime)]) -> Seen {
+        let first = self.looks[0].stretch;
+        let later: Vec<&Stretch> = self.looks[1..]
+            .iter()
+            .filter(|l| l.stood_out)
+            .map(|l| &l.stretch)
+            .collect();
+        let before = self.before;
+        // Its level in the windows after its first; when its first is the last, there (as
+        // if the whole window had it: one that appeared within the last window is dated to
+        // the window's start, or earlier).
+        let on = if later.is_empty() {
+            first
+        } else {
+            Stretch::pooled(later)
+        };
+        let share_of = |level: f32| {
+            let delta = on.level - off;
+            if delta.abs() <= f32::EPSILON {
+                1.0
+            } else {
+                ((level - off) / delta).clamp(0.0, 1.0)
+            }
+        };
+        let (start, before_level) = (before.frames as usize, before.level);
+        let away = (on.level - off).signum() * on.above(&before);
+        let appeared = self.first_window > 0
+            && self.to_the_end(windows)
+            && share_of(before_level) < APPEARED_SHARE
+            && away >= APPEARED_CONFIDENCE;
+        // Frames before the first window it stands out in that had it already.
+        let (onset, early) = if appeared {
+            let nk = f64::from(first.frames);
+            let had = f64::from(share_of(first.level)) * nk;
+            let earlier = if had >= nk - 0.5 {
+                f64::from(share_of(before_level)) * start as f64
+            } else {
+                0.0
+            };
+            let onset = (start as f64 + nk - had - earlier).round().max(0.0) as usize;
+            (onset, start.saturating_sub(onset))
+        } else {
+            (start, 0)
+        };
+        let onset = onset.min(frames.len() - 1);
+        let mut stood = vec![false; windows];
+        let mut last = onset;
+        let mut seen_frames = early;
+        let mut at = start;
+        for (w, look) in self.looks.iter().enumerate() {
+            let end = at + look.stretch.frames as usize;
+            if look.stood_out {
+                stood[self.first_window + w] = true;
+                last = end - 1;
+                seen_frames += end - at.max(onset).min(end);
+            }
+            at = end;
+        }
+        Seen {
+            first_seen: sighting(frames, onset),
+            last_seen: sighting(frames, last.max(onset)),
+            seen_share: (seen_frames as f32 / (frames.len() - onset) as f32).min(1.0),
+            appeared,
+            windows: stood,
+        }
     }
 }
 
@@ -286,20 +365,12 @@ impl Tracker {
         if self.frames.len() < 2 || frames.is_empty() {
             return None;
         }
-        let sighting = |frame: usize| {
-            let frame = frame.min(frames.len() - 1);
-            Sighting {
-                taken: frames[frame].1,
-                file: frames[frame].0.clone(),
-                frame,
-            }
-        };
         let mut windows = Vec::with_capacity(self.frames.len());
         let mut start = 0usize;
         for &n in &self.frames {
             windows.push(Window {
-                first: sighting(start),
-                last: sighting(start + n as usize - 1),
+                first: sighting(frames, start),
+                last: sighting(frames, start + n as usize - 1),
                 frames: n,
             });
             start += n as usize;
@@ -311,76 +382,12 @@ impl Tracker {
         // Earliest first, then by subpixel, so that matching is the same on every run.
         tracks.sort_by_key(|(i, t)| (t.first_window, *i));
         let mut used = vec![false; tracks.len()];
-        let location = detection.location.clone();
-        let estimate = |index: usize, t: &Track| -> Seen {
-            let off = location
+        let off = |index: usize| {
+            detection
+                .location
                 .get(geometry.class_of(index))
                 .copied()
-                .unwrap_or(0.0);
-            let first = t.looks[0].stretch;
-            let later: Vec<&Stretch> = t.looks[1..]
-                .iter()
-                .filter(|l| l.stood_out)
-                .map(|l| &l.stretch)
-                .collect();
-            let before = t.before;
-            // Its level in the windows after its first; when its first is the last, there (as
-            // if the whole window had it: one that appeared within the last window is dated to
-            // the window's start, or earlier).
-            let on = if later.is_empty() {
-                first
-            } else {
-                Stretch::pooled(later)
-            };
-            let share_of = |level: f32| {
-                let delta = on.level - off;
-                if delta.abs() <= f32::EPSILON {
-                    1.0
-                } else {
-                    ((level - off) / delta).clamp(0.0, 1.0)
-                }
-            };
-            let (start, before_level) = (before.frames as usize, before.level);
-            let away = (on.level - off).signum() * on.above(&before);
-            let appeared = t.first_window > 0
-                && t.to_the_end(count)
-                && share_of(before_level) < APPEARED_SHARE
-                && away >= APPEARED_CONFIDENCE;
-            // Frames before the first window it stands out in that had it already.
-            let (onset, early) = if appeared {
-                let nk = f64::from(first.frames);
-                let had = f64::from(share_of(first.level)) * nk;
-                let earlier = if had >= nk - 0.5 {
-                    f64::from(share_of(before_level)) * start as f64
-                } else {
-                    0.0
-                };
-                let onset = (start as f64 + nk - had - earlier).round().max(0.0) as usize;
-                (onset, start.saturating_sub(onset))
-            } else {
-                (start, 0)
-            };
-            let onset = onset.min(frames.len() - 1);
-            let mut stood = vec![false; count];
-            let mut last = onset;
-            let mut seen_frames = early;
-            let mut at = start;
-            for (w, look) in t.looks.iter().enumerate() {
-                let end = at + look.stretch.frames as usize;
-                if look.stood_out {
-                    stood[t.first_window + w] = true;
-                    last = end - 1;
-                    seen_frames += end - at.max(onset).min(end);
-                }
-                at = end;
-            }
-            Seen {
-                first_seen: sighting(onset),
-                last_seen: sighting(last.max(onset)),
-                seen_share: (seen_frames as f32 / (frames.len() - onset) as f32).min(1.0),
-                appeared,
-                windows: stood,
-            }
+                .unwrap_or(0.0)
         };
         // The defects over all frames: each dated by the track of its strongest subpixel, else by
         // the earliest track on one of its pixels.
@@ -401,7 +408,7 @@ impl Tracker {
                 continue;
             };
             used[k] = true;
-            let seen = estimate(*i, t);
+            let seen = t.seen(off(*i), count, frames);
             if seen.appeared {
                 d.kind = t.best.kind;
             }
@@ -426,7 +433,7 @@ impl Tracker {
             if t.first_window == 0 || !t.to_the_end(count) {
                 continue;
             }
-            let seen = estimate(*i, t);
+            let seen = t.seen(off(*i), count, frames);
             if seen.appeared {
                 let mut d = t.best.clone();
                 d.seen = Some(seen);

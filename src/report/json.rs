@@ -80,7 +80,12 @@ impl super::Exporter for Json {
 
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &ScanReport) -> String {
-    let mut s = serde_json::to_string_pretty(&document(report)).expect("report serialises");
+    pretty(&document(report))
+}
+
+/// `doc` as pretty-printed JSON, ending in a newline.
+fn pretty(doc: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(doc).expect("report serialises");
     s.push('\n');
     s
 }
@@ -105,14 +110,11 @@ pub fn group_value(report: &ScanReport) -> serde_json::Value {
 /// The reports of a library scan's camera groups ([`group_value`]) as one pretty-printed JSON
 /// document of schema version [`LIBRARY_VERSION`], ending in a newline.
 pub fn render_library(groups: Vec<serde_json::Value>) -> String {
-    let doc = Library {
+    pretty(&Library {
         version: LIBRARY_VERSION,
         tool: crate::tool_name(),
         groups,
-    };
-    let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
-    s.push('\n');
-    s
+    })
 }
 
 /// The serializable form of one report.
@@ -193,32 +195,25 @@ pub fn one_report(
         }
         None => (0..groups.len()).collect(),
     };
-    match wanted[..] {
-        [i] => Ok(groups.into_iter().nth(i).expect("an index of groups")),
-        [] if camera.is_some() => Err(format!(
-            "--camera '{}' matches none of its {} cameras ({})",
-            camera.unwrap_or_default(),
+    let listed = wanted
+        .iter()
+        .map(|&i| names[i].as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (&wanted[..], camera) {
+        (&[i], _) => Ok(groups.into_iter().nth(i).expect("an index of groups")),
+        ([], Some(text)) => Err(format!(
+            "--camera '{text}' matches none of its {} cameras ({})",
             names.len(),
             names.join(", ")
         )),
-        _ if camera.is_some() => Err(format!(
-            "--camera '{}' matches {} of its cameras ({}): name one",
-            camera.unwrap_or_default(),
-            wanted.len(),
-            wanted
-                .iter()
-                .map(|&i| names[i].as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        (_, Some(text)) => Err(format!(
+            "--camera '{text}' matches {} of its cameras ({listed}): name one",
+            wanted.len()
         )),
-        _ => Err(format!(
-            "holds {} cameras ({}): choose one with --camera",
-            wanted.len(),
-            wanted
-                .iter()
-                .map(|&i| names[i].as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        (_, None) => Err(format!(
+            "holds {} cameras ({listed}): choose one with --camera",
+            wanted.len()
         )),
     }
 }
