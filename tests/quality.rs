@@ -6,7 +6,7 @@ mod common;
 
 use hotpixels::detect::Kind;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
-use hotpixels::synth::eval::{evaluate, Quality};
+use hotpixels::synth::eval::{evaluate, Quality, MATCH_RADIUS};
 use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
 use hotpixels::synth::Chroma;
 
@@ -207,4 +207,62 @@ fn a_burst_of_near_identical_frames_warns_and_lists_little() {
     write_set(&spec, varied.path()).unwrap();
     let report = run(varied.path(), BackendChoice::Cpu, false);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+/// Ten frames of varied scenes amount to about three independent scenes, so the report warns and
+/// raises its threshold; still, every defect that 30 frames of the same set show clearly (a score
+/// of at least twice their usual threshold) is found from the first 10, at precision ≥ 0.9.
+#[test]
+fn ten_varied_frames_find_what_thirty_show_clearly() {
+    let all = tempfile::tempdir().unwrap();
+    let spec = SetSpec {
+        width: 640,
+        height: 480,
+        frames: 30,
+        burst_fraction: 0.0,
+        seed: 1,
+        ..Default::default()
+    };
+    let truth = write_set(&spec, all.path()).unwrap();
+    let first = tempfile::tempdir().unwrap();
+    for name in &truth.files[..10] {
+        std::fs::copy(all.path().join(name), first.path().join(name)).unwrap();
+    }
+    let whole = run(all.path(), BackendChoice::Cpu, false);
+    let t = whole.detection.thresholds;
+    // Twice the threshold the 30 frames would have without any warning.
+    let clear = 2.0 * t.threshold * t.sensitivity;
+    let strong: Vec<[u32; 2]> = truth
+        .defects
+        .iter()
+        .filter(|p| {
+            whole.detection.defects.iter().any(|d| {
+                d.x.abs_diff(p.x).max(d.y.abs_diff(p.y)) <= MATCH_RADIUS && d.score.abs() >= clear
+            })
+        })
+        .map(|p| [p.x, p.y])
+        .collect();
+    assert!(strong.len() >= 10, "clear defects: {strong:?}");
+    let ten = run(first.path(), BackendChoice::Cpu, false);
+    assert!(
+        ten.warnings
+            .iter()
+            .any(|w| w.contains("independent scenes")),
+        "the 10 frames are judged too few scenes: {:?}",
+        ten.warnings
+    );
+    let q = evaluate(&ten.detection.defects, &truth);
+    eprintln!("first 10 of 30: {}", q.summary());
+    let missed: Vec<_> = strong
+        .iter()
+        .filter(|&&[x, y]| {
+            !ten.detection.defects.iter().any(|d| {
+                std::iter::once([d.x, d.y])
+                    .chain(d.pixels.iter().copied())
+                    .any(|p| p[0].abs_diff(x).max(p[1].abs_diff(y)) <= MATCH_RADIUS)
+            })
+        })
+        .collect();
+    assert!(missed.is_empty(), "missed from 10 frames: {missed:?}");
+    assert!(q.precision() >= 0.9, "{}", q.summary());
 }
