@@ -35,6 +35,42 @@ pub const MIN_FROZEN_FRAMES: u32 = 20;
 /// Every this many subpixels is sampled for the median (a 24 MP frame gives ~1.4 M samples).
 const SAMPLE_STEP: usize = 51;
 
+/// Lanes summed side by side: a multiple of every period of classes along a row (1, 2, 3 and 4
+/// subpixels), so lane `j` always holds position `j % period`, and enough independent sums for
+/// the additions to overlap (the compiler keeps them in vector registers).
+const LANES: usize = 24;
+
+/// Count, sum and sum of squares of `values` at each position `k` of a period of `period`
+/// subpixels (`values[k]`, `values[k + period]`, …; `period` divides [`LANES`]); positions from
+/// `period` on are zero.
+fn period_sums(values: &[f32], period: usize) -> [(f64, f64, f64); LANES] {
+    assert!(LANES.is_multiple_of(period), "{period} classes");
+    let (mut sum, mut square) = ([0f64; LANES], [0f64; LANES]);
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for j in 0..LANES {
+            let v = chunk[j] as f64;
+            sum[j] += v;
+            square[j] += v * v;
+        }
+    }
+    let mut out = [(0f64, 0f64, 0f64); LANES];
+    for j in 0..LANES {
+        let o = &mut out[j % period];
+        *o = (
+            o.0 + (values.len() / LANES) as f64,
+            o.1 + sum[j],
+            o.2 + square[j],
+        );
+    }
+    for (j, &v) in rest.iter().enumerate() {
+        let (o, v) = (&mut out[j % period], v as f64);
+        *o = (o.0 + 1.0, o.1 + v, o.2 + v * v);
+    }
+    out
+}
+
 /// The number of independent scenes the frames of `m` amount to (1 for one scene; about the
 /// number of frames for frames of unrelated scenes).
 pub fn effective_scenes(m: &Moments) -> f64 {
@@ -50,10 +86,14 @@ pub fn effective_scenes(m: &Moments) -> f64 {
         .enumerate()
         .map(|(y, means)| {
             let mut sums = vec![(0f64, 0f64, 0f64); classes];
-            for (c, &mean) in geometry.row_classes(y).zip(means) {
-                let v = mean as f64;
-                let s = &mut sums[c];
-                *s = (s.0 + 1.0, s.1 + v, s.2 + v * v);
+            // Along a row the classes repeat every `classes` subpixels.
+            for (k, s) in period_sums(means, classes)
+                .into_iter()
+                .enumerate()
+                .take(classes)
+            {
+                let t = &mut sums[geometry.class(k, y)];
+                *t = (t.0 + s.0, t.1 + s.1, t.2 + s.2);
             }
             sums
         })
@@ -64,23 +104,48 @@ pub fn effective_scenes(m: &Moments) -> f64 {
             *s = (s.0 + t.0, s.1 + t.1, s.2 + t.2);
         }
     }
-    // Sampled variances: the first `classes` subpixels of every `SAMPLE_STEP`.
+    // Sampled variances: the first `classes` subpixels of every `SAMPLE_STEP`, row by row on all
+    // cores (so a subpixel's class needs no division), then gathered per class in row order.
+    let rows: Vec<Vec<Vec<f64>>> =
+        m.m2.par_chunks(row)
+            .enumerate()
+            .map(|(y, m2)| {
+                let mut variances = vec![Vec::new(); classes];
+                let row_start = y * row;
+                let first = row_start - row_start % SAMPLE_STEP;
+                for start in (first..row_start + m2.len()).step_by(SAMPLE_STEP) {
+                    for i in start.max(row_start)..(start + classes).min(row_start + m2.len()) {
+                        let k = i - row_start;
+                        variances[geometry.class(k, y)].push(m2[k] as f64 / (n - 1.0));
+                    }
+                }
+                variances
+            })
+            .collect();
     let mut variances: Vec<Vec<f64>> = vec![Vec::new(); classes];
-    for start in (0..m.m2.len()).step_by(SAMPLE_STEP) {
-        for i in start..(start + classes).min(m.m2.len()) {
-            variances[geometry.class_of(i)].push(m.m2[i] as f64 / (n - 1.0));
+    for r in rows {
+        for (v, w) in variances.iter_mut().zip(r) {
+            v.extend(w);
         }
     }
+    // Per class (the medians found on all cores, then added in class order).
+    let parts: Vec<Option<(f64, f64)>> = sums
+        .into_par_iter()
+        .zip(variances)
+        .map(|((count, sum, sum_sq), mut v)| {
+            if count < 2.0 || v.is_empty() {
+                return None;
+            }
+            let mid = v.len() / 2;
+            let median = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
+            let mean = sum / count;
+            Some((median, (sum_sq / count - mean * mean).max(0.0)))
+        })
+        .collect();
     let (mut temporal, mut spatial) = (0.0, 0.0);
-    for ((count, sum, sum_sq), mut v) in sums.into_iter().zip(variances) {
-        if count < 2.0 || v.is_empty() {
-            continue;
-        }
-        let mid = v.len() / 2;
-        v.select_nth_unstable_by(mid, f64::total_cmp);
-        temporal += v[mid];
-        let mean = sum / count;
-        spatial += (sum_sq / count - mean * mean).max(0.0);
+    for (median, variance) in parts.into_iter().flatten() {
+        temporal += median;
+        spatial += variance;
     }
     if spatial <= 0.0 {
         return 1.0;
@@ -127,5 +192,63 @@ mod tests {
         assert!((2.5..3.5).contains(&three), "{three}");
         let many = effective_scenes(&moments(40, 40));
         assert!(many > 25.0, "{many}");
+    }
+
+    /// The estimate as defined, written plainly: every mean added in subpixel order into its
+    /// class's sums, the variances of the first `classes` subpixels of every [`SAMPLE_STEP`].
+    fn plain(m: &Moments) -> f64 {
+        let g = Geometry::of(m.shape);
+        let n = m.n.max(2) as f64;
+        let mut sums = vec![(0f64, 0f64, 0f64); g.classes()];
+        for (i, &v) in m.mean.iter().enumerate() {
+            let (s, v) = (&mut sums[g.class_of(i)], v as f64);
+            *s = (s.0 + 1.0, s.1 + v, s.2 + v * v);
+        }
+        let mut variances = vec![Vec::new(); g.classes()];
+        for (i, &m2) in m.m2.iter().enumerate() {
+            if i % SAMPLE_STEP < g.classes() {
+                variances[g.class_of(i)].push(m2 as f64 / (n - 1.0));
+            }
+        }
+        let (mut temporal, mut spatial) = (0.0, 0.0);
+        for ((count, sum, sum_sq), mut v) in sums.into_iter().zip(variances) {
+            let mid = v.len() / 2;
+            temporal += *v.select_nth_unstable_by(mid, f64::total_cmp).1;
+            let mean = sum / count;
+            spatial += sum_sq / count - mean * mean;
+        }
+        1.0 + temporal / spatial
+    }
+
+    /// The row-wise sums in lanes and the row-wise sampling give the plain definition's estimate
+    /// (up to the order of additions), for every period of classes, on rows that are not a
+    /// multiple of the lanes or of the sampling step.
+    #[test]
+    fn the_fast_passes_compute_the_definition() {
+        let mut seed = 11u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let shapes = [
+            Shape::new(97, 31, 1, 8).unwrap(),
+            Shape::new(101, 29, 3, 8).unwrap(),
+            Shape::raw(94, 33, crate::input::Cfa::parse("RGGB").unwrap()).unwrap(),
+        ];
+        for shape in shapes {
+            let mut m = Moments::new(shape);
+            m.n = 12;
+            for i in 0..m.mean.len() {
+                m.mean[i] = (rand() % 4000) as f32 / 16.0 + (i % 7) as f32;
+                m.m2[i] = (rand() % 100_000) as f32 / 8.0;
+            }
+            let (fast, want) = (effective_scenes(&m), plain(&m));
+            assert!(
+                (fast - want).abs() <= 1e-9 * want,
+                "{shape:?}: {fast} against {want}"
+            );
+        }
     }
 }
