@@ -48,24 +48,44 @@ impl Ord for Key {
 /// Subpixels ranked per parallel task.
 const BLOCK: usize = 1 << 16;
 
+/// Values compared together before any of them is looked at one by one.
+const CHUNK: usize = 32;
+
+/// `v` as an integer in the order of [`f32::total_cmp`] (the order [`Key`] uses).
+#[inline(always)]
+fn total_order(v: f32) -> i32 {
+    let bits = v.to_bits() as i32;
+    bits ^ (((bits >> 31) as u32) >> 1) as i32
+}
+
 /// The `k` lowest keys of one block, unordered.
 fn block_lowest(m2: &[f32], offset: usize, k: usize) -> Vec<Key> {
     let mut heap: BinaryHeap<Key> = BinaryHeap::with_capacity(k.min(m2.len()) + 1);
-    // The largest kept value: anything above it is rejected with one comparison.
-    let mut worst = f32::NAN;
-    for (i, &v) in m2.iter().enumerate() {
-        if heap.len() == k && v.total_cmp(&worst) == Ordering::Greater {
+    // The largest kept value: anything above it is rejected with one comparison, a chunk at a
+    // time (without branches, so the comparisons run side by side).
+    let mut worst = i32::MAX;
+    for (c, chunk) in m2.chunks(CHUNK).enumerate() {
+        if heap.len() == k
+            && chunk
+                .iter()
+                .fold(true, |all, &v| all & (total_order(v) > worst))
+        {
             continue;
         }
-        let key = Key(v, offset + i);
-        if heap.len() < k {
-            heap.push(key);
-        } else if key < *heap.peek().expect("heap is full") {
-            heap.pop();
-            heap.push(key);
-        }
-        if heap.len() == k {
-            worst = heap.peek().expect("heap is full").0;
+        for (j, &v) in chunk.iter().enumerate() {
+            if heap.len() == k && total_order(v) > worst {
+                continue;
+            }
+            let key = Key(v, offset + c * CHUNK + j);
+            if heap.len() < k {
+                heap.push(key);
+            } else if key < *heap.peek().expect("heap is full") {
+                heap.pop();
+                heap.push(key);
+            }
+            if heap.len() == k {
+                worst = total_order(heap.peek().expect("heap is full").0);
+            }
         }
     }
     heap.into_vec()
