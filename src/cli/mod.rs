@@ -130,17 +130,6 @@ pub fn stopped(stop: Stop) -> u8 {
     }
 }
 
-/// A panic inside a decoder becomes that file's error (reported as such), so its message is not
-/// printed twice; every other panic is reported as usual.
-fn quiet_decoder_panics() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !hotpixels::input::in_guarded_decoder() {
-            default(info)
-        }
-    }));
-}
-
 /// Parses `args`, runs the command and returns its exit code.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
@@ -150,7 +139,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
             return ExitCode::from(if e.use_stderr() { EXIT_FATAL } else { EXIT_OK });
         }
     };
-    quiet_decoder_panics();
+    hotpixels::input::quiet_guarded_panics();
     let code = match cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Devices => devices::run(),

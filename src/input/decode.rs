@@ -261,6 +261,18 @@ pub fn in_guarded_decoder() -> bool {
     IN_DECODER.with(|f| f.get())
 }
 
+/// Installs a panic hook that stays quiet for a panic inside a guarded decoder (it becomes that
+/// file's error, reported as such, so its message is not printed twice) and hands every other
+/// panic to the hook installed before: what a program reading files through the library wants.
+pub fn quiet_guarded_panics() {
+    let before = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !in_guarded_decoder() {
+            before(info)
+        }
+    }));
+}
+
 /// Runs a decoder on `path`; a panic inside it (a crafted file can make a decoder panic) becomes
 /// that file's [`DecodeError`] instead of ending the scan.
 pub fn guard_decoder<T>(

@@ -10,7 +10,10 @@ pub mod raw;
 
 pub use levels::{Cfa, Colour, Encoding, Levels, RawInfo};
 
-pub use decode::{decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, DecodeError};
+pub use decode::{
+    decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, quiet_guarded_panics,
+    DecodeError,
+};
 pub use discover::{
     discover, discover_with, DiscoverOptions, Discovery, InputError, Prefer, Skipped,
 };

@@ -56,8 +56,20 @@ fn read_raw(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DecodeError> {
     }
 }
 
+/// How a JPEG file with an EXIF segment starts (start of image, then APP1). rawler reads such a
+/// file as a Konica Minolta RAW, and version 0.8 loops forever on one whose EXIF segment it cannot
+/// read, so these bytes never reach it: such files are refused (the Konica Minolta JPEG-wrapped
+/// RAW files with them).
+const JPEG_WITH_EXIF: [u8; 4] = [0xFF, 0xD8, 0xFF, 0xE1];
+
 /// Decodes `bytes` (only the metadata when `dummy`).
 fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, DecodeError> {
+    if bytes.starts_with(&JPEG_WITH_EXIF) {
+        return Err(format_error(
+            path,
+            "a JPEG file, not a camera RAW file (give it a .jpg name to scan it as a JPEG)",
+        ));
+    }
     let source = RawSource::new_from_shared_vec(Arc::new(bytes));
     let params = RawDecodeParams::default();
     let image = if dummy {
