@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// Huge buffers a decoder sizes from a crafted file's counts do not abort the program
+/// ([`hotpixels::mem::Reserveless`]).
+#[global_allocator]
+static ALLOCATOR: hotpixels::mem::Reserveless = hotpixels::mem::Reserveless;
+
 fn main() -> std::process::ExitCode {
     cli::main(std::env::args_os())
 }

@@ -1,5 +1,5 @@
-//! Memory: how much the machine can still give, and large buffers — allocated untouched, then
-//! first written on all cores.
+//! Memory: how much the machine can still give, large buffers — allocated untouched, then first
+//! written on all cores —, and the global allocator of programs that read untrusted files.
 //!
 //! The buffers are not advised as transparent huge pages (`MADV_HUGEPAGE`): a fault in an advised
 //! range takes a whole 2 MB page, and in a virtual machine whose memory the host backs lazily that
@@ -62,6 +62,138 @@ pub fn describe_bytes(bytes: u64) -> String {
         1_000_000.. => format!("{:.0} MB", b / 1e6),
         1_000.. => format!("{:.0} kB", b / 1e3),
         _ => format!("{bytes} bytes"),
+    }
+}
+
+/// Allocations of at least this many bytes go to [`Reserveless`]'s own mappings.
+pub const RESERVELESS_BYTES: usize = 1 << 30;
+
+/// The page size the mappings are aligned to: larger alignments go to the system allocator.
+const MAPPING_ALIGN: usize = 4096;
+
+/// A global allocator for programs that read untrusted files (the `hotpixels` binary uses it):
+/// the system's, except that allocations of [`RESERVELESS_BYTES`] or more are mappings made
+/// with `MAP_NORESERVE` (Linux), which the kernel backs only where they are written.
+///
+/// A decoder that sizes a buffer from a count in a crafted file (rawler 0.8 allocates a TIFF
+/// entry's values before reading them: up to 4 G × 8 bytes) then asks for tens of gigabytes
+/// that it never fills: the read fails at the end of the file. Under the kernel's usual
+/// overcommit rule such a request beyond the machine's memory is refused, and a refused
+/// allocation aborts the whole process; as a mapping without reserve it succeeds, the read fails,
+/// and the file is that file's error. Large buffers this program fills itself are checked against
+/// the memory the machine has before they are allocated.
+pub struct Reserveless;
+
+impl Reserveless {
+    /// True when `layout` is served by a mapping.
+    fn mapped(layout: std::alloc::Layout) -> bool {
+        cfg!(target_os = "linux")
+            && layout.size() >= RESERVELESS_BYTES
+            && layout.align() <= MAPPING_ALIGN
+    }
+
+    /// A fresh mapping of `bytes` (zeroed), or null.
+    fn map(bytes: usize) -> *mut u8 {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: an anonymous private mapping owned by nobody else; failure is MAP_FAILED.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    bytes,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                std::ptr::null_mut()
+            } else {
+                p as *mut u8
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = bytes;
+            std::ptr::null_mut()
+        }
+    }
+}
+
+// SAFETY: every block is served either by `System` or by a mapping of exactly its size, decided
+// by its layout alone (`Reserveless::mapped`), so it is freed and resized by the same means;
+// mappings are page-aligned and zeroed, meeting the alignments they accept.
+unsafe impl std::alloc::GlobalAlloc for Reserveless {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if Self::mapped(layout) {
+            Self::map(layout.size())
+        } else {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if Self::mapped(layout) {
+            Self::map(layout.size())
+        } else {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { std::alloc::System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if Self::mapped(layout) {
+            #[cfg(target_os = "linux")]
+            // SAFETY: `ptr` is a mapping of `layout.size()` bytes made by `map`.
+            unsafe {
+                libc::munmap(ptr as *mut libc::c_void, layout.size());
+            }
+        } else {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees `new_size`, rounded up to `layout.align()`, fits isize.
+        let new =
+            unsafe { std::alloc::Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match (Self::mapped(layout), Self::mapped(new)) {
+            // SAFETY: the caller's contract, passed on.
+            (false, false) => unsafe { std::alloc::System.realloc(ptr, layout, new_size) },
+            #[cfg(target_os = "linux")]
+            (true, true) => {
+                // SAFETY: `ptr` is a mapping of `layout.size()` bytes made by `map`; the moved or
+                // grown mapping keeps its flags.
+                let p = unsafe {
+                    libc::mremap(
+                        ptr as *mut libc::c_void,
+                        layout.size(),
+                        new_size,
+                        libc::MREMAP_MAYMOVE,
+                    )
+                };
+                if p == libc::MAP_FAILED {
+                    std::ptr::null_mut()
+                } else {
+                    p as *mut u8
+                }
+            }
+            _ => {
+                // SAFETY: a fresh block of the new layout, the old one's bytes copied into it,
+                // then the old one freed by the means that made it.
+                unsafe {
+                    let fresh = self.alloc(new);
+                    if !fresh.is_null() {
+                        std::ptr::copy_nonoverlapping(ptr, fresh, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                    fresh
+                }
+            }
+        }
     }
 }
 

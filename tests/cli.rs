@@ -932,6 +932,36 @@ fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, String, u64) {
 /// Headers claiming 100,000 × 100,000 pixels are refused, each naming its file, before anything of
 /// that size is allocated; the other files are scanned. A state larger than the machine's memory
 /// is refused naming both figures.
+/// A RAW file whose TIFF entry claims 4 G values of 8 bytes (found by fuzzing) makes the decoder
+/// ask for 34 GB that it never fills. The scan lists that file with its reason and goes on with
+/// the others, instead of aborting when the allocation is refused.
+#[cfg(feature = "raw")]
+#[test]
+fn a_crafted_raw_count_is_that_files_error() {
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 3);
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/decode");
+    fs::copy(
+        corpus.join("tiff-entry-of-34-gigabytes"),
+        dir.path().join("crafted.cr2"),
+    )
+    .unwrap();
+    let (report, _) = json_of(
+        &["scan", "--backend", "cpu", "-q", "--json", "-"],
+        Some(dir.path()),
+    );
+    assert_eq!(report["frames"]["used"], 3, "{report}");
+    let skipped = report["frames"]["skipped"].as_array().unwrap();
+    let entry = skipped
+        .iter()
+        .find(|s| s["path"].as_str().unwrap().ends_with("crafted.cr2"))
+        .unwrap_or_else(|| panic!("crafted.cr2 not skipped: {report}"));
+    assert!(
+        entry["reason"].as_str().unwrap().contains("camera RAW"),
+        "{entry}"
+    );
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn decompression_bombs_are_refused_in_little_memory() {

@@ -1,13 +1,19 @@
 //! The fuzz target's corpus (`fuzz/corpus/decode`: headers claiming 100,000 × 100,000 pixels, files
-//! cut short, bytes flipped, noise, an empty file) read as a scan reads files, under every
-//! extension the fuzz target tries: each is a frame or one error naming the file, never a panic or
-//! a hang.
+//! cut short, bytes flipped, noise, an empty file, and what fuzzing found) read as a scan reads
+//! files, under every extension the fuzz target tries: each is a frame or one error naming the
+//! file, never a panic, an abort or a hang.
 
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use hotpixels::input::decode::check_file;
+use hotpixels::mem::Reserveless;
+
+/// As in the program: a decoder's huge unwritten buffer sized from a crafted count is granted,
+/// and its read fails.
+#[global_allocator]
+static ALLOCATOR: Reserveless = Reserveless;
 use hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS;
 
 /// The extensions the fuzz target names its inputs with.
