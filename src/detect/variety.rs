@@ -160,16 +160,20 @@ mod tests {
     use crate::stats::{Accumulator, CpuAccumulator};
     use crate::Frame;
 
-    /// Statistics of `frames` frames cycling through `scenes` random scenes (with a little noise).
-    fn moments(scenes: usize, frames: usize) -> Moments {
-        let shape = Shape::new(64, 48, 1, 8).unwrap();
-        let mut seed = 7u64;
-        let mut rand = move || {
+    /// A xorshift generator of 64-bit numbers from `seed` (not 0).
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    /// Statistics of `frames` frames cycling through `scenes` random scenes (with a little noise).
+    fn moments(scenes: usize, frames: usize) -> Moments {
+        let shape = Shape::new(64, 48, 1, 8).unwrap();
+        let mut rand = xorshift(7);
         let pictures: Vec<Vec<u8>> = (0..scenes)
             .map(|_| (0..64 * 48).map(|_| (rand() % 200) as u8 + 20).collect())
             .collect();
@@ -225,13 +229,7 @@ mod tests {
     /// multiple of the lanes or of the sampling step.
     #[test]
     fn the_fast_passes_compute_the_definition() {
-        let mut seed = 11u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = xorshift(11);
         let shapes = [
             Shape::new(97, 31, 1, 8).unwrap(),
             Shape::new(101, 29, 3, 8).unwrap(),
