@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{bin, succeeded};
 use hotpixels::detect::Kind;
 use hotpixels::input::exif::{read_identity, Camera, CaptureTime};
 use hotpixels::scan::{scan, scan_library, BackendChoice, ScanError, ScanOptions, Silent};
@@ -225,10 +225,6 @@ fn camera_picks_the_bodies_whose_name_contains_it() {
     }
 }
 
-fn bin() -> Command {
-    Command::cargo_bin("hotpixels").unwrap()
-}
-
 #[test]
 fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,17 +232,16 @@ fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     write_library(&photos, [96, 64, 4]);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let run = bin()
-        .arg("scan")
-        .arg(&photos)
-        .args(["--backend", "cpu", "--json", "-", "--map"])
-        .arg(out.join("map.png"))
-        .arg("--export")
-        .arg(format!("dcraw={}", out.join("bad.txt").display()))
-        .output()
-        .unwrap();
+    let run = succeeded(
+        bin()
+            .arg("scan")
+            .arg(&photos)
+            .args(["--backend", "cpu", "--json", "-", "--map"])
+            .arg(out.join("map.png"))
+            .arg("--export")
+            .arg(format!("dcraw={}", out.join("bad.txt").display())),
+    );
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
     let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(doc["version"], 2);
     let groups = doc["groups"].as_array().unwrap();
@@ -289,15 +284,10 @@ fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     // The library's document read by export and repair: one camera's, chosen by --camera.
     let library = dir.path().join("library.json");
     std::fs::write(&library, &run.stdout).unwrap();
-    let listed = bin()
-        .args(["export", "--format", "dcraw", "--camera", "serial 0456"])
-        .arg(&library)
-        .output()
-        .unwrap();
-    assert!(
-        listed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&listed.stderr)
+    let listed = succeeded(
+        bin()
+            .args(["export", "--format", "dcraw", "--camera", "serial 0456"])
+            .arg(&library),
     );
     let written = std::fs::read_to_string(out.join("bad-Canon_EOS_R6_0456.txt")).unwrap();
     assert_eq!(
@@ -314,18 +304,13 @@ fn a_library_scan_writes_one_document_and_a_file_per_camera() {
     assert!(String::from_utf8_lossy(&none.stderr)
         .contains("holds 4 cameras (Canon EOS R6 (serial 0123), Canon EOS R6 (serial 0456), Nikon Z 6, no camera): choose one with --camera"));
     let fixed = dir.path().join("fixed");
-    let repaired = bin()
-        .args(["repair", "--camera", "nikon", "--map"])
-        .arg(&library)
-        .arg(photos.join("z6"))
-        .arg("--out")
-        .arg(&fixed)
-        .output()
-        .unwrap();
-    assert!(
-        repaired.status.success(),
-        "{}",
-        String::from_utf8_lossy(&repaired.stderr)
+    succeeded(
+        bin()
+            .args(["repair", "--camera", "nikon", "--map"])
+            .arg(&library)
+            .arg(photos.join("z6"))
+            .arg("--out")
+            .arg(&fixed),
     );
     assert_eq!(
         std::fs::read_dir(&fixed).unwrap().count(),
@@ -591,19 +576,14 @@ fn the_table_and_the_timeline_picture_show_what_appeared_when() {
     let dir = tempfile::tempdir().unwrap();
     aging_body(&dir.path().join("r6"), 21, 0.8);
     let picture = dir.path().join("timeline.png");
-    let run = bin()
-        .arg("scan")
-        .arg(dir.path().join("r6"))
-        .args(["--backend", "cpu", "--timeline"])
-        .arg(&picture)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .arg("scan")
+            .arg(dir.path().join("r6"))
+            .args(["--backend", "cpu", "--timeline"])
+            .arg(&picture),
     );
+    let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         stdout.contains("timeline: 120 frames taken from 2024-01-01 00:00:00 to 2024-12-30"),
         "{stdout}"

@@ -6,15 +6,11 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{bin, succeeded};
 use hotpixels::synth::sensor::SetFormat;
 use hotpixels::synth::{write_frame_png, SyntheticSet};
 use hotpixels::Shape;
 use predicates::prelude::*;
-
-fn bin() -> Command {
-    Command::cargo_bin("hotpixels").unwrap()
-}
 
 /// Runs the binary with `args`, expects success, and parses its standard output as JSON.
 fn json_of(args: &[&str], dir: Option<&Path>) -> (serde_json::Value, String) {
@@ -23,9 +19,8 @@ fn json_of(args: &[&str], dir: Option<&Path>) -> (serde_json::Value, String) {
     if let Some(d) = dir {
         cmd.arg(d);
     }
-    let out = cmd.output().unwrap();
+    let out = succeeded(&mut cmd);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
 }
 
@@ -842,18 +837,13 @@ fn repaired_copies_scan_clean() {
     };
     assert!(scan_defects(&set, &report) >= 10);
     let fixed = dir.path().join("fixed");
-    let out = bin()
-        .args(["repair", "--map"])
-        .arg(&report)
-        .arg(&set)
-        .arg("--out")
-        .arg(&fixed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bin()
+            .args(["repair", "--map"])
+            .arg(&report)
+            .arg(&set)
+            .arg("--out")
+            .arg(&fixed),
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 20);
     assert_eq!(scan_defects(&fixed, &dir.path().join("r2.json")), 0);
@@ -1214,16 +1204,7 @@ fn shards_merged_give_the_whole_runs_answer() {
         states.push(state);
     }
     assert_eq!(frames, 40, "every file in one shard");
-    let out = bin()
-        .args(["merge", "-q", "--json", "-"])
-        .args(&states)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(bin().args(["merge", "-q", "--json", "-"]).args(&states));
     let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_same_answer(&whole, &merged);
     assert_eq!(

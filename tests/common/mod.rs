@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: the GPU gate, an exact f64 reference, and test frames.
+//! Helpers shared by the integration tests: the GPU gate, an exact f64 reference, test frames, and
+//! running the binary.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -230,4 +231,20 @@ pub fn scan_planted(
     };
     let report = scan(&[dir.display().to_string()], &options, &mut Silent).unwrap();
     (truth, report)
+}
+
+/// The `hotpixels` binary built for the tests.
+pub fn bin() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("hotpixels").unwrap()
+}
+
+/// The output of `cmd`, which must succeed (its standard error is shown when it does not).
+pub fn succeeded(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
