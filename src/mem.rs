@@ -107,17 +107,23 @@ impl Reserveless {
                     0,
                 )
             };
-            if p == libc::MAP_FAILED {
-                std::ptr::null_mut()
-            } else {
-                p as *mut u8
-            }
+            mapping_or_null(p)
         }
         #[cfg(not(target_os = "linux"))]
         {
             let _ = bytes;
             std::ptr::null_mut()
         }
+    }
+}
+
+/// The block `mmap` or `mremap` returned, or null where they failed, as an allocator answers.
+#[cfg(target_os = "linux")]
+fn mapping_or_null(p: *mut libc::c_void) -> *mut u8 {
+    if p == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        p as *mut u8
     }
 }
 
@@ -175,11 +181,7 @@ unsafe impl std::alloc::GlobalAlloc for Reserveless {
                         libc::MREMAP_MAYMOVE,
                     )
                 };
-                if p == libc::MAP_FAILED {
-                    std::ptr::null_mut()
-                } else {
-                    p as *mut u8
-                }
+                mapping_or_null(p)
             }
             _ => {
                 // SAFETY: a fresh block of the new layout, the old one's bytes copied into it,

@@ -334,8 +334,7 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
             };
             let at = y * row;
             let base = &base[at..at + row];
-            let mut classes = geometry.row_classes(y);
-            for (k, c) in classes.by_ref().take(lo).enumerate() {
+            for (k, c) in geometry.row_classes(y).take(lo).enumerate() {
                 visit(k, c);
             }
             if lo < hi {
@@ -371,7 +370,7 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
                     }
                 }
             }
-            for (k, c) in geometry.row_classes(y).enumerate().skip(hi.max(lo)) {
+            for (k, c) in geometry.row_classes(y).enumerate().skip(hi) {
                 visit(k, c);
             }
             out
