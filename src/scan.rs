@@ -1065,7 +1065,8 @@ pub struct Found {
     pub alpha_ignored: bool,
 }
 
-/// Dark frames shown more than one setting show their hot pixels at more than one level.
+/// The warning for dark frames taken at more than one exposure setting: their hot pixels show at
+/// more than one level.
 fn mixed_darks(range: &ExposureRange) -> String {
     const SHOWN: usize = 4;
     let mut shown: Vec<String> = range
