@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::detect::timeline::{self, Timeline, Tracker};
 use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
-use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection};
+use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection, FrozenSearch};
 use crate::input::discover::{discover_groups, DEFAULT_MAX_MEGAPIXELS};
 use crate::input::exif::{read_camera, Camera, CaptureTime, ExposureRange};
 use crate::input::{
@@ -1105,10 +1105,10 @@ fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, V
     let mut detect = options.detect;
     if !detect.dark && moments.n < MIN_FROZEN_FRAMES {
         warnings.push(format!(
-            "{} frames are too few to tell a stuck pixel from a still patch of the scene: stuck pixels are looked for from {MIN_FROZEN_FRAMES} frames on",
+            "{} frames are too few to tell a stuck pixel from a still patch of the scene: below {MIN_FROZEN_FRAMES} frames a stuck one is reported only where it also stands out from its neighbours",
             moments.n
         ));
-        detect.frozen = false;
+        detect.frozen = FrozenSearch::Supported;
     }
     if !detect.dark && scenes < MIN_SCENES {
         warnings.push(format!(
@@ -1116,7 +1116,7 @@ fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, V
             moments.n
         ));
         detect.sensitivity /= STRICT_FACTOR;
-        detect.frozen = false;
+        detect.frozen = FrozenSearch::Off;
     }
     (detect, warnings, scenes)
 }

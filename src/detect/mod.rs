@@ -18,6 +18,20 @@ use serde::Serialize;
 use crate::input::{Encoding, Levels};
 use crate::stats::Moments;
 
+/// How detection looks for frozen subpixels ([`score::frozen`]): stuck (or dead) photosites that
+/// vary far less than their surroundings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrozenSearch {
+    /// Not at all: the frames show too few scenes to tell a still patch of the scene from a
+    /// stuck photosite.
+    Off,
+    /// Only those whose score also reaches [`score::FROZEN_SUPPORT`] of the threshold: too few
+    /// frames to trust the spreads alone.
+    Supported,
+    /// Every one ([`score::frozen_counts`]).
+    Full,
+}
+
 /// How detection runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectOptions {
@@ -27,9 +41,9 @@ pub struct DetectOptions {
     /// The frames are dark frames (lens cap on): rank by how far the mean stands above or below
     /// the sensor's dark level instead of by the neighbour residual.
     pub dark: bool,
-    /// Also look for subpixels that vary far less than their surroundings (stuck ones): this
+    /// How to look for subpixels that vary far less than their surroundings (stuck ones): this
     /// needs frames of varied scenes, as in one scene a still patch looks the same.
-    pub frozen: bool,
+    pub frozen: FrozenSearch,
 }
 
 impl Default for DetectOptions {
@@ -37,7 +51,7 @@ impl Default for DetectOptions {
         DetectOptions {
             sensitivity: 1.0,
             dark: false,
-            frozen: true,
+            frozen: FrozenSearch::Full,
         }
     }
 }

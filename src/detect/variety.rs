@@ -21,15 +21,18 @@ pub const MIN_SCENES: f64 = 4.0;
 /// How much higher the score threshold is when the frames show too few scenes. On 640×480 JPEG
 /// sets of the simulated camera (36 planted photosites; 26 sets of varied scenes and 9 with bursts,
 /// their first 10 frames): precision ≥ 0.92 on every warned report, at most 31 defects listed, and
-/// 549 of the 554 defects that 30 frames show at twice the threshold found. 1.5 gave precision
+/// 549 of the 554 defects that 30 frames show at twice the threshold found (553 once frozen
+/// subpixels with [`FROZEN_SUPPORT`](crate::detect::score::FROZEN_SUPPORT) counted from fewer
+/// frames; the one left is on a set of 3.9 scenes, under this raise). 1.5 gave precision
 /// ≥ 0.96 but found 540 of them (ten varied frames often amount to fewer than [`MIN_SCENES`]
 /// scenes, and it lost their hot photosites that clip in bright scenes); 1.0 (no raise) fell to
 /// precision 0.67.
 pub const STRICT_FACTOR: f32 = 1.2;
 
-/// Fewer frames than this do not look for stuck subpixels: "varies far less than its
-/// surroundings" is not a reliable finding from a handful of spreads (10 frames of varied
-/// scenes gave 45–60 false ones on 640×480 synthetic sets).
+/// Fewer frames than this do not take "varies far less than its surroundings" alone for a stuck
+/// subpixel: it is not a reliable finding from a handful of spreads (10 frames of varied scenes
+/// gave 45–60 false ones on 640×480 synthetic sets); only a frozen subpixel that also stands out
+/// ([`FrozenSearch::Supported`](crate::detect::FrozenSearch::Supported)) counts.
 pub const MIN_FROZEN_FRAMES: u32 = 20;
 
 /// Every this many subpixels is sampled for the median (a 24 MP frame gives ~1.4 M samples).
