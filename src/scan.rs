@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::detect::timeline::{self, Timeline, Tracker};
-use crate::detect::variety::{effective_scenes, MIN_FROZEN_FRAMES, MIN_SCENES, STRICT_FACTOR};
+use crate::detect::variety::{effective_scenes, threshold_raise, MIN_FROZEN_FRAMES, MIN_SCENES};
 use crate::detect::{detect_with, lowest_m2, Candidate, DetectOptions, Detection, FrozenSearch};
 use crate::input::discover::{discover_groups, DEFAULT_MAX_MEGAPIXELS};
 use crate::input::exif::{read_camera, Camera, CaptureTime, ExposureRange};
@@ -1111,11 +1111,12 @@ fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, V
         detect.frozen = FrozenSearch::Supported;
     }
     if !detect.dark && scenes < MIN_SCENES {
+        let raise = threshold_raise(scenes);
         warnings.push(format!(
-            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect cannot be told from the scene, so stuck pixels are not looked for and only what stands out {STRICT_FACTOR} times beyond the usual threshold is reported; add frames of varied scenes, or scan dark frames with --dark",
+            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect cannot be told from the scene, so stuck pixels are not looked for and only what stands out {raise:.2} times beyond the usual threshold is reported; add frames of varied scenes, or scan dark frames with --dark",
             moments.n
         ));
-        detect.sensitivity /= STRICT_FACTOR;
+        detect.sensitivity /= raise;
         detect.frozen = FrozenSearch::Off;
     }
     (detect, warnings, scenes)

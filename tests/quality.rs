@@ -274,6 +274,14 @@ fn ten_varied_frames_find_what_thirty_show_clearly() {
     ten_find_what_thirty_show_clearly(1, "independent scenes");
 }
 
+/// Frames that show just under [`hotpixels::detect::variety::MIN_SCENES`] scenes (seed 8: 3.9 from
+/// 10 and from 30 frames) have their threshold raised only a little: a warm photosite that 30
+/// frames show clearly scores 0.91 of the full raise from 10.
+#[test]
+fn just_too_few_scenes_raise_the_threshold_just_a_little() {
+    ten_find_what_thirty_show_clearly(8, "independent scenes");
+}
+
 /// Ten frames are too few to trust a still spread alone, but a dead photosite that is dull,
 /// swings and stands out from its neighbours too is found (seed 3 has three that 30 frames show
 /// clearly and whose scores from 10 frames stay under the threshold).
