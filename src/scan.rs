@@ -1096,9 +1096,10 @@ fn levels_of(raw: Option<&RawInfo>, files: &[PathBuf], shape: Shape) -> Levels {
     })
 }
 
-/// The detection options for `moments`: `options.detect`, with stuck pixels not looked for in
-/// too few frames and only what stands out beyond doubt reported when the frames show too few
-/// scenes; with the warnings that say so and the scenes the frames amount to.
+/// The detection options for `moments`: `options.detect`, with stuck pixels reported only where
+/// they also stand out ([`FrozenSearch::Supported`]) from too few frames or scenes, and the
+/// threshold raised when the frames show too few scenes; with the warnings that say so and the
+/// scenes the frames amount to.
 fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, Vec<String>, f64) {
     let scenes = effective_scenes(moments);
     let mut warnings = Vec::new();
@@ -1108,16 +1109,16 @@ fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, V
             "{} frames are too few to tell a stuck pixel from a still patch of the scene: below {MIN_FROZEN_FRAMES} frames a stuck one is reported only where it also stands out from its neighbours",
             moments.n
         ));
-        detect.frozen = FrozenSearch::Supported;
+        detect.frozen = detect.frozen.min(FrozenSearch::Supported);
     }
     if !detect.dark && scenes < MIN_SCENES {
         let raise = threshold_raise(scenes);
         warnings.push(format!(
-            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect cannot be told from the scene, so stuck pixels are not looked for and only what stands out {raise:.2} times beyond the usual threshold is reported; add frames of varied scenes, or scan dark frames with --dark",
+            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect is hard to tell from the scene, so only what stands out {raise:.2} times beyond the usual threshold is reported, and a stuck pixel only where it also stands out from its neighbours; add frames of varied scenes, or scan dark frames with --dark",
             moments.n
         ));
         detect.sensitivity /= raise;
-        detect.frozen = FrozenSearch::Off;
+        detect.frozen = detect.frozen.min(FrozenSearch::Supported);
     }
     (detect, warnings, scenes)
 }

@@ -282,6 +282,13 @@ fn just_too_few_scenes_raise_the_threshold_just_a_little() {
     ten_find_what_thirty_show_clearly(8, "independent scenes");
 }
 
+/// Under the raise for too few scenes a frozen subpixel that also stands out is still found (seed
+/// 21: 3.1 scenes from 10 frames, and a dead photosite at 0.99 of the raised threshold).
+#[test]
+fn too_few_scenes_still_find_a_dead_photosite_that_also_stands_out() {
+    ten_find_what_thirty_show_clearly(21, "independent scenes");
+}
+
 /// Ten frames are too few to trust a still spread alone, but a dead photosite that is dull,
 /// swings and stands out from its neighbours too is found (seed 3 has three that 30 frames show
 /// clearly and whose scores from 10 frames stay under the threshold).

@@ -20,13 +20,13 @@ use crate::stats::Moments;
 
 /// How detection looks for frozen subpixels ([`score::frozen`]): stuck (or dead) photosites that
 /// vary far less than their surroundings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FrozenSearch {
-    /// Not at all: the frames show too few scenes to tell a still patch of the scene from a
-    /// stuck photosite.
+    /// Not at all.
     Off,
-    /// Only those whose score also reaches [`score::FROZEN_SUPPORT`] of the threshold: too few
-    /// frames to trust the spreads alone.
+    /// Only those whose score also reaches [`score::FROZEN_SUPPORT`] of the threshold: what a
+    /// scan uses when the frames are too few, or show too few scenes, to trust the spreads alone
+    /// (a still patch of the scene varies as little, but does not also stand out).
     Supported,
     /// Every one ([`score::frozen_counts`]).
     Full,
