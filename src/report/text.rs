@@ -190,7 +190,7 @@ pub fn defects(report: &ScanReport) -> String {
     let t = &d.thresholds;
     let _ = writeln!(
         s,
-        "defects: {} found ({} score, threshold |score| >= {:.1}, sensitivity {})",
+        "defects: {} found ({} score, threshold |score| >= {:.1}, sensitivity {:.2})",
         d.defects.len(),
         t.method,
         t.threshold,
