@@ -6,8 +6,9 @@
 //! sensor units, so a kind means the same on every input. The offset of a defect is the linear
 //! light of its mean minus that of its neighbours' (its mean minus its mean residual).
 //!
-//! A defect's kind is read at one subpixel, its [`reading_point`]: in an RGB photo, where the
-//! photosite is (the luma of the residual peaks there); elsewhere its strongest subpixel.
+//! A defect's kind is read at its strongest subpixel, but for its offset from the neighbours (hot
+//! or warm): that is read where the photosite is, its [`reading_point`] (in an RGB photo, where
+//! the luma of the residual peaks; elsewhere the strongest subpixel).
 //!
 //! From photos (the residual is the value minus the median of its four same-colour neighbours at
 //! distance 2; "its surroundings" are the same channel 4 pixels away):
@@ -125,17 +126,17 @@ pub const DEAD_MAX_LEVEL: f32 = 0.05;
 /// A photosite pinned above this fraction of full scale (linear light) is hot rather than stuck.
 pub const STUCK_MAX_LEVEL: f32 = 0.9;
 
-/// The subpixel a defect's kind is read at. A RAW or grey sample is the photosite itself, and a
-/// dark frame's defect is where its mean stands out most: the defect's strongest subpixel. In an
-/// RGB photo, demosaicking and JPEG spread a photosite over its neighbours, and the strongest
-/// score often sits a pixel off it (where its residual swings less); the photosite is where the
+/// The subpixel a defect's offset is read at: where the photosite is. A RAW or grey sample is
+/// the photosite itself: the defect's strongest subpixel. In an RGB photo, demosaicking and JPEG
+/// spread a photosite over its neighbours, and the strongest score often sits a pixel off it
+/// (where its residual swings less, and its offset looks smaller); the photosite is where the
 /// luma of the residual peaks: of the defect's pixels, the one with the largest |mean residual|
 /// weighted by [`LUMA`], at its channel with the largest |mean residual|. (On 36 synthetic JPEG
 /// sets that pixel was the photosite for 1124 of 1241 defects found, the strongest score's for
 /// 993.)
-pub fn reading_point(m: &Moments, defect: &Defect, dark: bool) -> usize {
+pub fn reading_point(m: &Moments, defect: &Defect) -> usize {
     let shape = m.shape;
-    if dark || shape.cfa.is_some() || shape.channels != 3 {
+    if shape.cfa.is_some() || shape.channels != 3 {
         return defect.index;
     }
     let residual = |x: u32, y: u32| -> [f32; 3] {
@@ -163,8 +164,8 @@ pub fn reading_point(m: &Moments, defect: &Defect, dark: bool) -> usize {
     shape.index(px, py, channel as u32)
 }
 
-/// The kind of `defect` by the rules in this module's documentation, read at its
-/// [`reading_point`]; `levels` turn its values into linear light.
+/// The kind of `defect` by the rules in this module's documentation: stillness at its strongest
+/// subpixel, the offset at its [`reading_point`]; `levels` turn its values into linear light.
 pub fn classify(
     m: &Moments,
     scores: &Scores,
@@ -173,7 +174,7 @@ pub fn classify(
     levels: &Levels,
 ) -> Kind {
     let g = Geometry::of(m.shape);
-    let at = reading_point(m, defect, dark);
+    let at = defect.index;
     let (x, y, _) = m.shape.position(at);
     let (mean, std) = (m.mean[at], m.std(at));
     let (residual, residual_std) = (m.res_mean[at], m.res_std(at));
@@ -231,7 +232,7 @@ pub fn classify(
     if still && (frozen || residual < STUCK_RESIDUAL_RATIO * residual_std) {
         return Kind::Stuck;
     }
-    hot_or_warm(offset(m, at, levels))
+    hot_or_warm(offset(m, reading_point(m, defect), levels))
 }
 
 /// The channel with the largest of three mean residuals.
@@ -358,10 +359,10 @@ mod tests {
     }
 
     /// JPEG spreads a hot blue photosite over its neighbours, and the strongest score can sit a
-    /// pixel off it, where the offset looks warm: the kind is read where the luma of the residual
-    /// peaks, at its strongest channel.
+    /// pixel off it, where the offset looks warm: the offset is read where the luma of the
+    /// residual peaks, at its strongest channel.
     #[test]
-    fn the_kind_is_read_where_the_photosite_is() {
+    fn the_offset_is_read_where_the_photosite_is() {
         let shape = Shape::new(16, 16, 3, 8).unwrap();
         let per = (FRAMES - 1) as f32;
         let mut m = Moments::new(shape);
@@ -395,12 +396,10 @@ mod tests {
             seen: None,
         };
         let levels = Levels::encoded(8);
-        assert_eq!(reading_point(&m, &defect, false), photosite);
+        assert_eq!(reading_point(&m, &defect), photosite);
         assert!(offset(&m, beside, &levels) < HOT_OFFSET);
         assert!(offset(&m, photosite, &levels) >= HOT_OFFSET);
         assert_eq!(kind(&m, &defect), Kind::Hot);
-        // Dark frames are read at the strongest subpixel.
-        assert_eq!(reading_point(&m, &defect, true), beside);
     }
 
     /// A hot photosite 140 levels above a dark scene varies half as much as its surroundings in
