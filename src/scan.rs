@@ -1113,8 +1113,14 @@ fn detect_options(moments: &Moments, options: &ScanOptions) -> (DetectOptions, V
     }
     if !detect.dark && scenes < MIN_SCENES {
         let raise = threshold_raise(scenes);
+        // Said once: the few-frames warning may have said it already.
+        let stuck = if detect.frozen == FrozenSearch::Full {
+            ", and a stuck pixel only where it also stands out from its neighbours"
+        } else {
+            ""
+        };
         warnings.push(format!(
-            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect is hard to tell from the scene, so only what stands out {raise:.2} times beyond the usual threshold is reported, and a stuck pixel only where it also stands out from its neighbours; add frames of varied scenes, or scan dark frames with --dark",
+            "the {} frames show about {scenes:.1} independent scenes (fewer than {MIN_SCENES}): a defect is hard to tell from the scene, so only what stands out {raise:.2} times beyond the usual threshold is reported{stuck}; add frames of varied scenes, or scan dark frames with --dark",
             moments.n
         ));
         detect.sensitivity /= raise;
