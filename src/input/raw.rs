@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rawler::decoders::RawDecodeParams;
+use rawler::formats::tiff::reader::TiffReader;
+use rawler::formats::tiff::GenericTiffReader;
 use rawler::rawimage::{RawImage, RawPhotometricInterpretation};
 use rawler::rawsource::RawSource;
 use rawler::RawImageData;
@@ -62,12 +64,31 @@ fn read_raw(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DecodeError> {
 /// RAW files with them).
 const JPEG_WITH_EXIF: [u8; 4] = [0xFF, 0xD8, 0xFF, 0xE1];
 
+/// The most image directories (IFDs) the main chain of a TIFF-based RAW file may hold: cameras
+/// write a handful. rawler 0.8 follows the chain without looking for a loop, so a file whose chain
+/// points back into itself makes it run forever, holding more memory at every turn; the chain is
+/// first read here with this cap, by rawler's own reader.
+const MAX_IFD_CHAIN: usize = 64;
+
+/// True when `bytes` are a TIFF structure whose chain of image directories runs beyond
+/// [`MAX_IFD_CHAIN`] (a loop, in any file a camera wrote).
+fn endless_ifd_chain(bytes: &[u8]) -> bool {
+    GenericTiffReader::new_with_buffer(bytes, 0, 0, Some(MAX_IFD_CHAIN))
+        .is_ok_and(|tiff| tiff.chains().len() > MAX_IFD_CHAIN)
+}
+
 /// Decodes `bytes` (only the metadata when `dummy`).
 fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, DecodeError> {
     if bytes.starts_with(&JPEG_WITH_EXIF) {
         return Err(format_error(
             path,
             "a JPEG file, not a camera RAW file (give it a .jpg name to scan it as a JPEG)",
+        ));
+    }
+    if endless_ifd_chain(&bytes) {
+        return Err(format_error(
+            path,
+            format!("not a readable camera RAW file: its chain of TIFF image directories runs beyond {MAX_IFD_CHAIN} (it loops)"),
         ));
     }
     let source = RawSource::new_from_shared_vec(Arc::new(bytes));
