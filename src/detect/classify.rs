@@ -131,37 +131,30 @@ pub const STUCK_MAX_LEVEL: f32 = 0.9;
 /// spread a photosite over its neighbours, and the strongest score often sits a pixel off it
 /// (where its residual swings less, and its offset looks smaller); the photosite is where the
 /// luma of the residual peaks: of the defect's pixels, the one with the largest |mean residual|
-/// weighted by [`LUMA`], at its channel with the largest |mean residual|. (On 36 synthetic JPEG
-/// sets that pixel was the photosite for 1124 of 1241 defects found, the strongest score's for
-/// 993.)
+/// weighted by [`LUMA`] (its subpixel in the defect's channel; [`offset`] reads all three). (On
+/// 36 synthetic JPEG sets that pixel was the photosite for 1124 of 1241 defects found, the
+/// strongest score's for 993.)
 pub fn reading_point(m: &Moments, defect: &Defect) -> usize {
     let shape = m.shape;
     if shape.cfa.is_some() || shape.channels != 3 {
         return defect.index;
     }
-    let residual = |x: u32, y: u32| -> [f32; 3] {
-        std::array::from_fn(|c| m.res_mean[shape.index(x, y, c as u32)])
-    };
-    let luma = |r: [f32; 3]| r.iter().zip(LUMA).map(|(r, w)| r * w).sum::<f32>().abs();
-    let (x, y, _) = shape.position(defect.index);
+    let strength = |[x, y]: [u32; 2]| luma(pixel_residual(m, x, y)).abs();
+    let (x, y, channel) = shape.position(defect.index);
     let [px, py] = defect
         .pixels
         .iter()
         .copied()
-        .fold(([x, y], luma(residual(x, y))), |best, [px, py]| {
-            let l = luma(residual(px, py));
+        .fold(([x, y], strength([x, y])), |best, pixel| {
+            let l = strength(pixel);
             if l > best.1 {
-                ([px, py], l)
+                (pixel, l)
             } else {
                 best
             }
         })
         .0;
-    let r = residual(px, py);
-    let channel = (0..3)
-        .max_by(|&a, &b| r[a].abs().total_cmp(&r[b].abs()))
-        .unwrap_or(0);
-    shape.index(px, py, channel as u32)
+    shape.index(px, py, channel)
 }
 
 /// The kind of `defect` by the rules in this module's documentation: stillness at its strongest
@@ -174,11 +167,7 @@ pub fn classify(
     levels: &Levels,
 ) -> Kind {
     let g = Geometry::of(m.shape);
-    let at = defect.index;
-    let (x, y, _) = m.shape.position(at);
-    let (mean, std) = (m.mean[at], m.std(at));
-    let (residual, residual_std) = (m.res_mean[at], m.res_std(at));
-    let linear = |v: f32| levels.linear(v, x, y);
+    let linear = |v: f32| levels.linear(v, defect.x, defect.y);
     let hot_or_warm = |offset: f32| {
         if offset >= HOT_OFFSET {
             Kind::Hot
@@ -190,13 +179,13 @@ pub fn classify(
         if defect.score < 0.0 {
             return Kind::Dead;
         }
-        if std < STUCK_STD_RATIO * surrounding(m, g, at) {
+        if defect.std < STUCK_STD_RATIO * surrounding(m, g, defect.index) {
             return Kind::Stuck;
         }
-        let level = scores.location[g.class_of(at)];
-        return hot_or_warm(linear(mean) - linear(level));
+        let level = scores.location[g.class_of(defect.index)];
+        return hot_or_warm(linear(defect.mean) - linear(level));
     }
-    let around = surrounding(m, g, at);
+    let around = surrounding(m, g, defect.index);
     // Spreads in linear light: each times the transfer curve's slope at its level (the
     // surroundings' at the neighbours' level, its mean minus its mean residual); in encoded
     // values where the codec mixed the pixels in them.
@@ -204,16 +193,17 @@ pub fn classify(
         if levels.codec_mixed {
             1.0
         } else {
-            levels.linear_slope(v, x, y)
+            levels.linear_slope(v, defect.x, defect.y)
         }
     };
-    let still = std * slope(mean) < STUCK_STD_RATIO * around * slope(mean - residual)
-        && linear(mean) < STUCK_MAX_LEVEL;
+    let still = defect.std * slope(defect.mean)
+        < STUCK_STD_RATIO * around * slope(defect.mean - defect.residual)
+        && linear(defect.mean) < STUCK_MAX_LEVEL;
     if defect.score < 0.0 {
         if still && g.photosites() {
             // A RAW photosite reads itself, unmixed: a constant one darker than its neighbours
             // is dead when it reads black, stuck at any other level.
-            return if linear(mean) < DEAD_MAX_LEVEL {
+            return if linear(defect.mean) < DEAD_MAX_LEVEL {
                 Kind::Dead
             } else {
                 Kind::Stuck
@@ -222,14 +212,14 @@ pub fn classify(
         // Darker than its neighbours: dead, unless it is off them by turns (a stuck level that
         // most scenes happen to outshine). A dead photosite smeared by JPEG swings too, about as
         // much as its mean offset; a stuck one much more.
-        return if still && -residual < STUCK_DARK_RESIDUAL_RATIO * residual_std {
+        return if still && -defect.residual < STUCK_DARK_RESIDUAL_RATIO * defect.residual_std {
             Kind::Stuck
         } else {
             Kind::Dead
         };
     }
-    let frozen = std * FROZEN_RATIO < around;
-    if still && (frozen || residual < STUCK_RESIDUAL_RATIO * residual_std) {
+    let frozen = defect.std * FROZEN_RATIO < around;
+    if still && (frozen || defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std) {
         return Kind::Stuck;
     }
     hot_or_warm(offset(m, reading_point(m, defect), levels))
@@ -244,6 +234,16 @@ fn strongest(residual: [f32; 3]) -> usize {
 
 /// Rec. 601 luma weights of R, G and B: what JPEG keeps at full resolution.
 pub const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+
+/// The mean residuals of the three channels of an RGB pixel.
+fn pixel_residual(m: &Moments, x: u32, y: u32) -> [f32; 3] {
+    std::array::from_fn(|c| m.res_mean[m.shape.index(x, y, c as u32)])
+}
+
+/// The [`LUMA`]-weighted sum of three channels' values.
+fn luma(rgb: [f32; 3]) -> f32 {
+    rgb.iter().zip(LUMA).map(|(v, w)| v * w).sum()
+}
 
 /// The mean offset from its neighbours in linear light (a fraction of full scale) of the defect
 /// read at subpixel `at` ([`reading_point`]).
@@ -262,12 +262,10 @@ pub fn offset(m: &Moments, at: usize, levels: &Levels) -> f32 {
     if shape.cfa.is_some() || shape.channels != 3 {
         return linear(m.mean[at]) - linear(m.mean[at] - m.res_mean[at]);
     }
-    let at = |c: u32| shape.index(x, y, c);
-    let residual: [f32; 3] = std::array::from_fn(|c| m.res_mean[at(c as u32)]);
+    let residual = pixel_residual(m, x, y);
     let colour = strongest(residual);
-    let luma: f32 = residual.iter().zip(LUMA).map(|(r, w)| r * w).sum();
-    let own = luma / LUMA[colour];
-    let around = m.mean[at(colour as u32)] - residual[colour];
+    let own = luma(residual) / LUMA[colour];
+    let around = m.mean[shape.index(x, y, colour as u32)] - residual[colour];
     linear(around + own.max(residual[colour])) - linear(around)
 }
 

@@ -323,6 +323,7 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
         }
         _ => 0.0,
     };
+    let frozen_test = !options.dark && options.frozen != FrozenSearch::Off;
     let hits: Vec<(usize, f32)> = (0..height)
         .into_par_iter()
         .flat_map_iter(|y| {
@@ -342,7 +343,7 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
                     out.push((i, s));
                     return;
                 }
-                if options.dark || options.frozen == FrozenSearch::Off {
+                if !frozen_test {
                     return;
                 }
                 let maybe = match uniform {
@@ -368,7 +369,6 @@ pub fn score(m: &Moments, options: &DetectOptions, levels: &Levels) -> Scores {
             };
             // Inside the border band, subpixels that neither reach the bound nor may be frozen
             // are passed over without their class; the rest are visited in full.
-            let frozen_test = !options.dark && options.frozen != FrozenSearch::Off;
             let fast = inner_y && 2 * reach_x < row && (!frozen_test || uniform.is_some());
             let (lo, hi) = if fast {
                 (reach_x, row - reach_x)
