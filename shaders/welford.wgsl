@@ -17,8 +17,10 @@
 // SUBPIXELS_PER_INVOCATION consecutive subpixels (one vec4 of each state array). Over the batch it
 // sums, exactly in integers, `d = v - k` and `d * d` for each series, `k` being the series' value in
 // the batch's first frame (the squares in two 32-bit words); then it folds the sums into the
-// state once with Chan et al.'s formula. The state arrays are padded to whole vec4s; the padding
-// lanes are never read back. Every subpixel has seen `count` frames before this batch.
+// state once with Chan et al.'s formula, and adds to `below` the batch's frames in which the
+// residual is negative (the subpixel read below its neighbours). The state arrays are padded to
+// whole vec4s; the padding lanes are never read back. Every subpixel has seen `count` frames
+// before this batch.
 
 struct Params {
     len: u32,          // subpixels in this tile
@@ -41,6 +43,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m2: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> res_mean: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> res_m2: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> below: array<vec4<f32>>;
 
 // Sample `idx` (counted from the first uploaded row) of frame `frame`.
 fn sample(frame: u32, idx: u32) -> i32 {
@@ -186,6 +189,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var sr = vec4<i32>(0);
     var sq: Wide;
     var sqr: Wide;
+    var under = select(vec4<u32>(0u), vec4<u32>(1u), k.r < vec4<i32>(0));
     for (var f = 1u; f < p.frames; f = f + 1u) {
         let v = series(f, t0, t1, t2, t3);
         let d = v.x - k.x;
@@ -194,6 +198,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let e = v.r - k.r;
         sr = sr + e;
         sqr = add_square(sqr, e);
+        under = under + select(vec4<u32>(0u), vec4<u32>(1u), v.r < vec4<i32>(0));
     }
     let value = fold(Moments(mean[q], m2[q]), k.x, s, wide_to_f32(sq), 1.0);
     let residual = fold(Moments(res_mean[q], res_m2[q]), k.r, sr, wide_to_f32(sqr), RESIDUAL_SCALE);
@@ -201,4 +206,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     m2[q] = value.m2;
     res_mean[q] = residual.mean;
     res_m2[q] = residual.m2;
+    below[q] = below[q] + vec4<f32>(under);
 }

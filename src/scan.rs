@@ -576,8 +576,8 @@ pub struct Prepared {
     started: Instant,
 }
 
-/// Bytes of state per subpixel: mean, `M2`, residual mean and residual `M2`, as f32.
-pub const STATE_BYTES_PER_SUBPIXEL: u64 = 16;
+/// Bytes of state per subpixel: the [`crate::stats::Moments`] arrays, f32 each.
+pub const STATE_BYTES_PER_SUBPIXEL: u64 = crate::stats::STATE_ARRAYS as u64 * 4;
 
 /// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (twice with
 /// a state file: the total so far beside the stretch being counted), and the frames alive at once
@@ -1323,7 +1323,7 @@ mod tests {
         let err = check_memory(huge, 2, false, Some(24_000_000_000)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the statistics of 100000x100000 RGB 8-bit frames need 720.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+            "the statistics of 100000x100000 RGB 8-bit frames need 840.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
         );
         assert!(
             check_memory(huge, 2, false, None).is_ok(),
@@ -1331,8 +1331,8 @@ mod tests {
         );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
         assert!(check_memory(camera, 2, false, Some(24_000_000_000)).is_ok());
-        assert_eq!(memory_needed(camera, 2, false), 72_000_000 * (16 + 8));
-        assert_eq!(memory_needed(camera, 2, true), 72_000_000 * (2 * 16 + 8));
+        assert_eq!(memory_needed(camera, 2, false), 72_000_000 * (20 + 8));
+        assert_eq!(memory_needed(camera, 2, true), 72_000_000 * (2 * 20 + 8));
     }
 
     const NO_HANG: Duration = Duration::from_secs(60);

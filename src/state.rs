@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Prefer, RawInfo, Shape};
 use crate::stats::Moments;
 
-/// The state format's version; another is refused.
-pub const STATE_VERSION: u32 = 1;
+/// The state format's version; another is refused. Version 2 added the frames-below counts.
+pub const STATE_VERSION: u32 = 2;
 /// The first bytes of every state file.
 pub const MAGIC: &[u8; 16] = b"hotpixels state\n";
 
@@ -152,7 +152,7 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
     out.write_all(&(header.len() as u64).to_le_bytes())
         .map_err(io)?;
     out.write_all(&header).map_err(io)?;
-    for array in [&m.mean, &m.m2, &m.res_mean, &m.res_m2] {
+    for array in m.arrays() {
         for chunk in array.chunks(1 << 16) {
             let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
             out.write_all(&bytes).map_err(io)?;
@@ -196,7 +196,10 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     let header: StateHeader =
         serde_json::from_slice(&header).map_err(|e| format(format!("bad header: {e}")))?;
     if header.version != STATE_VERSION {
-        return Err(format(format!("it is of version {}", header.version)));
+        return Err(format(format!(
+            "it is of version {} (written by another hotpixels release: count its files again)",
+            header.version
+        )));
     }
     let s = header.shape;
     let shape = match s.cfa {
@@ -210,12 +213,7 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     let mut moments = Moments::new(shape);
     moments.n = header.frames;
     let mut bytes = vec![0u8; 4 << 16];
-    for array in [
-        &mut moments.mean,
-        &mut moments.m2,
-        &mut moments.res_mean,
-        &mut moments.res_m2,
-    ] {
+    for array in moments.arrays_mut() {
         for chunk in array.chunks_mut(1 << 16) {
             let want = &mut bytes[..4 * chunk.len()];
             exact(want)?;

@@ -231,6 +231,7 @@ fn gpu_24mp_rgb_agrees_with_cpu() {
         worst_res_m2 <= 1e-4,
         "residual M2 differs by {worst_res_m2} (relative)"
     );
+    assert_eq!(gm.below, cm.below, "frames below the neighbours");
     // Tile borders are where a missing halo would show: the frame's edge rows and the rows around
     // every border between the planned tiles agree exactly in the residual mean (the batches are
     // the same, so the arithmetic is).

@@ -1,6 +1,7 @@
 //! The CPU backend: the batch arithmetic of [`super::batch`], as the shader does it — exact
 //! integer sums of each subpixel's value and of its residual against its same-channel neighbours
-//! over a batch of frames, folded into the state once — over blocks of subpixels on all cores.
+//! over a batch of frames, folded into the state once, and the count of frames in which the
+//! residual is negative — over blocks of subpixels on all cores.
 
 use rayon::prelude::*;
 
@@ -9,7 +10,7 @@ use super::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsEr
 use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::{Frame, Sample, Samples, Shape};
 
-/// Subpixels per parallel block: a block's state (16 bytes each) stays in L2 while a batch is
+/// Subpixels per parallel block: a block's state (20 bytes each) stays in L2 while a batch is
 /// applied.
 const BLOCK: usize = 16 * 1024;
 
@@ -98,8 +99,9 @@ fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]]) {
         .zip(state.m2.par_chunks_mut(BLOCK))
         .zip(state.res_mean.par_chunks_mut(BLOCK))
         .zip(state.res_m2.par_chunks_mut(BLOCK))
+        .zip(state.below.par_chunks_mut(BLOCK))
         .enumerate()
-        .for_each(|(b, (((mean, m2), res_mean), res_m2))| {
+        .for_each(|(b, ((((mean, m2), res_mean), res_m2), below))| {
             let mut block = Block {
                 start: b * BLOCK,
                 fold,
@@ -107,6 +109,7 @@ fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]]) {
                 m2,
                 res_mean,
                 res_m2,
+                below,
             };
             update_block(&mut block, g, frames);
         });
@@ -122,6 +125,7 @@ struct Block<'a> {
     m2: &'a mut [f32],
     res_mean: &'a mut [f32],
     res_m2: &'a mut [f32],
+    below: &'a mut [f32],
 }
 
 /// Lanes kept in registers while a batch of frames is applied to them.
@@ -226,7 +230,7 @@ unsafe fn update_block_avx2<T: Lane>(block: &mut Block, g: Geometry, frames: &[&
 
 /// The batch sums of one group of [`LANES`] subpixels, held in registers while a batch is applied:
 /// of the value (`k`, `s`, `q`: shift, sum, sum of squares) and of the doubled residual (`kr`, `sr`,
-/// `qr`).
+/// `qr`), and the frames in which the residual is negative (`below`).
 struct Group<S> {
     k: [i32; LANES],
     s: [i32; LANES],
@@ -234,6 +238,7 @@ struct Group<S> {
     kr: [i32; LANES],
     sr: [i32; LANES],
     qr: [S; LANES],
+    below: [i32; LANES],
 }
 
 impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
@@ -245,6 +250,7 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
             kr: [0; LANES],
             sr: [0; LANES],
             qr: [S::default(); LANES],
+            below: [0; LANES],
         }
     }
 
@@ -253,6 +259,7 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
     fn first(&mut self, j: usize, x: i32, r: i32) {
         self.k[j] = x;
         self.kr[j] = r;
+        self.below[j] = (r < 0) as i32;
     }
 
     /// Lane `j` of a later frame.
@@ -264,6 +271,7 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
         let e = r - self.kr[j];
         self.sr[j] += e;
         self.qr[j] += T::square(e);
+        self.below[j] += (r < 0) as i32;
     }
 
     /// Folds the group's first `lanes` lanes into the block's state from `at`.
@@ -287,6 +295,9 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
                 qr[j],
                 RESIDUAL_SCALE,
             );
+        }
+        for (total, &count) in block.below[at..at + lanes].iter_mut().zip(&self.below) {
+            *total += count as f32;
         }
     }
 }
@@ -490,6 +501,8 @@ mod avx2_u8 {
         let zero = _mm256_setzero_si256();
         let (mut s, mut sr) = (zero, zero);
         let (mut q_even, mut q_odd, mut qr_even, mut qr_odd) = (zero, zero, zero, zero);
+        // Comparisons give -1 in true lanes: subtracting them counts.
+        let mut below = _mm256_sub_epi16(zero, _mm256_cmpgt_epi16(zero, kr));
         for f in &frames[1..] {
             // SAFETY: as the caller promises.
             let (x, r) = unsafe { series(f, base, dh, dv) };
@@ -501,6 +514,7 @@ mod avx2_u8 {
             sr = _mm256_add_epi16(sr, e);
             qr_even = _mm256_add_epi32(qr_even, _mm256_madd_epi16(e, _mm256_and_si256(e, even)));
             qr_odd = _mm256_add_epi32(qr_odd, _mm256_madd_epi16(e, _mm256_andnot_si256(even, e)));
+            below = _mm256_sub_epi16(below, _mm256_cmpgt_epi16(zero, r));
         }
         // SAFETY: AVX2 is enabled; the stores are to arrays of 16 lanes.
         unsafe {
@@ -508,6 +522,7 @@ mod avx2_u8 {
             widen(kr, &mut group.kr);
             widen(s, &mut group.s);
             widen(sr, &mut group.sr);
+            widen(below, &mut group.below);
             interleave(q_even, q_odd, &mut group.q);
             interleave(qr_even, qr_odd, &mut group.qr);
         }
@@ -631,6 +646,7 @@ mod tests {
             assert_eq!(avx2.kr, portable.kr, "{count} frames: residual shift");
             assert_eq!(avx2.sr, portable.sr, "{count} frames: residual sum");
             assert_eq!(avx2.qr, portable.qr, "{count} frames: residual squares");
+            assert_eq!(avx2.below, portable.below, "{count} frames: below");
             if count == MAX_BATCH {
                 let widest = portable.sr.iter().map(|v| v.abs()).max().unwrap();
                 assert!(widest > 30_000, "the residual sums reach {widest} only");

@@ -18,12 +18,15 @@ use crate::input::{Frame, Shape};
 /// the same of the residuals (value − the median of the four same-colour neighbours, see
 /// [`crate::geometry::neighbour_estimate`]), over `n` frames.
 ///
+/// The arrays of the state ([`Moments::arrays`]): four f32 of running statistics and one count.
+pub const STATE_ARRAYS: usize = 5;
+
 /// Subpixels per task of the element-wise passes over the arrays ([`Moments::merge`],
 /// [`Moments::clear`]).
 const MERGE_CHUNK: usize = 1 << 16;
 
 /// Every subpixel sees every frame (accumulators take whole frames of one shape), so the count is
-/// one number. These four arrays are the whole state of a backend: the CPU backend updates them in
+/// one number. These five arrays are the whole state of a backend: the CPU backend updates them in
 /// place, the GPU backend reads them back into one.
 ///
 /// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
@@ -41,6 +44,10 @@ pub struct Moments {
     pub res_mean: Vec<f32>,
     /// `M2` of the residuals.
     pub res_m2: Vec<f32>,
+    /// Frames in which the subpixel read below its neighbours (a negative residual), counted
+    /// exactly (an f32 holds every count to 2²⁴). A stuck photosite's offset changes sign with
+    /// the scene, a hot one's does not: see [`crate::detect::classify`].
+    pub below: Vec<f32>,
 }
 
 impl Moments {
@@ -62,6 +69,7 @@ impl Moments {
             m2: crate::mem::filled(len, 0.0),
             res_mean: crate::mem::filled(len, 0.0),
             res_m2: crate::mem::filled(len, 0.0),
+            below: crate::mem::filled(len, 0.0),
         }
     }
 
@@ -100,13 +108,25 @@ impl Moments {
         self.n
     }
 
-    /// The four state arrays, mutably, in the order mean, `M2`, residual mean, residual `M2`.
-    pub fn arrays_mut(&mut self) -> [&mut Vec<f32>; 4] {
+    /// The state arrays, in the order mean, `M2`, residual mean, residual `M2`, frames below.
+    pub fn arrays(&self) -> [&Vec<f32>; STATE_ARRAYS] {
+        [
+            &self.mean,
+            &self.m2,
+            &self.res_mean,
+            &self.res_m2,
+            &self.below,
+        ]
+    }
+
+    /// The state arrays, mutably, in the order of [`Moments::arrays`].
+    pub fn arrays_mut(&mut self) -> [&mut Vec<f32>; STATE_ARRAYS] {
         [
             &mut self.mean,
             &mut self.m2,
             &mut self.res_mean,
             &mut self.res_m2,
+            &mut self.below,
         ]
     }
 
@@ -151,6 +171,10 @@ impl Moments {
             &other.res_mean,
             &other.res_m2,
         );
+        self.below
+            .par_chunks_mut(MERGE_CHUNK)
+            .zip(other.below.par_chunks(MERGE_CHUNK))
+            .for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(a, b)| *a += b));
         self.n += other.n;
         Ok(())
     }
@@ -250,6 +274,11 @@ mod tests {
         let b = accumulate(shape, &frames[4..]);
         a.merge(&b).unwrap();
         assert_eq!(a.n, whole.n);
+        assert_eq!(a.below, whole.below);
+        assert!(
+            whole.below.iter().any(|&b| b > 0.0),
+            "some subpixel reads below"
+        );
         for i in 0..6 {
             assert!((a.mean[i] - whole.mean[i]).abs() < 1e-4);
             assert!((a.m2[i] - whole.m2[i]).abs() < 1e-3 * whole.m2[i].max(1.0));

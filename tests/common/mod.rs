@@ -34,6 +34,8 @@ pub struct Reference {
     pub sum_sq: Vec<u128>,
     pub sum_r2: Vec<i128>,
     pub sum_r2_sq: Vec<u128>,
+    /// Frames in which the doubled residual was negative.
+    pub below: Vec<u64>,
 }
 
 /// Index `v` mirrored at the borders of `0..n` (written here independently of the library).
@@ -79,6 +81,7 @@ impl Reference {
             sum_sq: vec![0; len],
             sum_r2: vec![0; len],
             sum_r2_sq: vec![0; len],
+            below: vec![0; len],
         }
     }
 
@@ -94,6 +97,7 @@ impl Reference {
             let r2 = twice_residual(self.shape, &values, i);
             self.sum_r2[i] += r2 as i128;
             self.sum_r2_sq[i] += (r2 * r2) as u128;
+            self.below[i] += (r2 < 0) as u64;
         }
     }
 
@@ -164,6 +168,10 @@ pub fn assert_close(label: &str, m: &Moments, r: &Reference) {
             "{label}: residual M2 at {i}: {} vs {} (tolerance {rm2_tol})",
             m.res_m2[i],
             r.res_m2(i)
+        );
+        assert_eq!(
+            m.below[i] as u64, r.below[i],
+            "{label}: frames below the neighbours at {i}"
         );
     }
 }

@@ -14,7 +14,9 @@ use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::{Frame, Samples, Shape};
 use crate::stats::batch::{HIGH_WORD, RESIDUAL_SCALE};
-use crate::stats::{check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError};
+use crate::stats::{
+    check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError, STATE_ARRAYS,
+};
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
 pub fn shader_source() -> String {
@@ -101,12 +103,13 @@ struct Params {
     _pad: u32,
 }
 
+/// The state buffers' labels, in the order of [`Moments::arrays`].
+const STATE_LABELS: [&str; STATE_ARRAYS] = ["mean", "m2", "res_mean", "res_m2", "below"];
+
 /// The buffers of one tile of the plan (`GpuAccumulator::plan.tiles`, in the same order).
 struct Tile {
-    mean: wgpu::Buffer,
-    m2: wgpu::Buffer,
-    res_mean: wgpu::Buffer,
-    res_m2: wgpu::Buffer,
+    /// The state arrays, in the order of [`Moments::arrays`] (bindings 2 onwards).
+    state: [wgpu::Buffer; STATE_ARRAYS],
     batch: wgpu::Buffer,
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
@@ -219,10 +222,7 @@ impl GpuAccumulator {
             .tiles
             .iter()
             .map(|spec| {
-                let mean = storage("mean", spec.state_bytes);
-                let m2 = storage("m2", spec.state_bytes);
-                let res_mean = storage("res_mean", spec.state_bytes);
-                let res_m2 = storage("res_m2", spec.state_bytes);
+                let state = STATE_LABELS.map(|label| storage(label, spec.state_bytes));
                 let batch = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("batch"),
                     size: spec.stride * plan.batch as u64,
@@ -252,9 +252,9 @@ impl GpuAccumulator {
                 });
                 queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
                 let params = uniform;
-                let resources = [&params, &batch, &mean, &m2, &res_mean, &res_m2];
-                let entries: Vec<wgpu::BindGroupEntry> = resources
-                    .iter()
+                let entries: Vec<wgpu::BindGroupEntry> = [&params, &batch]
+                    .into_iter()
+                    .chain(&state)
                     .enumerate()
                     .map(|(binding, b)| wgpu::BindGroupEntry {
                         binding: binding as u32,
@@ -267,10 +267,7 @@ impl GpuAccumulator {
                     entries: &entries,
                 });
                 Tile {
-                    mean,
-                    m2,
-                    res_mean,
-                    res_m2,
+                    state,
                     batch,
                     params,
                     bind_group,
@@ -428,8 +425,7 @@ impl GpuAccumulator {
         let tiles = std::mem::take(&mut self.tiles);
         for (spec, tile) in self.plan.tiles.iter().zip(tiles) {
             let range = spec.start..spec.start + spec.len;
-            let buffers = [&tile.mean, &tile.m2, &tile.res_mean, &tile.res_m2];
-            for (buffer, dest) in buffers.into_iter().zip(out.arrays_mut()) {
+            for (buffer, dest) in tile.state.iter().zip(out.arrays_mut()) {
                 self.copy_out(&readback, buffer, spec.len, |b| {
                     dest[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
                 })?;

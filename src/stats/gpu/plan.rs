@@ -14,8 +14,8 @@ pub const ALIGN: u64 = 256;
 pub const HALO_ROWS: usize = NEIGHBOUR_DISTANCE;
 /// Bytes per subpixel of each f32 state array.
 const STATE_BYTES: u64 = 4;
-/// State arrays per tile: mean, `M2`, residual mean, residual `M2`.
-const STATE_ARRAYS: u64 = 4;
+/// State arrays per tile: those of [`crate::stats::Moments`].
+const STATE_ARRAYS: u64 = crate::stats::STATE_ARRAYS as u64;
 /// Staging slots in the upload ring: one filled by the CPU while the other is in flight.
 pub const RING: usize = 2;
 
@@ -233,10 +233,10 @@ mod tests {
         // The state limits the rows: 128 MiB of f32 over rows of 18 000 subpixels.
         assert_eq!(plan.tiles[0].rows, (128 << 20) / 4 / 18_000);
         assert_eq!(plan.borders(), [1864, 3728]);
-        // Device memory: four state arrays of 288 MB, a batch buffer of three 72 MB frames (and
+        // Device memory: five state arrays of 288 MB, a batch buffer of three 72 MB frames (and
         // their halo rows), and two staging slots of the same three frames.
         let bytes = plan.device_bytes();
-        assert!((1_800_000_000..1_805_000_000).contains(&bytes), "{bytes}");
+        assert!((2_085_000_000..2_095_000_000).contains(&bytes), "{bytes}");
     }
 
     #[test]
