@@ -425,12 +425,34 @@ mod tests {
         assert_eq!(kind(&m, &stuck), Kind::Stuck);
         // From JPEG, where the codec mixes pixels in encoded values, spreads are compared in
         // those: half the surroundings' spread is still.
-        let jpeg = Levels {
+        let (m, half) = brighter(200.0, 0.5 * SCENE_STD);
+        assert_eq!(kind_with(&m, &half, &jpeg()), Kind::Stuck);
+    }
+
+    /// The levels of a JPEG: sRGB, mixed by the codec.
+    fn jpeg() -> Levels {
+        Levels {
             codec_mixed: true,
             ..Levels::encoded(8)
-        };
-        let (m, half) = brighter(200.0, 0.5 * SCENE_STD);
-        assert_eq!(kind_with(&m, &half, &jpeg), Kind::Stuck);
+        }
+    }
+
+    /// The kind of a still JPEG pixel 140 levels above its neighbours on average, its residual
+    /// steady next to that (a spread of 60), over `frames` frames of which it read below its
+    /// neighbours in `below`.
+    fn still_above(frames: u32, below: f32) -> Kind {
+        let shape = Shape::new(16, 16, 1, 8).unwrap();
+        let (mut m, defect) = planted(
+            shape,
+            [60.0, SCENE_STD],
+            [200.0, 0.5 * SCENE_STD],
+            60.0,
+            9.0,
+            Colour::Grey,
+        );
+        m.n = frames;
+        m.below[defect.index] = below;
+        kind_with(&m, &defect, &jpeg())
     }
 
     /// A still JPEG pixel well above its neighbours on average, its residual steady next to its
@@ -438,57 +460,22 @@ mod tests {
     /// hundred (a stuck level the brightest scenes outshine).
     #[test]
     fn a_still_photosite_that_sometimes_reads_below_its_neighbours_is_stuck() {
-        let jpeg = Levels {
-            codec_mixed: true,
-            ..Levels::encoded(8)
-        };
-        let shape = Shape::new(16, 16, 1, 8).unwrap();
-        let with_below = |frames: f32| {
-            let (mut m, defect) = planted(
-                shape,
-                [60.0, SCENE_STD],
-                [200.0, 0.5 * SCENE_STD],
-                60.0,
-                9.0,
-                Colour::Grey,
-            );
-            m.below[defect.index] = frames;
-            kind_with(&m, &defect, &jpeg)
-        };
-        assert_eq!(with_below(0.0), Kind::Hot);
+        assert_eq!(still_above(FRAMES, 0.0), Kind::Hot);
         assert_eq!(
-            with_below(1.0),
+            still_above(FRAMES, 1.0),
             Kind::Hot,
             "one frame in 30 is below the share"
         );
-        assert_eq!(with_below(2.0), Kind::Stuck);
-        assert_eq!(with_below(10.0), Kind::Stuck);
+        assert_eq!(still_above(FRAMES, 2.0), Kind::Stuck);
+        assert_eq!(still_above(FRAMES, 10.0), Kind::Stuck);
     }
 
     /// From few frames one frame below is 4 % and more, but one frame may be noise, or one
     /// before a hot photosite appeared: it takes two.
     #[test]
     fn one_frame_below_is_not_enough() {
-        let jpeg = Levels {
-            codec_mixed: true,
-            ..Levels::encoded(8)
-        };
-        let shape = Shape::new(16, 16, 1, 8).unwrap();
-        let with_below = |frames: u32, below: f32| {
-            let (mut m, defect) = planted(
-                shape,
-                [60.0, SCENE_STD],
-                [200.0, 0.5 * SCENE_STD],
-                60.0,
-                9.0,
-                Colour::Grey,
-            );
-            m.n = frames;
-            m.below[defect.index] = below;
-            kind_with(&m, &defect, &jpeg)
-        };
-        assert_eq!(with_below(24, 1.0), Kind::Hot);
-        assert_eq!(with_below(24, 2.0), Kind::Stuck);
+        assert_eq!(still_above(24, 1.0), Kind::Hot);
+        assert_eq!(still_above(24, 2.0), Kind::Stuck);
     }
 
     /// A still RAW photosite darker than a bright scene is stuck at 30 % of full scale (however
