@@ -21,9 +21,9 @@
 //!   mean is below 90 % of full scale (one pinned near full scale is called hot), and its offset
 //!   from the neighbours changes sign and size with the scene: when brighter than them on
 //!   average, its mean residual is below 1.1 times the residual's own spread, or it reads below
-//!   them in at least 4 % of the frames (two frames at least), or it varies less than a fifth as much as its
-//!   surroundings; when darker, the size of its mean residual is below
-//!   half the residual's spread. (Candidates found by [`super::score::frozen`]'s second test —
+//!   them in at least 4 % of the frames (two frames at least), or it varies less than a fifth as
+//!   much as its surroundings; when darker, the size of its mean residual is below half the
+//!   residual's spread. (Candidates found by [`super::score::frozen`]'s second test —
 //!   dull and swinging — are named by these rules too: a hot photosite often clipped looks so.)
 //! - `dead`: darker than its neighbours (a negative score) and not stuck: consistently darker.
 //!   A RAW photosite is not mixed with its neighbours by demosaicking or JPEG, so there a still
@@ -123,7 +123,8 @@ pub const STUCK_RESIDUAL_RATIO: f32 = 1.1;
 /// in at least this share of the frames: a stuck level falls under the scene whenever the scene
 /// outshines it, while a hot or warm photosite's offset adds to the scene and almost never does.
 /// (Counted where the photosite is, its [`reading_point`]; from 36 synthetic JPEG sets: a stuck
-/// photosite's median share is 0.08, nine hot ones in ten read below in 2 % of the frames or fewer.)
+/// photosite's median share is 0.08, nine hot ones in ten read below in 2 % of the frames or
+/// fewer.)
 pub const STUCK_BELOW_SHARE: f32 = 0.04;
 /// ... and in at least this many frames: one frame below may be noise, or a frame before a hot
 /// photosite appeared.
@@ -137,7 +138,8 @@ pub const DEAD_MAX_LEVEL: f32 = 0.05;
 /// A photosite pinned above this fraction of full scale (linear light) is hot rather than stuck.
 pub const STUCK_MAX_LEVEL: f32 = 0.9;
 
-/// The subpixel a defect's offset is read at: where the photosite is. A RAW or grey sample is
+/// The subpixel a defect's offset and frames below its neighbours are read at: where the
+/// photosite is. A RAW or grey sample is
 /// the photosite itself: the defect's strongest subpixel. In an RGB photo, demosaicking and JPEG
 /// spread a photosite over its neighbours, and the strongest score often sits a pixel off it
 /// (where its residual swings less, and its offset looks smaller); the photosite is where the
@@ -169,7 +171,8 @@ pub fn reading_point(m: &Moments, defect: &Defect) -> usize {
 }
 
 /// The kind of `defect` by the rules in this module's documentation: stillness at its strongest
-/// subpixel, the offset at its [`reading_point`]; `levels` turn its values into linear light.
+/// subpixel, the offset and the frames below its neighbours at its [`reading_point`]; `levels`
+/// turn its values into linear light.
 pub fn classify(
     m: &Moments,
     scores: &Scores,

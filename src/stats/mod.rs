@@ -14,10 +14,6 @@ use serde::Serialize;
 
 use crate::input::{Frame, Shape};
 
-/// Per-subpixel running statistics: mean and sum of squared deviations (`M2`) of the values, and
-/// the same of the residuals (value − the median of the four same-colour neighbours, see
-/// [`crate::geometry::neighbour_estimate`]), over `n` frames.
-///
 /// The arrays of the state ([`Moments::arrays`]): four f32 of running statistics and one count.
 pub const STATE_ARRAYS: usize = 5;
 
@@ -25,6 +21,11 @@ pub const STATE_ARRAYS: usize = 5;
 /// [`Moments::clear`]).
 const MERGE_CHUNK: usize = 1 << 16;
 
+/// Per-subpixel running statistics: mean and sum of squared deviations (`M2`) of the values, and
+/// the same of the residuals (value − the median of the four same-colour neighbours, see
+/// [`crate::geometry::neighbour_estimate`]), over `n` frames; and how many of those frames the
+/// residual was negative in.
+///
 /// Every subpixel sees every frame (accumulators take whole frames of one shape), so the count is
 /// one number. These five arrays are the whole state of a backend: the CPU backend updates them in
 /// place, the GPU backend reads them back into one.
