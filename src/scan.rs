@@ -1089,9 +1089,7 @@ fn mixed_darks(range: &ExposureRange) -> String {
 /// `shape`'s bit depth (the codec's mixing noted when JPEG files are among `files`).
 fn levels_of(raw: Option<&RawInfo>, files: &[PathBuf], shape: Shape) -> Levels {
     raw.map(|r| r.levels).unwrap_or_else(|| Levels {
-        codec_mixed: files
-            .iter()
-            .any(|f| crate::input::discover::is_jpeg_file(f)),
+        codec_mixed: files.iter().any(|f| crate::input::formats::is_jpeg_file(f)),
         ..Levels::encoded(shape.bit_depth)
     })
 }

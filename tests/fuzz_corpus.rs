@@ -15,9 +15,8 @@ use hotpixels::mem::Reserveless;
 #[global_allocator]
 static ALLOCATOR: Reserveless = Reserveless;
 use hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS;
+use hotpixels::input::formats::PROBE_EXTENSIONS;
 
-/// The extensions the fuzz target names its inputs with.
-const EXTENSIONS: [&str; 8] = ["png", "jpg", "tif", "webp", "dng", "cr2", "nef", "arw"];
 /// The longest one file may take.
 const NO_HANG: Duration = Duration::from_secs(60);
 
@@ -34,7 +33,7 @@ fn crafted_files_fail_alone_and_quickly() {
     let mut frames = 0;
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        for ext in EXTENSIONS {
+        for ext in PROBE_EXTENSIONS {
             let name = file.file_name().unwrap().to_string_lossy();
             let path = dir.path().join(format!("{name}.{ext}"));
             std::fs::write(&path, &bytes).unwrap();

@@ -12,9 +12,6 @@ use libfuzzer_sys::fuzz_target;
 #[global_allocator]
 static ALLOCATOR: hotpixels::mem::Reserveless = hotpixels::mem::Reserveless;
 
-/// The extensions tried, one per file.
-const EXTENSIONS: [&str; 8] = ["png", "jpg", "tif", "webp", "dng", "cr2", "nef", "arw"];
-
 /// Installs, once, the panic hook a program using the library has: quiet for a panic inside a
 /// guarded decoder, which becomes that file's error; any other panic goes on to the fuzzer's hook,
 /// which reports it.
@@ -28,7 +25,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let ext = EXTENSIONS[pick as usize % EXTENSIONS.len()];
+    let extensions = hotpixels::input::formats::PROBE_EXTENSIONS;
+    let ext = extensions[pick as usize % extensions.len()];
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join(format!("input.{ext}"));
     std::fs::write(&path, bytes).expect("writing the input");

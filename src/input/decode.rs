@@ -1,80 +1,14 @@
 //! Decoding one file into a [`Frame`], and reading a file's header to learn its shape: images
 //! through `image`, camera RAW files (by extension) through [`super::raw`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use image::{ColorType, ImageDecoder, ImageReader};
 
-use super::discover::is_raw_file;
+use super::error::{one_line, DecodeError};
+use super::formats::is_raw_file;
 use super::{Frame, FramePool, RawInfo, Samples, Shape};
-
-/// Why a file could not be read as a frame. Its message is one line that names the reason.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// The file could not be opened or read.
-    #[error("{path}: cannot read: {reason}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The operating system's reason.
-        reason: String,
-    },
-    /// The file is not an image in a supported format, or is damaged.
-    #[error("{path}: {reason}")]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The file decoded, but not to the shape the scan uses.
-    #[error("{path}: {found}, expected {expected}")]
-    Shape {
-        /// The file.
-        path: PathBuf,
-        /// The file's shape.
-        found: String,
-        /// The scan's shape.
-        expected: String,
-    },
-}
-
-impl DecodeError {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            DecodeError::Io { path, .. }
-            | DecodeError::Format { path, .. }
-            | DecodeError::Shape { path, .. } => path,
-        }
-    }
-
-    /// Checks that the file at `path` has the `expected` shape: a [`DecodeError::Shape`] naming
-    /// both when it does not.
-    pub fn expect_shape(path: &Path, found: Shape, expected: Shape) -> Result<(), DecodeError> {
-        if found == expected {
-            Ok(())
-        } else {
-            Err(DecodeError::Shape {
-                path: path.to_path_buf(),
-                found: found.describe(),
-                expected: expected.describe(),
-            })
-        }
-    }
-
-    /// The reason alone, without the path (for the report's `skipped` list).
-    pub fn reason(&self) -> String {
-        match self {
-            DecodeError::Io { reason, .. } => format!("cannot read: {reason}"),
-            DecodeError::Format { reason, .. } => reason.clone(),
-            DecodeError::Shape {
-                found, expected, ..
-            } => format!("{found}, expected {expected}"),
-        }
-    }
-}
 
 /// What a header says about a file, before any pixel is decoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,16 +23,6 @@ pub struct Header {
 
 /// The largest allocation one decode may make: room for a 200 MP 16-bit RGB frame.
 pub const MAX_DECODE_BYTES: u64 = 1200 << 20;
-
-pub(crate) fn one_line(text: impl std::fmt::Display) -> String {
-    let s = text.to_string();
-    let line = s.lines().next().unwrap_or("").trim();
-    if line.is_empty() {
-        "unknown error".to_string()
-    } else {
-        line.to_string()
-    }
-}
 
 fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, DecodeError> {
     let reader = ImageReader::open(path).map_err(|e| DecodeError::Io {
@@ -295,6 +219,25 @@ pub fn guard_decoder<T>(
     })
 }
 
+/// Refuses a header whose frame is larger than `max_megapixels`.
+pub(crate) fn within_limit(
+    path: &Path,
+    shape: Shape,
+    max_megapixels: f64,
+) -> Result<(), DecodeError> {
+    let megapixels = shape.width as f64 * shape.height as f64 / 1e6;
+    if megapixels <= max_megapixels {
+        return Ok(());
+    }
+    Err(DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: format!(
+            "the header claims {}x{} pixels ({megapixels:.0} MP), more than the limit of {max_megapixels} MP (--max-megapixels)",
+            shape.width, shape.height
+        ),
+    })
+}
+
 /// Decodes `path` into a fresh buffer, checking that it has the `expected` shape.
 pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
     decode_file_pooled(path, expected, &FramePool::new(0))
@@ -305,7 +248,7 @@ pub fn decode_file(path: &Path, expected: Shape) -> Result<Frame, DecodeError> {
 /// the crafted-file corpus test exercise.
 pub fn check_file(path: &Path, max_megapixels: f64) -> Result<Shape, DecodeError> {
     let header = guard_decoder(path, || probe(path))?;
-    super::discover::within_limit(path, header.shape, max_megapixels)?;
+    within_limit(path, header.shape, max_megapixels)?;
     guard_decoder(path, || decode_file(path, header.shape))?;
     Ok(header.shape)
 }

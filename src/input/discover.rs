@@ -8,25 +8,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::decode::{probe, DecodeError};
+use super::decode::{probe, within_limit};
+use super::error::DecodeError;
 use super::exif::{read_identity, Camera, CaptureTime, Exposure, Identity};
+use super::formats::{has_image_extension, is_raw_file};
 use super::{RawInfo, Shape};
-
-/// Extensions (lower case) of the image files a directory walk picks up.
-pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "tif", "tiff", "webp"];
-
-/// Extensions (lower case) of camera RAW files: read as RAW, and picked up by directory walks.
-pub const RAW_EXTENSIONS: &[&str] = &[
-    "3fr", "ari", "arw", "cr2", "cr3", "crw", "dcr", "dcs", "dng", "erf", "iiq", "kdc", "mef",
-    "mos", "mrw", "nef", "nrw", "orf", "pef", "raf", "rw2", "rwl", "sr2", "srf", "srw",
-];
-
-fn extension_in(path: &Path, list: &[&str]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| list.contains(&e.to_ascii_lowercase().as_str()))
-        .unwrap_or(false)
-}
 
 impl Discovery {
     /// Keeps only the files taken on or after `since`; the others (and those without a capture
@@ -48,19 +34,6 @@ impl Discovery {
         self.twins_left_out += other.twins_left_out;
         self.before_since += other.before_since;
     }
-}
-
-/// True when `path` has one of [`RAW_EXTENSIONS`], compared case-insensitively.
-pub fn is_raw_file(path: &Path) -> bool {
-    extension_in(path, RAW_EXTENSIONS)
-}
-
-/// Extensions (lower case) of JPEG files.
-pub const JPEG_EXTENSIONS: &[&str] = &["jpg", "jpeg"];
-
-/// True when `path` has one of [`JPEG_EXTENSIONS`], compared case-insensitively.
-pub fn is_jpeg_file(path: &Path) -> bool {
-    extension_in(path, JPEG_EXTENSIONS)
 }
 
 /// A file left out of the scan, with the reason in one line.
@@ -130,12 +103,6 @@ pub struct Discovery {
     /// Files left out as taken before a given time (or without a capture time): see
     /// [`Discovery::keep_since`].
     pub before_since: usize,
-}
-
-/// True when `path` has one of [`IMAGE_EXTENSIONS`] or [`RAW_EXTENSIONS`], compared
-/// case-insensitively: the files a directory walk picks up.
-pub fn has_image_extension(path: &Path) -> bool {
-    extension_in(path, IMAGE_EXTENSIONS) || is_raw_file(path)
 }
 
 fn is_glob(s: &str) -> bool {
@@ -371,25 +338,6 @@ impl Default for DiscoverOptions {
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
         }
     }
-}
-
-/// Refuses a header whose frame is larger than `max_megapixels`.
-pub(crate) fn within_limit(
-    path: &Path,
-    shape: Shape,
-    max_megapixels: f64,
-) -> Result<(), DecodeError> {
-    let megapixels = shape.width as f64 * shape.height as f64 / 1e6;
-    if megapixels <= max_megapixels {
-        return Ok(());
-    }
-    Err(DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: format!(
-            "the header claims {}x{} pixels ({megapixels:.0} MP), more than the limit of {max_megapixels} MP (--max-megapixels)",
-            shape.width, shape.height
-        ),
-    })
 }
 
 /// Leaves out the image files that have a RAW twin (same folder and name, compared

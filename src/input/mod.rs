@@ -3,7 +3,9 @@
 
 pub mod decode;
 pub mod discover;
+pub mod error;
 pub mod exif;
+pub mod formats;
 pub mod levels;
 #[cfg(feature = "raw")]
 pub mod raw;
@@ -12,11 +14,11 @@ pub use levels::{Cfa, Colour, Encoding, Levels, RawInfo};
 
 pub use decode::{
     decode_file, decode_file_pooled, guard_decoder, in_guarded_decoder, quiet_guarded_panics,
-    DecodeError,
 };
 pub use discover::{
     discover, discover_with, DiscoverOptions, Discovery, InputError, Prefer, Skipped,
 };
+pub use error::DecodeError;
 
 use std::sync::{Arc, Mutex};
 

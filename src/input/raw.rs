@@ -14,7 +14,7 @@ use rawler::rawimage::{RawImage, RawPhotometricInterpretation};
 use rawler::rawsource::RawSource;
 use rawler::RawImageData;
 
-use super::decode::{one_line, DecodeError};
+use super::error::{one_line, DecodeError};
 use super::levels::{tile_position, BAYER_PERIOD};
 use super::{Cfa, Encoding, Frame, FramePool, Levels, RawInfo, Samples, Shape};
 

@@ -7,7 +7,7 @@ pub mod dng;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::input::discover::is_raw_file;
+use crate::input::formats::is_raw_file;
 use crate::input::{decode_file, DecodeError, Frame, Samples};
 use crate::report::list::DefectList;
 use crate::report::{self, OutputError};
