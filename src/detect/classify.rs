@@ -37,79 +37,11 @@
 //!   its surroundings (their read noise: a hot photosite adds the noise of its dark current, a
 //!   stuck one reads one level); `hot`: at least 25 % of full scale above it; `warm`: less.
 
-use serde::{Deserialize, Serialize};
-
 use super::score::{surrounding, FROZEN_RATIO};
-use super::{Defect, Scores};
+use super::{Defect, Kind, Scores};
 use crate::geometry::Geometry;
 use crate::input::Levels;
 use crate::stats::Moments;
-
-/// The kinds of defective photosites.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Much brighter than it should be (a large dark-current offset), or pinned near full scale.
-    Hot,
-    /// Somewhat brighter than it should be.
-    Warm,
-    /// Reads the same level whatever the light.
-    Stuck,
-    /// Reads 0 or far darker than it should.
-    Dead,
-    /// Named bad by an imported list that does not say how (dcraw, RawTherapee, a mask);
-    /// detection never gives it.
-    Listed,
-}
-
-impl Kind {
-    /// Lower-case name, as reports write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Hot => "hot",
-            Kind::Warm => "warm",
-            Kind::Stuck => "stuck",
-            Kind::Dead => "dead",
-            Kind::Listed => "listed",
-        }
-    }
-
-    /// The kinds detection gives, in report order.
-    pub const DETECTED: [Kind; 4] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead];
-
-    /// Every kind: those detection gives, then [`Kind::Listed`].
-    pub const ALL: [Kind; 5] = [Kind::Hot, Kind::Warm, Kind::Stuck, Kind::Dead, Kind::Listed];
-
-    /// The kind named `name` (as [`Kind::name`] writes it).
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Kinds from a comma-separated list such as `hot,warm`.
-    pub fn parse_list(list: &str) -> Result<Vec<Kind>, String> {
-        list.split(',')
-            .map(|w| w.trim())
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                Kind::from_name(w)
-                    .ok_or_else(|| format!("'{w}' is not a kind (hot, warm, stuck, dead, listed)"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|k| {
-                if k.is_empty() {
-                    Err("no kind given (hot, warm, stuck, dead, listed)".into())
-                } else {
-                    Ok(k)
-                }
-            })
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A hot photosite is at least this far above its neighbours (or, in dark frames, above the
 /// dark level) on average: a fraction of full scale in linear light.

@@ -5,10 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
-use super::{Kind, Scores};
-use crate::input::Colour;
+use super::{Defect, Kind, Scores};
 use crate::stats::Moments;
 
 /// A satellite within this many pixels of a defect at least [`SATELLITE_RATIO`] times stronger
@@ -21,40 +18,6 @@ pub const SATELLITE_RATIO: f32 = 2.0;
 /// JPEG spreads that a pixel further, so its echo sits 3–4 pixels away. (Two real defects this
 /// close are reported as one, with the pixels of both.)
 pub const ECHO_DISTANCE: u32 = 4;
-
-/// One physical defect.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Defect {
-    /// Column of its strongest subpixel.
-    pub x: u32,
-    /// Row of its strongest subpixel.
-    pub y: u32,
-    /// Channel of its strongest subpixel (0 for a RAW photosite).
-    pub channel: u32,
-    /// The colour of its strongest subpixel: the channel, or the filter over a RAW photosite.
-    pub colour: Colour,
-    /// What kind of defect it is.
-    pub kind: Kind,
-    /// The strongest subpixel's score (signed: negative when darker than expected).
-    pub score: f32,
-    /// Mean value of the strongest subpixel over the frames.
-    pub mean: f32,
-    /// Its standard deviation over the frames.
-    pub std: f32,
-    /// Mean of its residual against its neighbours.
-    pub residual: f32,
-    /// Standard deviation of that residual.
-    pub residual_std: f32,
-    /// Every pixel of the defect, `[x, y]`, the strongest first, then by score.
-    pub pixels: Vec<[u32; 2]>,
-    /// Subpixel index of the strongest subpixel.
-    #[serde(skip)]
-    pub index: usize,
-    /// When it was first and last seen, for a scan of frames with capture times
-    /// ([`super::timeline`]).
-    #[serde(flatten)]
-    pub seen: Option<super::timeline::Seen>,
-}
 
 fn find(parent: &mut [usize], mut a: usize) -> usize {
     while parent[a] != a {

@@ -3,13 +3,14 @@
 
 pub mod classify;
 pub mod cluster;
+pub mod defect;
 pub mod rank;
 pub mod score;
 pub mod timeline;
 pub mod variety;
 
-pub use classify::Kind;
-pub use cluster::{cluster, Defect};
+pub use cluster::cluster;
+pub use defect::{Defect, Kind, Seen, Sighting};
 pub use rank::{lowest_m2, Candidate};
 pub use score::{score, Scores, Thresholds};
 

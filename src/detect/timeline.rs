@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::cluster::ECHO_DISTANCE;
-use super::{Defect, Detection};
+use super::{Defect, Detection, Seen, Sighting};
 use crate::geometry::Geometry;
 use crate::input::exif::CaptureTime;
 use crate::stats::Moments;
@@ -39,38 +39,6 @@ pub fn window_count(frames: usize) -> usize {
 /// evenly, in capture-time order (`w == count` gives `files`).
 pub fn window_start(files: usize, count: usize, w: usize) -> usize {
     files * w / count
-}
-
-/// A frame a defect was seen in.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Sighting {
-    /// Its capture time.
-    pub taken: CaptureTime,
-    /// Its file.
-    pub file: PathBuf,
-    /// Its place among the frames counted, in capture-time order (0-based).
-    pub frame: usize,
-}
-
-/// When a defect was seen.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Seen {
-    /// The first frame it stands out in: the first frame of the first window it stands out in;
-    /// for a defect that appeared, estimated from how far that window's (and the earlier
-    /// frames') level had moved towards its level since ([`Tracker::finish`]).
-    pub first_seen: Sighting,
-    /// The last frame of the last window it stands out in.
-    pub last_seen: Sighting,
-    /// Share of the frames from `first_seen` on that are in windows it stands out in (with, for
-    /// a defect that appeared, the frames before its first such window estimated to have it).
-    pub seen_share: f32,
-    /// It appeared while the frames were taken: absent from the first window, it stands out in
-    /// every window from its first to the last, and the frames before its first window mostly
-    /// did not have it.
-    pub appeared: bool,
-    /// Whether it stands out, window by window.
-    #[serde(skip)]
-    pub windows: Vec<bool>,
 }
 
 /// One window of frames, in capture-time order.

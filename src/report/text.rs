@@ -147,7 +147,7 @@ pub fn timeline(report: &ScanReport) -> String {
         t.windows.len()
     );
     let defects = &report.detection.defects;
-    let seen = |keep: fn(&crate::detect::timeline::Seen) -> bool| {
+    let seen = |keep: fn(&crate::detect::Seen) -> bool| {
         defects
             .iter()
             .filter(|d| d.seen.as_ref().is_some_and(keep))
