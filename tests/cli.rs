@@ -1133,7 +1133,7 @@ fn an_interrupted_scan_resumes_to_the_same_answer() {
         stderr.contains("interrupted after") && stderr.contains("to resume"),
         "{stderr}"
     );
-    let saved = hotpixels::state::read(&state).unwrap();
+    let saved = hotpixels::stats::state::read(&state).unwrap();
     let counted = saved.header.files.len();
     assert!(
         (10..120).contains(&counted),
@@ -1156,7 +1156,7 @@ fn an_interrupted_scan_resumes_to_the_same_answer() {
     )
     .0;
     assert_same_answer(&whole, &resumed);
-    let saved = hotpixels::state::read(&state).unwrap();
+    let saved = hotpixels::stats::state::read(&state).unwrap();
     let unique: std::collections::HashSet<_> = saved.header.files.iter().collect();
     assert_eq!(
         (saved.header.files.len(), unique.len()),

@@ -264,7 +264,7 @@ fn a_lost_gpu_with_a_state_file_keeps_every_checkpointed_frame() {
             && text.contains(&format!("{} keeps the 4 frames", state.display())),
         "{text}"
     );
-    assert_eq!(hotpixels::state::read(&state).unwrap().moments.n, 4);
+    assert_eq!(hotpixels::stats::state::read(&state).unwrap().moments.n, 4);
 
     // The same command again (on the CPU) goes on from the checkpoint.
     let resumed = prepare(&inputs, &with_state, &mut Silent)

@@ -246,7 +246,7 @@ pub struct Expanded {
 /// Expands inputs into a sorted, de-duplicated list of files.
 ///
 /// An existing file is taken as it is; a directory is walked recursively for image files
-/// ([`IMAGE_EXTENSIONS`], any case); anything else containing `*`, `?` or `[` is a glob pattern,
+/// ([`IMAGE_EXTENSIONS`](super::formats::IMAGE_EXTENSIONS), any case); anything else containing `*`, `?` or `[` is a glob pattern,
 /// expanded here (so quoted patterns work) and matched case-insensitively, `**` spanning any
 /// number of folders. Directories a pattern matches are walked too. Walks follow folder links but
 /// enter each folder once, so a link to a parent folder does not loop; a file reached by two

@@ -91,6 +91,12 @@ impl Camera {
     }
 }
 
+/// The name a camera group of a photo library goes by: the body ([`Camera::body`]), or
+/// `no camera` for the files that name none.
+pub fn group_name(camera: Option<&Camera>) -> String {
+    camera.map_or_else(|| "no camera".into(), Camera::body)
+}
+
 /// The text of an ASCII field, without trailing NULs and spaces.
 fn ascii(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
     let field = exif.get_field(tag, exif::In::PRIMARY)?;

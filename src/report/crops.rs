@@ -9,7 +9,7 @@ use super::draw::{draw_text, fill, kind_colour, png_bytes, put};
 use super::Exporter;
 use crate::detect::Defect;
 use crate::input::{decode_file, Frame, Levels, Shape};
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 
 /// The crops exporter.
 pub struct Crops;

@@ -7,7 +7,7 @@ use crate::input::Shape;
 pub struct Csv;
 
 impl super::Exporter for Csv {
-    fn render(&self, report: &crate::scan::ScanReport) -> Vec<u8> {
+    fn render(&self, report: &crate::model::ScanReport) -> Vec<u8> {
         render(&report.shape, &report.lowest).into_bytes()
     }
 }

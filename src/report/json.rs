@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::detect::Candidate;
 use crate::input::Shape;
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 use crate::stats::BackendInfo;
 
 /// Schema version written in every report.
@@ -183,7 +183,7 @@ pub fn one_report(
             .get("camera")
             .cloned()
             .and_then(|c| serde_json::from_value::<crate::input::exif::Camera>(c).ok());
-        crate::scan::group_name(camera.as_ref())
+        crate::input::exif::group_name(camera.as_ref())
     };
     let names: Vec<String> = groups.iter().map(name).collect();
     let wanted: Vec<usize> = match camera {

@@ -8,7 +8,7 @@ use super::Exporter;
 use crate::detect::Kind;
 use crate::input::exif::Camera;
 use crate::input::{Cfa, Colour, Shape};
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 
 /// One pixel of a defect, as the list formats write it.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,7 @@ use image::{Rgb, RgbImage};
 use super::draw::{draw_text, fill, kind_colour, png_bytes, ring, text_width};
 use super::Exporter;
 use crate::detect::{Defect, Kind};
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 use crate::stats::Moments;
 
 /// The map exporter.

@@ -24,7 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::input::exif::Camera;
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -256,23 +256,6 @@ pub fn check_writable(path: &Path, force: bool) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// The mode a new file is created with before the umask, as `open(2)` callers usually ask.
-#[cfg(unix)]
-const NEW_FILE_MODE: u32 = 0o666;
-
-/// A temporary file in `path`'s folder, to be renamed to `path` once written, with a new file's
-/// usual permissions (the umask applies), not a temporary file's owner-only ones.
-pub fn temp_file_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(NEW_FILE_MODE));
-    builder.tempfile_in(dir)
-}
-
 /// Writes `contents` to a new file beside `path` and renames it into place, so a reader never sees a
 /// half-written report. An existing file is replaced only when `force` is set.
 pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), OutputError> {
@@ -281,14 +264,7 @@ pub fn write_file(path: &Path, contents: &[u8], force: bool) -> Result<(), Outpu
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let mut tmp = temp_file_beside(path).map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    if force {
-        tmp.persist(path).map_err(|e| io(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| io(e.error))?;
-    }
-    Ok(())
+    crate::atomic::write(path, contents, force).map_err(io)
 }
 
 /// Writes `contents` to a stream; a closed pipe is [`OutputError::ClosedPipe`].

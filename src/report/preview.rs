@@ -11,8 +11,8 @@ use super::draw::{draw_text, kind_colour, png_bytes};
 use super::list::DefectList;
 use super::Exporter;
 use crate::input::{decode_file, Frame};
+use crate::model::ScanReport;
 use crate::repair::{repair_frame, repair_region};
-use crate::scan::ScanReport;
 
 /// The repair-preview exporter.
 pub struct RepairPreview;

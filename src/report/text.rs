@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 
 /// The text exporter: the human table.
 pub struct Text;

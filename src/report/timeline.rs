@@ -7,7 +7,7 @@ use super::draw::{draw_text, fill, kind_colour, png_bytes, text_width};
 use super::Exporter;
 use crate::detect::timeline::Timeline;
 use crate::detect::Defect;
-use crate::scan::ScanReport;
+use crate::model::ScanReport;
 
 /// The timeline exporter.
 pub struct TimelinePicture;

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod cpu;
 pub mod gpu;
+pub mod state;
 
 pub use cpu::CpuAccumulator;
 pub use gpu::{GpuAccumulator, GpuContext, GpuError, GpuOptions};

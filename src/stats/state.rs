@@ -145,7 +145,7 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let tmp = crate::report::temp_file_beside(path).map_err(io)?;
+    let tmp = crate::atomic::temp_file_beside(path).map_err(io)?;
     let mut out = BufWriter::new(tmp);
     let header = serde_json::to_vec(header).expect("a state header serialises");
     out.write_all(MAGIC).map_err(io)?;
@@ -160,8 +160,7 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
     }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::atomic::persist(tmp, path, true).map_err(io)
 }
 
 /// Reads the state at `path`.
@@ -280,45 +279,6 @@ pub fn merge(paths: &[PathBuf]) -> Result<State, StateError> {
     })
 }
 
-/// FNV-1a, 64-bit: a hash every machine computes alike, for choosing shards.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ b as u64).wrapping_mul(PRIME))
-}
-
-/// Shard `index` (1-based) of `count`: the files whose path relative to `root`, with `/`
-/// between its parts, hashes (FNV-1a) to `index − 1` modulo `count`. Stable under reordering
-/// and on every machine that sees the same tree under its own root.
-pub fn in_shard(path: &Path, root: &Path, index: u32, count: u32) -> bool {
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    let key: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    fnv1a(key.join("/").as_bytes()) % count as u64 == (index - 1) as u64
-}
-
-/// The deepest folder holding every one of `files` (absolute paths).
-pub fn common_root(files: &[PathBuf]) -> PathBuf {
-    let mut root: Option<PathBuf> = None;
-    for f in files {
-        let dir = f.parent().unwrap_or(f);
-        root = Some(match root {
-            None => dir.to_path_buf(),
-            Some(r) => r
-                .components()
-                .zip(dir.components())
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
-        });
-    }
-    root.unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,26 +330,5 @@ mod tests {
             err.to_string().contains("the state is of 5x3 RGB 8-bit"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn shards_split_a_collection_whatever_its_root() {
-        let files: Vec<PathBuf> = (0..200)
-            .map(|k| PathBuf::from(format!("/x/set/d{}/f{k}.jpg", k % 3)))
-            .collect();
-        let root = common_root(&files);
-        assert_eq!(root, PathBuf::from("/x/set"));
-        let mut seen = 0;
-        for i in 1..=3 {
-            let shard: Vec<&PathBuf> = files.iter().filter(|f| in_shard(f, &root, i, 3)).collect();
-            assert!(shard.len() > 40, "shard {i}: {}", shard.len());
-            seen += shard.len();
-            // The same tree elsewhere gives the same shard.
-            for f in &shard {
-                let moved = Path::new("/mnt/other").join(f.strip_prefix(&root).unwrap());
-                assert!(in_shard(&moved, Path::new("/mnt/other"), i, 3));
-            }
-        }
-        assert_eq!(seen, files.len(), "each file in one shard");
     }
 }
