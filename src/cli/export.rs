@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use hotpixels::detect::Kind;
 use hotpixels::report::list::DefectList;
-use hotpixels::report::rawtherapee::RawTherapee;
 use hotpixels::report::{self, canonical_target, Destination, Format, Output, OutputError};
 
 use super::{error, EXIT_FATAL, EXIT_OK};
@@ -77,7 +76,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
                 Format::EXPORTS.join(", ")
             )
         })?
-        .with_polarity(super::scan::polarity(&a.mask_polarity));
+        .with_polarity(super::outputs::polarity(&a.mask_polarity));
     let kinds = super::kinds_arg(a.kinds.as_deref())?;
     let Output { format, dest } = Output::new(
         format,
@@ -108,7 +107,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", a.report.display()))?;
             list.retain_kinds(&kinds);
             if format == Format::RawTherapee {
-                rawtherapee_note(&list);
+                super::outputs::rawtherapee_note(&list);
             }
             exporter.render_list(&list)
         }
@@ -119,19 +118,6 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// Tells where RawTherapee looks for a `.badpixels` list of this camera.
-pub fn rawtherapee_note(list: &DefectList) {
-    let names = RawTherapee::file_names(list);
-    if names.is_empty() {
-        return;
-    }
-    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    eprintln!(
-        "hotpixels: note: RawTherapee reads this list as {} in its dark-frame folder (Preferences › Image Processing › Dark frame)",
-        quoted.join(" or ")
-    );
 }
 
 /// Runs `export`.

@@ -42,7 +42,7 @@ fn run_import(a: &ImportArgs) -> Result<(), String> {
                 ImportFormat::NAMES.join(", ")
             )
         })?
-        .with_polarity(super::scan::polarity(&a.mask_polarity));
+        .with_polarity(super::outputs::polarity(&a.mask_polarity));
     let dest = a
         .output
         .as_ref()

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use hotpixels::scan::{report_of, Counted, Found, ScanOptions};
-use hotpixels::state;
+use hotpixels::stats::state;
 use hotpixels::stats::{BackendInfo, BackendKind};
 
-use super::scan::{ReportArgs, ReportConfig};
+use super::outputs::{ReportArgs, ReportConfig};
 use super::{error, EXIT_FATAL, EXIT_OK};
 
 #[derive(clap::Args, Debug)]

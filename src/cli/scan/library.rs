@@ -4,13 +4,14 @@
 
 use std::io::Write;
 
+use hotpixels::input::exif::group_name;
 use hotpixels::input::Discovery;
 use hotpixels::report::{self, json, Destination, Format, Output, OutputError};
-use hotpixels::scan::{self, group_name};
+use hotpixels::scan;
 
-use super::console::Console;
-use super::scan::ScanConfig;
-use super::{error, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
+use super::config::ScanConfig;
+use crate::cli::console::Console;
+use crate::cli::{error, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
 
 /// One camera group with the outputs written for it.
 struct Group {
