@@ -45,7 +45,7 @@ fn raw(
     pool: &std::sync::Arc<FramePool>,
 ) {
     use hotpixels::input::decode::probe;
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    use hotpixels::synth::{write_set, SetFormat, SetSpec};
     let set = dir.join("dng");
     let spec = SetSpec {
         width: 6000,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use hotpixels::detect::{Defect, Kind};
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
 use hotpixels::synth::eval::evaluate;
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+use hotpixels::synth::{write_set, SetFormat, SetSpec};
 
 /// The same defects: the same photosites, kinds and pixels, and numbers equal up to f32 rounding
 /// (each backend folds its own batches of frames into the statistics: the CPU four at a time, the

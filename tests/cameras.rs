@@ -12,7 +12,7 @@ use hotpixels::detect::Kind;
 use hotpixels::input::exif::{read_identity, Camera, CaptureTime};
 use hotpixels::scan::{scan, scan_library, BackendChoice, ScanError, ScanOptions, Silent};
 use hotpixels::synth::eval::evaluate;
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth};
+use hotpixels::synth::{write_set, SetFormat, SetSpec, Truth};
 
 /// A camera named as the files carry it.
 fn body(make: &str, model: &str, serial: Option<&str>) -> Camera {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{bin, succeeded};
-use hotpixels::synth::sensor::SetFormat;
+use hotpixels::synth::SetFormat;
 use hotpixels::synth::{write_frame_png, SyntheticSet};
 use hotpixels::Shape;
 use predicates::prelude::*;
@@ -27,18 +27,18 @@ fn json_of(args: &[&str], dir: Option<&Path>) -> (serde_json::Value, String) {
 /// A synthetic set of `format`, `width`×`height` and `frames` frames, written to `dir/set`.
 fn synth_set(
     dir: &Path,
-    format: hotpixels::synth::sensor::SetFormat,
+    format: hotpixels::synth::SetFormat,
     [width, height, frames]: [u32; 3],
 ) -> std::path::PathBuf {
     let set = dir.join("set");
-    let spec = hotpixels::synth::sensor::SetSpec {
+    let spec = hotpixels::synth::SetSpec {
         width,
         height,
         frames: frames as usize,
         format,
         ..Default::default()
     };
-    hotpixels::synth::sensor::write_set(&spec, &set).unwrap();
+    hotpixels::synth::write_set(&spec, &set).unwrap();
     set
 }
 
@@ -249,7 +249,7 @@ fn demo_on_raw_frames_scans_the_photosites() {
 /// RAW+JPEG shots: the RAW files are read and one line counts the JPEGs left out.
 #[test]
 fn raw_and_jpeg_twins_are_counted_in_one_line() {
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    use hotpixels::synth::{write_set, SetFormat, SetSpec};
     let dir = tempfile::tempdir().unwrap();
     let spec = |format| SetSpec {
         width: 64,
@@ -678,7 +678,7 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 /// to standard error when an export takes standard output; bad requests are refused up front.
 #[test]
 fn exports_from_scan_and_from_the_json_report_agree() {
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    use hotpixels::synth::{write_set, SetFormat, SetSpec};
     let dir = tempfile::tempdir().unwrap();
     let set = dir.path().join("set");
     let spec = SetSpec {

@@ -15,7 +15,7 @@ use hotpixels::report::pixels::{PixelCsv, HEADER};
 use hotpixels::report::rawtherapee::RawTherapee;
 use hotpixels::report::siril::Siril;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth};
+use hotpixels::synth::{write_set, SetFormat, SetSpec, Truth};
 
 fn dng_scan(dir: &Path, seed: u64) -> (Truth, ScanReport) {
     common::scan_planted(dir, SetFormat::Dng, [256, 192, 30], seed)

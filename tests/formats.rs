@@ -99,7 +99,7 @@ fn grey_jpeg_keeps_a_constant_block_constant() {
 /// spreads in those); one of PNG files does not.
 #[test]
 fn jpeg_scans_are_marked_codec_mixed() {
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    use hotpixels::synth::{write_set, SetFormat, SetSpec};
     for (format, mixed) in [(SetFormat::Jpeg, true), (SetFormat::Png, false)] {
         let dir = tempfile::tempdir().unwrap();
         let spec = SetSpec {

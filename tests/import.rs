@@ -14,7 +14,7 @@ use hotpixels::report::list::{DefectList, ListExporter, ListedPixel};
 use hotpixels::report::mask::{Mask, MaskFile, Polarity};
 use hotpixels::report::Format;
 use hotpixels::scan::ScanReport;
-use hotpixels::synth::sensor::SetFormat;
+use hotpixels::synth::SetFormat;
 
 fn scan_set(dir: &Path, format: SetFormat, seed: u64) -> ScanReport {
     common::scan_planted(dir, format, [192, 144, 30], seed).1

@@ -7,8 +7,8 @@ mod common;
 use hotpixels::detect::Kind;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
 use hotpixels::synth::eval::{evaluate, Quality, MATCH_RADIUS};
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
 use hotpixels::synth::Chroma;
+use hotpixels::synth::{write_set, SetFormat, SetSpec};
 
 fn run(dir: &std::path::Path, backend: BackendChoice, dark: bool) -> ScanReport {
     let mut options = ScanOptions {

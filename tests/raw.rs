@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use hotpixels::detect::Kind;
 use hotpixels::input::{discover, discover_with, Cfa, Colour, DiscoverOptions, Encoding, Prefer};
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
-use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec, Truth, RAW_BLACK, RAW_MARGINS};
+use hotpixels::synth::sensor::{RAW_BLACK, RAW_MARGINS};
+use hotpixels::synth::{write_set, SetFormat, SetSpec, Truth};
 
 /// The Canon EOS 30D CR2 Debian's `rawtran-doc` ships (`.ci/run` installs it).
 const CANON_CR2: &str = "/usr/share/doc/rawtran/IMG_5952.CR2";

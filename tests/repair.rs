@@ -305,7 +305,7 @@ fn the_repair_preview_shows_each_defect_before_and_after() {
     use hotpixels::report::crops::CROP_RADIUS;
     use hotpixels::report::preview::{preview, PREVIEW_DEFECTS};
     use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
-    use hotpixels::synth::sensor::{write_set, SetFormat, SetSpec};
+    use hotpixels::synth::{write_set, SetFormat, SetSpec};
     for format in [SetFormat::Png, SetFormat::Dng] {
         let dir = tempfile::tempdir().unwrap();
         let spec = SetSpec {

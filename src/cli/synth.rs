@@ -17,9 +17,9 @@ pub enum FormatArg {
     Dng,
 }
 
-impl From<FormatArg> for hotpixels::synth::sensor::SetFormat {
+impl From<FormatArg> for hotpixels::synth::SetFormat {
     fn from(f: FormatArg) -> Self {
-        use hotpixels::synth::sensor::SetFormat;
+        use hotpixels::synth::SetFormat;
         match f {
             FormatArg::Jpeg => SetFormat::Jpeg,
             FormatArg::Png => SetFormat::Png,
@@ -106,11 +106,11 @@ pub struct SynthArgs {
     #[arg(long, default_value_t = 0)]
     late_hot: usize,
     /// When the --late-hot photosites appear, as a fraction of the frames.
-    #[arg(long, default_value_t = hotpixels::synth::sensor::DEFAULT_ONSET, value_name = "F")]
+    #[arg(long, default_value_t = hotpixels::synth::DEFAULT_ONSET, value_name = "F")]
     onset: f64,
     /// ISO setting written with --camera (with the exposure time: 1/125 s times each shot's
     /// exposure, 30 s for dark frames).
-    #[arg(long, default_value_t = hotpixels::synth::sensor::DEFAULT_ISO, value_name = "N")]
+    #[arg(long, default_value_t = hotpixels::synth::DEFAULT_ISO, value_name = "N")]
     iso: u32,
 }
 
@@ -156,8 +156,8 @@ fn parse_quality(q: &str) -> Result<(u8, u8), String> {
     Ok((lo, hi))
 }
 
-fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::sensor::SetSpec, String> {
-    use hotpixels::synth::sensor::SetSpec;
+fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::SetSpec, String> {
+    use hotpixels::synth::SetSpec;
     if a.frames == 0 || a.width < 8 || a.height < 8 {
         return Err("--frames must be at least 1, --width and --height at least 8".into());
     }
@@ -225,7 +225,7 @@ pub fn run(a: SynthArgs) -> u8 {
             return EXIT_FATAL;
         }
     };
-    match hotpixels::synth::sensor::write_set(&spec, &a.out) {
+    match hotpixels::synth::write_set(&spec, &a.out) {
         Ok(truth) => {
             let done = format!(
                 "wrote {} frames ({}x{}) and truth.json with {} defective photosites to {}\n",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::sensor::Truth;
+use super::spec::Truth;
 use crate::detect::{Defect, Kind};
 
 /// A true defect counts as found when a reported defect, or one of its pixels, lies within this
@@ -131,7 +131,7 @@ pub fn evaluate(defects: &[Defect], truth: &Truth) -> Quality {
 mod tests {
     use super::*;
     use crate::input::Colour;
-    use crate::synth::sensor::TrueDefect;
+    use crate::synth::TrueDefect;
 
     fn truth(kind: Kind, x: u32) -> TrueDefect {
         TrueDefect {

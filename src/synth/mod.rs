@@ -3,7 +3,16 @@
 
 pub mod dng;
 pub mod eval;
+pub mod scene;
 pub mod sensor;
+pub mod set;
+pub mod spec;
+
+pub use set::{plant, write_set};
+pub use spec::{
+    DefectKind, SetFormat, SetSpec, SynthError, TrueDefect, Truth, DARK_SECONDS, DEFAULT_ISO,
+    DEFAULT_ONSET, DEFAULT_PERIOD_SECONDS, DEFAULT_START_SECONDS, PHOTO_SECONDS,
+};
 
 use std::path::{Path, PathBuf};
 

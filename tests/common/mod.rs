@@ -213,12 +213,12 @@ pub fn test_frame(shape: Shape, f: usize, planted: &[usize], quiet: &[usize]) ->
 /// dead photosites and one hot pair, `frames` frames from `seed` — and scans it on the CPU.
 pub fn scan_planted(
     dir: &std::path::Path,
-    format: hotpixels::synth::sensor::SetFormat,
+    format: hotpixels::synth::SetFormat,
     [width, height, frames]: [u32; 3],
     seed: u64,
-) -> (hotpixels::synth::sensor::Truth, hotpixels::scan::ScanReport) {
+) -> (hotpixels::synth::Truth, hotpixels::scan::ScanReport) {
     use hotpixels::scan::{scan, BackendChoice, ScanOptions, Silent};
-    use hotpixels::synth::sensor::{write_set, SetSpec};
+    use hotpixels::synth::{write_set, SetSpec};
     let spec = SetSpec {
         width,
         height,

@@ -45,7 +45,7 @@ pub fn run(a: DemoArgs) -> u8 {
         backend: a.backend.into(),
         ..Default::default()
     };
-    let spec = hotpixels::synth::sensor::SetSpec {
+    let spec = hotpixels::synth::SetSpec {
         width: a.width,
         height: a.height,
         frames: a.frames,

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use hotpixels::detect::Kind;
 use hotpixels::scan::{scan, ScanError, ScanObserver, ScanOptions, ScanReport};
 use hotpixels::synth::eval::{evaluate, touches, Quality, MATCH_RADIUS};
-use hotpixels::synth::sensor::{write_set, SetSpec, SynthError, Truth};
+use hotpixels::synth::{write_set, SetSpec, SynthError, Truth};
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
