@@ -454,8 +454,7 @@ fn devices_lists_the_adapters_or_says_there_is_none() {
             assert!(stdout.contains("--backend gpu uses #0"), "{stdout}");
             // Its memory: Vulkan says how much (other backends show `?`).
             if ctx.info.backend == wgpu::Backend::Vulkan {
-                let bytes = hotpixels::stats::gpu::faults::device_memory(&ctx.device)
-                    .expect("a Vulkan adapter's memory heaps");
+                let bytes = ctx.memory.expect("a Vulkan adapter's memory heaps");
                 let memory = hotpixels::mem::describe_bytes(bytes);
                 assert!(row.contains(&format!(" {memory} ")), "{row}");
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hotpixels::scan::{prepare, Backend, ScanError, ScanObserver, Silent, StateOptions};
-use hotpixels::stats::gpu::faults::{allocating, device_memory, Faults};
+use hotpixels::stats::gpu::faults::{allocating, Faults};
 use hotpixels::stats::{Accumulator, BackendKind, GpuContext, GpuError, GpuOptions};
 use hotpixels::synth::SyntheticSet;
 use hotpixels::{BackendChoice, ScanOptions, ScanReport, Shape};
@@ -126,9 +126,10 @@ fn statistics_larger_than_the_adapters_memory_are_refused_naming_both() {
     let Some(ctx) = common::gpu("statistics_larger_than_the_adapters_memory") else {
         return;
     };
-    let available = device_memory(&ctx.device).expect("Vulkan adapters say how much they have");
-    // Four f32 arrays of 4 bytes: a shape whose state alone is twice the adapter's memory.
-    let side = ((available as f64 * 2.0 / 16.0 / 3.0).sqrt() as u32).max(1);
+    let available = ctx.memory.expect("Vulkan adapters say how much they have");
+    // A shape whose state alone is twice the adapter's memory.
+    let per_pixel = 3 * hotpixels::stats::STATE_BYTES_PER_SUBPIXEL;
+    let side = ((available as f64 * 2.0 / per_pixel as f64).sqrt() as u32).max(1);
     let huge = Shape::new(side, side, 3, 8).unwrap();
     let err = ctx
         .accumulator(huge, GpuOptions::default())
@@ -167,7 +168,7 @@ fn a_failed_allocation_is_caught_and_names_what_was_needed() {
     let device = &ctx.device;
     let too_big = device.limits().max_buffer_size + 4;
     let faults = Faults::default();
-    let err = allocating(device, &faults, too_big, || {
+    let err = allocating(device, &faults, ctx.memory, too_big, || {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("too big"),
             size: too_big,
@@ -178,7 +179,7 @@ fn a_failed_allocation_is_caught_and_names_what_was_needed() {
     .unwrap_err();
     assert!(matches!(err, GpuError::OutOfMemory { needed, .. } if needed == too_big));
     // A buffer that fits is made, and the device goes on working.
-    let fine = allocating(device, &faults, 1024, || {
+    let fine = allocating(device, &faults, ctx.memory, 1024, || {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("fits"),
             size: 1024,

@@ -10,7 +10,7 @@ use super::{print, stopped, EXIT_OK};
 /// The adapter table, or why there is none.
 fn render() -> String {
     let mut s = String::new();
-    let list = gpu::adapters_with_memory();
+    let list = gpu::adapters();
     if list.is_empty() {
         let _ = writeln!(
             s,

@@ -29,9 +29,6 @@ impl Prepared {
     }
 }
 
-/// Bytes of state per subpixel: the [`crate::stats::Moments`] arrays, f32 each.
-pub const STATE_BYTES_PER_SUBPIXEL: u64 = crate::stats::STATE_ARRAYS as u64 * 4;
-
 /// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (twice with
 /// a state file: the total so far beside the stretch being counted), and the frames alive at once
 /// (one per decoder, two waiting, and the CPU backend's batch).
@@ -40,7 +37,7 @@ pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool) -> u64 {
     let frame = subpixels * (shape.bit_depth as u64 / 8);
     let frames = (jobs + 2 + crate::stats::cpu::DEFAULT_BATCH) as u64;
     let states = if state_file { 2 } else { 1 };
-    states * subpixels * STATE_BYTES_PER_SUBPIXEL + frame * frames
+    states * subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + frame * frames
 }
 
 /// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),

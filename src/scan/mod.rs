@@ -29,9 +29,7 @@ pub use backend::Backend;
 pub use checkpoint::{
     interrupt, interrupted, StateOptions, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_FRAMES,
 };
-pub use checks::{
-    check_memory, memory_needed, prepare, prepare_discovered, Prepared, STATE_BYTES_PER_SUBPIXEL,
-};
+pub use checks::{check_memory, memory_needed, prepare, prepare_discovered, Prepared};
 pub use groups::{discover_library, in_shard};
 pub use window::{accumulate_files, accumulate_with, Accumulated, DecodeFn};
 

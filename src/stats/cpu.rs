@@ -38,29 +38,29 @@ impl CpuAccumulator {
     /// fault in and zero for a scan counting stretch after stretch).
     pub fn reusing(mut state: Moments) -> Self {
         state.clear();
-        CpuAccumulator {
-            shape: state.shape,
-            state,
-            pending: Vec::with_capacity(DEFAULT_BATCH),
-            batch: DEFAULT_BATCH,
-            pool: None,
-        }
+        Self::counting_into(state, DEFAULT_BATCH, None)
     }
 
     /// An accumulator batching `batch` frames (1 to [`MAX_BATCH`]), on `threads` threads (`None`:
     /// all cores).
     pub fn with_options(shape: Shape, batch: usize, threads: Option<usize>) -> Self {
+        Self::counting_into(Moments::new(shape), batch, threads)
+    }
+
+    /// An accumulator counting on from `state`, batching `batch` frames on `threads` threads.
+    fn counting_into(state: Moments, batch: usize, threads: Option<usize>) -> Self {
         let pool = threads.map(|t| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(t.max(1))
                 .build()
                 .expect("building a thread pool")
         });
+        let batch = batch.clamp(1, MAX_BATCH);
         CpuAccumulator {
-            shape,
-            state: Moments::new(shape),
-            pending: Vec::with_capacity(batch.clamp(1, MAX_BATCH)),
-            batch: batch.clamp(1, MAX_BATCH),
+            shape: state.shape,
+            state,
+            pending: Vec::with_capacity(batch),
+            batch,
             pool,
         }
     }

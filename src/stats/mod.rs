@@ -18,6 +18,29 @@ use crate::input::{Frame, Shape};
 /// The arrays of the state ([`Moments::arrays`]): four f32 of running statistics and one count.
 pub const STATE_ARRAYS: usize = 5;
 
+/// Bytes of one value of a state array (an f32).
+pub const STATE_VALUE_BYTES: u64 = std::mem::size_of::<f32>() as u64;
+
+/// Bytes of state per subpixel: one value of each array.
+pub const STATE_BYTES_PER_SUBPIXEL: u64 = STATE_ARRAYS as u64 * STATE_VALUE_BYTES;
+
+/// Calls `$callback!($args…, mean, m2, res_mean, res_m2, below)`: the state arrays in their one
+/// order — of [`Moments::arrays`], of the state file and of the shader's bindings
+/// ([`STATE_ORDER`]).
+macro_rules! state_order {
+    ($callback:ident $(, $arg:tt)*) => {
+        $callback!($($arg,)* mean, m2, res_mean, res_m2, below)
+    };
+}
+
+/// The state arrays' names, in their one order (the fields of [`Moments`]).
+pub const STATE_ORDER: [&str; STATE_ARRAYS] = {
+    macro_rules! names {
+        ($($field:ident),*) => { [$(stringify!($field)),*] };
+    }
+    state_order!(names)
+};
+
 /// Subpixels per task of the element-wise passes over the arrays ([`Moments::merge`],
 /// [`Moments::clear`]).
 const MERGE_CHUNK: usize = 1 << 16;
@@ -110,26 +133,21 @@ impl Moments {
         self.n
     }
 
-    /// The state arrays, in the order mean, `M2`, residual mean, residual `M2`, frames below.
+    /// The state arrays, in [`STATE_ORDER`]: mean, `M2`, residual mean, residual `M2`, frames
+    /// below.
     pub fn arrays(&self) -> [&Vec<f32>; STATE_ARRAYS] {
-        [
-            &self.mean,
-            &self.m2,
-            &self.res_mean,
-            &self.res_m2,
-            &self.below,
-        ]
+        macro_rules! refs {
+            ($m:ident, $($field:ident),*) => { [$(&$m.$field),*] };
+        }
+        state_order!(refs, self)
     }
 
-    /// The state arrays, mutably, in the order of [`Moments::arrays`].
+    /// The state arrays, mutably, in [`STATE_ORDER`].
     pub fn arrays_mut(&mut self) -> [&mut Vec<f32>; STATE_ARRAYS] {
-        [
-            &mut self.mean,
-            &mut self.m2,
-            &mut self.res_mean,
-            &mut self.res_m2,
-            &mut self.below,
-        ]
+        macro_rules! refs {
+            ($m:ident, $($field:ident),*) => { [$(&mut $m.$field),*] };
+        }
+        state_order!(refs, self)
     }
 
     /// Adds `other`'s statistics to these with Chan et al.'s parallel formula, as if every frame

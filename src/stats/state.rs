@@ -1,13 +1,13 @@
 //! The scan state file (`--state`): the statistics of the frames counted so far and which files
 //! they came from, so an interrupted scan resumes and shards of one collection merge.
 //!
-//! Layout (version 1), little-endian:
+//! Layout (version [`STATE_VERSION`]), little-endian:
 //! - 16 bytes: the magic `hotpixels state\n`;
 //! - 8 bytes: the length `L` of the header, then `L` bytes of JSON ([`StateHeader`]: version,
 //!   shape, which file of a RAW+JPEG pair was read, the frame count, the RAW camera and levels,
 //!   and every file counted with its size and modification time);
-//! - the four statistics arrays, each one f32 per subpixel (`shape.subpixels()` values): mean,
-//!   `M2`, residual mean, residual `M2`.
+//! - the state arrays in [`STATE_ORDER`](crate::stats::STATE_ORDER), each one f32 per subpixel (`shape.subpixels()`
+//!   values).
 //!
 //! A state is written to a temporary file beside its path and renamed into place, so a reader
 //! never sees half of one.
@@ -20,7 +20,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{Prefer, RawInfo, Shape};
-use crate::stats::Moments;
+use crate::stats::{Moments, STATE_VALUE_BYTES};
 
 /// The state format's version; another is refused. Version 2 added the frames-below counts.
 pub const STATE_VERSION: u32 = 2;
@@ -211,13 +211,14 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     }
     let mut moments = Moments::new(shape);
     moments.n = header.frames;
-    let mut bytes = vec![0u8; 4 << 16];
+    const VALUE: usize = STATE_VALUE_BYTES as usize;
+    let mut bytes = vec![0u8; VALUE << 16];
     for array in moments.arrays_mut() {
         for chunk in array.chunks_mut(1 << 16) {
-            let want = &mut bytes[..4 * chunk.len()];
+            let want = &mut bytes[..VALUE * chunk.len()];
             exact(want)?;
-            for (v, b) in chunk.iter_mut().zip(want.chunks_exact(4)) {
-                *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+            for (v, b) in chunk.iter_mut().zip(want.chunks_exact(VALUE)) {
+                *v = f32::from_le_bytes(b.try_into().expect("one f32's bytes"));
             }
         }
     }

@@ -8,7 +8,7 @@ use std::mem::offset_of;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use super::faults::{allocating, device_memory, out_of_memory, Faults};
+use super::faults::{allocating, out_of_memory, Faults};
 use super::plan::{plan_tiles, DeviceLimits, TilePlan, RING};
 use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
@@ -16,6 +16,7 @@ use crate::input::{Frame, Samples, Shape};
 use crate::stats::batch::{HIGH_WORD, RESIDUAL_SCALE};
 use crate::stats::{
     check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError, STATE_ARRAYS,
+    STATE_ORDER, STATE_VALUE_BYTES,
 };
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
@@ -103,9 +104,6 @@ struct Params {
     _pad: u32,
 }
 
-/// The state buffers' labels, in the order of [`Moments::arrays`].
-const STATE_LABELS: [&str; STATE_ARRAYS] = ["mean", "m2", "res_mean", "res_m2", "below"];
-
 /// The buffers of one tile of the plan (`GpuAccumulator::plan.tiles`, in the same order).
 struct Tile {
     /// The state arrays, in the order of [`Moments::arrays`] (bindings 2 onwards).
@@ -146,11 +144,14 @@ impl GpuAccumulator {
     /// allocation fails. From here on, a lost device or an error the device raises on its own is
     /// an error of the next call, not a panic.
     ///
-    /// `faults` is the device's recorder ([`Faults::watch`], installed when the device was opened).
+    /// `faults` is the device's recorder ([`Faults::watch`], installed when the device was opened)
+    /// and `memory` the bytes of the adapter's largest memory heap, when known
+    /// ([`super::GpuContext::memory`]).
     pub fn new(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         faults: &Faults,
+        memory: Option<u64>,
         shape: Shape,
         options: GpuOptions,
     ) -> Result<Self, GpuError> {
@@ -158,14 +159,15 @@ impl GpuAccumulator {
         faults.check()?;
         let plan = plan_tiles(DeviceLimits::of(device), shape, options)?;
         let needed = plan.device_bytes();
-        if device_memory(device).is_some_and(|available| needed > available) {
+        if memory.is_some_and(|available| needed > available) {
             return Err(out_of_memory(
                 device,
                 needed,
+                memory,
                 "more than its largest memory heap",
             ));
         }
-        let (pipeline, tiles, slots) = allocating(device, &faults, needed, || {
+        let (pipeline, tiles, slots) = allocating(device, &faults, memory, needed, || {
             Self::create(device, queue, shape, &plan)
         })?;
         Ok(GpuAccumulator {
@@ -222,7 +224,7 @@ impl GpuAccumulator {
             .tiles
             .iter()
             .map(|spec| {
-                let state = STATE_LABELS.map(|label| storage(label, spec.state_bytes));
+                let state = STATE_ORDER.map(|label| storage(label, spec.state_bytes));
                 let batch = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("batch"),
                     size: spec.stride * plan.batch as u64,
@@ -413,10 +415,11 @@ impl GpuAccumulator {
         self.poll(None, true)?;
         // Upload buffers are no longer needed: free them before the read-back copies exist.
         self.slots.clear();
-        let largest = self.plan.tiles.iter().map(|t| t.len).max().unwrap_or(0) as u64 * 4;
+        let largest =
+            self.plan.tiles.iter().map(|t| t.len).max().unwrap_or(0) as u64 * STATE_VALUE_BYTES;
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: largest.max(4),
+            size: largest.max(STATE_VALUE_BYTES),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -441,7 +444,7 @@ impl GpuAccumulator {
         len: usize,
         take: impl FnOnce(&[u8]),
     ) -> Result<(), GpuError> {
-        let size = len as u64 * 4;
+        let size = len as u64 * STATE_VALUE_BYTES;
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

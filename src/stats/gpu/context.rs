@@ -17,6 +17,9 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// What the device reports on its own: its loss, errors outside any scope.
     pub faults: Faults,
+    /// Bytes of the adapter's largest device-local memory heap, where the backend tells
+    /// ([`super::faults::adapter_memory`]): what the statistics are checked against.
+    pub memory: Option<u64>,
 }
 
 /// The backends searched for adapters: `WGPU_BACKEND` if set, else Vulkan, Metal and DX12.
@@ -47,14 +50,9 @@ fn preference(t: wgpu::DeviceType) -> u8 {
     }
 }
 
-/// Every adapter the searched backends offer, hardware first.
-pub fn adapters() -> Vec<wgpu::AdapterInfo> {
-    adapters_with_memory().into_iter().map(|(i, _)| i).collect()
-}
-
-/// [`adapters`], each with the bytes of its largest device-local memory heap where the backend
-/// tells ([`super::faults::adapter_memory`]).
-pub fn adapters_with_memory() -> Vec<(wgpu::AdapterInfo, Option<u64>)> {
+/// Every adapter the searched backends offer, hardware first, each with the bytes of its largest
+/// device-local memory heap where the backend tells ([`super::faults::adapter_memory`]).
+pub fn adapters() -> Vec<(wgpu::AdapterInfo, Option<u64>)> {
     let mut list: Vec<_> = pollster::block_on(instance().enumerate_adapters(backends()))
         .iter()
         .map(|a| (a.get_info(), super::faults::adapter_memory(a)))
@@ -110,6 +108,7 @@ impl GpuContext {
     /// Opens a device with the adapter's own limits (large storage bindings are what tiles need).
     pub fn from_adapter(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
         let info = adapter.get_info();
+        let memory = super::faults::adapter_memory(&adapter);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("hotpixels"),
             required_limits: adapter.limits(),
@@ -124,6 +123,7 @@ impl GpuContext {
             device,
             queue,
             info,
+            memory,
         })
     }
 
@@ -133,7 +133,14 @@ impl GpuContext {
         shape: Shape,
         options: GpuOptions,
     ) -> Result<GpuAccumulator, GpuError> {
-        let mut acc = GpuAccumulator::new(&self.device, &self.queue, &self.faults, shape, options)?;
+        let mut acc = GpuAccumulator::new(
+            &self.device,
+            &self.queue,
+            &self.faults,
+            self.memory,
+            shape,
+            options,
+        )?;
         acc.set_info(BackendInfo {
             kind: BackendKind::Gpu,
             adapter: self.info.name.clone(),

@@ -64,30 +64,13 @@ pub fn one_line(message: &str) -> String {
 }
 
 /// Bytes of the adapter's largest device-local memory heap, where the backend tells (Vulkan);
-/// `None` elsewhere.
-pub fn device_memory(device: &wgpu::Device) -> Option<u64> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        // SAFETY: the handles are only read, to ask the driver for its memory heaps, while the
-        // guard keeps the device alive.
-        let hal = unsafe { device.as_hal::<wgpu::hal::api::Vulkan>() }?;
-        largest_heap(
-            hal.shared_instance().raw_instance(),
-            hal.raw_physical_device(),
-        )
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = device;
-        None
-    }
-}
-
-/// [`device_memory`] of an adapter, without opening a device on it.
+/// `None` elsewhere. Read once, when a context opens ([`super::GpuContext::memory`]) or adapters
+/// are listed.
 pub fn adapter_memory(adapter: &wgpu::Adapter) -> Option<u64> {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        // SAFETY: as in `device_memory`: read only, the guard keeps the adapter alive.
+        // SAFETY: the handles are only read, to ask the driver for its memory heaps, while the
+        // guard keeps the adapter alive.
         let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
         largest_heap(
             hal.shared_instance().raw_instance(),
@@ -116,10 +99,11 @@ fn largest_heap(instance: &ash::Instance, physical: ash::vk::PhysicalDevice) -> 
 
 /// Runs `create` (the accumulator's allocations) inside out-of-memory and validation error
 /// scopes. A device that failed meanwhile gives its fault; an error caught in a scope becomes
-/// [`GpuError::OutOfMemory`] naming `needed` and what the adapter has.
+/// [`GpuError::OutOfMemory`] naming `needed` and what the adapter has (`available`).
 pub fn allocating<T>(
     device: &wgpu::Device,
     faults: &Faults,
+    available: Option<u64>,
     needed: u64,
     create: impl FnOnce() -> T,
 ) -> Result<T, GpuError> {
@@ -131,16 +115,22 @@ pub fn allocating<T>(
     faults.check()?;
     match oom.or(invalid) {
         None => Ok(made),
-        Some(e) => Err(out_of_memory(device, needed, &e.to_string())),
+        Some(e) => Err(out_of_memory(device, needed, available, &e.to_string())),
     }
 }
 
-/// The error for statistics that do not fit: what they need, what the adapter has, and why.
-pub fn out_of_memory(device: &wgpu::Device, needed: u64, reason: &str) -> GpuError {
+/// The error for statistics that do not fit: what they need, what the adapter has (`available`),
+/// and why.
+pub fn out_of_memory(
+    device: &wgpu::Device,
+    needed: u64,
+    available: Option<u64>,
+    reason: &str,
+) -> GpuError {
     GpuError::OutOfMemory {
         adapter: device.adapter_info().name,
         needed,
-        available: device_memory(device),
+        available,
         reason: one_line(reason),
     }
 }

@@ -8,9 +8,7 @@ pub mod faults;
 pub mod plan;
 
 pub use accumulator::{shader_source, GpuAccumulator};
-pub use context::{
-    adapters, adapters_with_memory, backends, driver_string, is_software, GpuContext,
-};
+pub use context::{adapters, backends, driver_string, is_software, GpuContext};
 pub use plan::{plan_tiles, DeviceLimits, TilePlan, TileSpec};
 
 /// Threads per workgroup (the shader's `@workgroup_size`, given to it by [`shader_source`]).

@@ -6,14 +6,13 @@
 use super::{GpuError, GpuOptions, MAX_BATCH_FRAMES, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::Shape;
+use crate::stats::STATE_VALUE_BYTES;
 
 /// Offsets of bindings and copies are kept at this alignment (the largest
 /// `min_storage_buffer_offset_alignment` wgpu allows).
 pub const ALIGN: u64 = 256;
 /// Rows uploaded above and below a tile: the neighbour distance of the residual.
 pub const HALO_ROWS: usize = NEIGHBOUR_DISTANCE;
-/// Bytes per subpixel of each f32 state array.
-const STATE_BYTES: u64 = 4;
 /// State arrays per tile: those of [`crate::stats::Moments`].
 const STATE_ARRAYS: u64 = crate::stats::STATE_ARRAYS as u64;
 /// Staging slots in the upload ring: one filled by the CPU while the other is in flight.
@@ -120,7 +119,7 @@ pub fn plan_tiles(
     let height = shape.height as usize;
     let max_bind = limits.max_binding;
 
-    let state_rows = (max_bind / STATE_BYTES) as usize / row;
+    let state_rows = (max_bind / STATE_VALUE_BYTES) as usize / row;
     let batch_rows = ((max_bind / batch as u64).saturating_sub(ALIGN) / bps) as usize / row;
     let mut tile_rows = state_rows.min(batch_rows.saturating_sub(2 * HALO_ROWS));
     if let Some(t) = options.max_tile_subpixels {
@@ -162,7 +161,7 @@ pub fn plan_tiles(
             upload_len,
             stride,
             staging_offset,
-            state_bytes: invocations * per_invocation * STATE_BYTES,
+            state_bytes: invocations * per_invocation * STATE_VALUE_BYTES,
             groups: (gx, gy),
         });
         staging_offset += stride * batch as u64;
