@@ -1,8 +1,9 @@
 //! Detection quality: synthetic sets of 30, 60 and 120 frames (JPEG 4:2:0, quality 85–92, bursts,
 //! 15 % underexposed; the same camera's 12-bit RAW as DNG; and RAW dark frames scanned with
 //! `dark`) are written by the simulated camera, scanned, and scored against their truth — recall
-//! per kind, precision, how often the kind was named right, and how many defective photosites
-//! were reported at their exact position.
+//! per kind, precision, how often the kind was named right, how many defective photosites were
+//! among a reported defect's pixels (`exact`), and how many were the position (`x`, `y`) a defect
+//! was reported at (`placed`).
 //!
 //! `cargo bench --bench quality` uses procedural scenes; with `HOTPIXELS_SCENES=DIR` the scenes
 //! are crops of the photos in DIR. `HOTPIXELS_SEEDS=4,5,6` draws other sets than the default seeds
@@ -55,7 +56,7 @@ fn main() {
         }
     );
     println!(
-        "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7} {:>9}",
+        "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7} {:>7} {:>9}",
         "set",
         "frames",
         "seed",
@@ -66,6 +67,7 @@ fn main() {
         "precision",
         "kind right",
         "exact",
+        "placed",
         "gpu"
     );
     let seeds: Vec<u64> = match std::env::var("HOTPIXELS_SEEDS") {
@@ -178,8 +180,19 @@ fn row(
                         .any(|d| d.pixels.contains(&[t.x, t.y]))
                 })
                 .count();
+            let placed = truth
+                .defects
+                .iter()
+                .filter(|t| {
+                    report
+                        .detection
+                        .defects
+                        .iter()
+                        .any(|d| (d.x, d.y) == (t.x, t.y))
+                })
+                .count();
             println!(
-                "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>7} {:>9}",
+                "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>7} {:>7} {:>9}",
                 label,
                 frames,
                 spec.seed,
@@ -190,6 +203,7 @@ fn row(
                 q.precision(),
                 format!("{right}/{found}"),
                 format!("{exact}/{}", truth.defects.len()),
+                format!("{placed}/{}", truth.defects.len()),
                 same
             );
         }

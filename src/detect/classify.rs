@@ -347,6 +347,13 @@ mod tests {
         assert!(offset(&m, beside, &levels) < HOT_OFFSET);
         assert!(offset(&m, photosite, &levels) >= HOT_OFFSET);
         assert_eq!(kind(&m, &defect), Kind::Hot);
+        // The defect is reported there too, its photosite first among its pixels; its numbers
+        // stay its strongest subpixel's.
+        let mut placed = defect.clone();
+        crate::detect::place(&m, &mut placed);
+        assert_eq!((placed.x, placed.y), (8, 8));
+        assert_eq!(placed.pixels, vec![[8, 8], [9, 8], [10, 8]]);
+        assert_eq!((placed.index, placed.score), (beside, defect.score));
     }
 
     /// A hot photosite 140 levels above a dark scene varies half as much as its surroundings in

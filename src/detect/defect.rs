@@ -77,9 +77,10 @@ impl std::fmt::Display for Kind {
 /// One physical defect.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Defect {
-    /// Column of its strongest subpixel.
+    /// Column of its photosite ([`super::place`]): in an RGB photo the pixel where its luma
+    /// residual peaks, elsewhere its strongest subpixel.
     pub x: u32,
-    /// Row of its strongest subpixel.
+    /// Row of its photosite, counted the same way.
     pub y: u32,
     /// Channel of its strongest subpixel (0 for a RAW photosite).
     pub channel: u32,
@@ -97,7 +98,7 @@ pub struct Defect {
     pub residual: f32,
     /// Standard deviation of that residual.
     pub residual_std: f32,
-    /// Every pixel of the defect, `[x, y]`, the strongest first, then by score.
+    /// Every pixel of the defect, `[x, y]`: its photosite (`x`, `y`) first, then by score.
     pub pixels: Vec<[u32; 2]>,
     /// Subpixel index of the strongest subpixel.
     #[serde(skip)]

@@ -70,6 +70,20 @@ pub struct Detection {
     pub location: Vec<f32>,
 }
 
+/// Puts a defect's `x`, `y` where its photosite is, its [`classify::reading_point`] — in an RGB
+/// photo the pixel its luma residual peaks at, as demosaicking and JPEG spread a photosite over
+/// its neighbours and the strongest score often sits a pixel off it; elsewhere its strongest
+/// subpixel — and lists that pixel first among its `pixels`, so that lists made from the photos
+/// name the photosite first. Its numbers stay those of its strongest subpixel.
+pub fn place(m: &Moments, defect: &mut Defect) {
+    let (x, y, _) = m.shape.position(classify::reading_point(m, defect));
+    defect.x = x;
+    defect.y = y;
+    if let Some(k) = defect.pixels.iter().position(|&p| p == [x, y]) {
+        defect.pixels[..=k].rotate_right(1);
+    }
+}
+
 /// [`detect_with`] on the levels an image of `m`'s shape usually has: sRGB-encoded from 0 to the
 /// largest value; for a RAW shape (whose levels only its files know), linear from 0.
 pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
@@ -81,12 +95,14 @@ pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
 }
 
 /// Scores every subpixel, keeps those over the automatic threshold, clusters them into defects
-/// and names each defect's kind, judging offsets in linear light through `levels`.
+/// and names each defect's kind, judging offsets in linear light through `levels`; then places
+/// each defect where its photosite is ([`place`]).
 pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Detection {
     let scores = score(m, options, levels);
     let mut defects = cluster(m, &scores);
     for d in &mut defects {
         d.kind = classify::classify(m, &scores, d, options.dark, levels);
+        place(m, d);
     }
     Detection {
         defects,

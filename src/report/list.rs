@@ -37,7 +37,7 @@ pub struct DefectList {
     pub shape: Shape,
     /// The camera the frames come from, when known (EXIF, or the RAW decoder).
     pub camera: Option<Camera>,
-    /// Every pixel of every defect, defect by defect, the strongest pixel first; a pixel is
+    /// Every pixel of every defect, defect by defect, its photosite first; a pixel is
     /// listed once (the first defect that holds it).
     pub pixels: Vec<ListedPixel>,
 }
