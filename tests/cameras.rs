@@ -659,3 +659,92 @@ fn dark_frames_of_several_exposure_settings_are_warned_about() {
         one.warnings
     );
 }
+
+/// `repair` of a folder that mixes cameras, with a library's document: each DNG copy gets the
+/// opcode of its own body's defects; a file of a body the document does not list is left out
+/// with that reason, and the others are repaired (exit status 1).
+#[test]
+fn repair_of_a_mixed_folder_gives_each_file_its_own_cameras_defects() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    let bodies = [
+        ("r6", body("Canon", "Canon EOS R6", Some("0123")), 21),
+        ("z6", body("NIKON CORPORATION", "NIKON Z 6", None), 22),
+    ];
+    // Named apart, as cameras name their files (the copies share one folder).
+    let write_named = |dir: &Path, spec: &SetSpec, prefix: &str| {
+        let truth = write_set(spec, dir).unwrap();
+        for name in &truth.files {
+            std::fs::rename(dir.join(name), dir.join(format!("{prefix}{name}"))).unwrap();
+        }
+    };
+    for (folder, camera, seed) in &bodies {
+        let spec = spec(SetFormat::Dng, 8, camera.clone(), *seed);
+        write_named(&photos.join(folder), &spec, folder);
+    }
+    let library = dir.path().join("library.json");
+    succeeded(
+        bin()
+            .arg("scan")
+            .arg(&photos)
+            .args(["--backend", "cpu", "-q", "--json"])
+            .arg(&library),
+    );
+    let text = std::fs::read_to_string(&library).unwrap();
+    let lists = hotpixels::report::list::DefectList::all_from_json(&text).unwrap();
+    assert_eq!(lists.len(), 2, "one list per body");
+    // A third body, never scanned.
+    let stranger = dir.path().join("a1");
+    let spec_a1 = spec(SetFormat::Dng, 2, body("SONY", "ILCE-1", None), 23);
+    write_named(&stranger, &spec_a1, "a1");
+    let fixed = dir.path().join("fixed");
+    let run = bin()
+        .args(["repair", "--map"])
+        .arg(&library)
+        .arg(&photos)
+        .arg(&stranger)
+        .arg("--out")
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("left out: taken with Sony ILCE-1, which the report has no defects for (Canon EOS R6 (serial 0123), Nikon Z 6)").count(),
+        2,
+        "{stderr}"
+    );
+    let [left, top] = hotpixels::synth::sensor::RAW_MARGINS;
+    let points = |list: &hotpixels::report::list::DefectList| {
+        let mut p: Vec<(u32, u32)> = list
+            .pixels
+            .iter()
+            .map(|p| (p.y + top, p.x + left))
+            .collect();
+        p.sort();
+        p
+    };
+    let mut copies = 0;
+    for (folder, camera, _) in &bodies {
+        let named = Camera::from_exif(&camera.make, &camera.model, camera.serial.clone());
+        let own = lists
+            .iter()
+            .find(|l| l.camera.as_ref() == Some(&named))
+            .unwrap();
+        assert!(!own.pixels.is_empty(), "{folder}: defects found");
+        for entry in std::fs::read_dir(photos.join(folder)).unwrap() {
+            let name = entry.unwrap().file_name();
+            if !name.to_string_lossy().ends_with(".dng") {
+                continue;
+            }
+            let copy = std::fs::read(fixed.join(&name)).unwrap();
+            let opcode = hotpixels::repair::dng::read_bad_pixel_opcode(&copy).unwrap();
+            let mut got = opcode.points.clone();
+            got.sort();
+            assert_eq!(got, points(own), "{folder}/{}", name.to_string_lossy());
+            copies += 1;
+        }
+    }
+    assert_eq!(copies, 16, "every frame of both bodies repaired");
+    assert_eq!(std::fs::read_dir(&fixed).unwrap().count(), 16);
+}

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use hotpixels::input::discover::expand_inputs;
-use hotpixels::repair::{repair_file, RepairOptions, DEFAULT_QUALITY};
-use hotpixels::report::list::DefectList;
+use hotpixels::repair::{repair_file, RepairMaps, RepairOptions, DEFAULT_QUALITY};
 
 use super::{error, print, stopped, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
 
 #[derive(clap::Args, Debug)]
 pub struct RepairArgs {
-    /// The JSON report of a scan of the same camera (`scan --json`).
+    /// The JSON report of a scan of the same camera (`scan --json`), or a photo library's
+    /// (several cameras: each file is repaired with the defects of the camera its EXIF names).
     #[arg(long, value_name = "REPORT.json")]
     map: PathBuf,
     /// Images to repair: files, folders or glob patterns (PNG, TIFF, JPEG).
@@ -28,18 +28,19 @@ pub struct RepairArgs {
     /// Kinds to repair, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
-    /// Of a photo library's report (several cameras): the camera whose name contains TEXT.
+    /// Of a photo library's report (several cameras): repair with the defects of the camera whose
+    /// name contains TEXT only (files of other cameras are left out).
     #[arg(long, value_name = "TEXT")]
     camera: Option<String>,
 }
 
-fn prepare(a: &RepairArgs) -> Result<(DefectList, Vec<PathBuf>), String> {
+fn prepare(a: &RepairArgs) -> Result<(RepairMaps, Vec<PathBuf>), String> {
     if !(1..=100).contains(&a.quality) {
         return Err("--quality must be between 1 and 100".into());
     }
     let text = std::fs::read_to_string(&a.map)
         .map_err(|e| format!("{}: cannot read: {e}", a.map.display()))?;
-    let mut map = DefectList::from_json_for(&text, a.camera.as_deref())
+    let mut map = RepairMaps::from_json(&text, a.camera.as_deref())
         .map_err(|e| format!("{}: {e}", a.map.display()))?;
     map.retain_kinds(&super::kinds_arg(a.kinds.as_deref())?);
     std::fs::create_dir_all(&a.out)
@@ -66,7 +67,15 @@ pub fn run(a: RepairArgs) -> u8 {
     };
     let mut failed = 0;
     for input in &files {
-        match repair_file(input, &map, &a.out, &options) {
+        let list = match map.for_file(input) {
+            Ok(list) => list,
+            Err(reason) => {
+                error(format!("{}: left out: {reason}", input.display()));
+                failed += 1;
+                continue;
+            }
+        };
+        match repair_file(input, list, &a.out, &options) {
             Ok(copy) => {
                 if let Err(stop) = print(&format!("{}\n", copy.display())) {
                     return stopped(stop);

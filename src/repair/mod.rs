@@ -1,8 +1,12 @@
 //! Repair: corrected copies of images (PNG, TIFF, JPEG), every pixel of every defect replaced from
 //! the same channel of its clean neighbours, and of DNG files, which get a bad-pixel opcode
-//! ([`dng`]); the inputs are never touched.
+//! ([`dng`]); each file with the defects of its own camera ([`maps`]); the inputs are never
+//! touched.
 
 pub mod dng;
+pub mod maps;
+
+pub use maps::RepairMaps;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -159,6 +159,19 @@ fn document(report: &ScanReport) -> Report<'_> {
     }
 }
 
+/// Every version-1 report in `doc`: `doc` itself, or each camera group of a library's document
+/// (version [`LIBRARY_VERSION`]).
+pub fn reports(doc: serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
+    match doc {
+        serde_json::Value::Object(mut map) => match map.remove("groups") {
+            None => Ok(vec![serde_json::Value::Object(map)]),
+            Some(serde_json::Value::Array(groups)) => Ok(groups),
+            Some(_) => Err("not a hotpixels JSON report: groups is not a list".into()),
+        },
+        _ => Err("not a hotpixels JSON report".into()),
+    }
+}
+
 /// The version-1 report in `doc`: `doc` itself, or, in a library's document (version
 /// [`LIBRARY_VERSION`]), the group of the camera whose body name ([`Camera::body`]; `no camera`
 /// for the files that name none) contains `camera`, compared without case. Without `camera`, a
@@ -169,15 +182,11 @@ pub fn one_report(
     doc: serde_json::Value,
     camera: Option<&str>,
 ) -> Result<serde_json::Value, String> {
-    let serde_json::Value::Object(mut map) = doc else {
-        return Err("not a hotpixels JSON report".into());
-    };
-    let Some(groups) = map.remove("groups") else {
-        return Ok(serde_json::Value::Object(map));
-    };
-    let serde_json::Value::Array(groups) = groups else {
-        return Err("not a hotpixels JSON report: groups is not a list".into());
-    };
+    let library = doc.get("groups").is_some();
+    let mut groups = reports(doc)?;
+    if !library {
+        return Ok(groups.remove(0));
+    }
     let name = |g: &serde_json::Value| {
         let camera = g
             .get("camera")

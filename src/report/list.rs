@@ -64,7 +64,23 @@ impl DefectList {
     pub fn from_json_for(text: &str, camera: Option<&str>) -> Result<Self, String> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
-        let doc: JsonReport = serde_json::from_value(super::json::one_report(doc, camera)?)
+        Self::from_report(super::json::one_report(doc, camera)?)
+    }
+
+    /// The lists of every camera of a JSON report: one for a report of one camera, one per
+    /// camera group of a library's document ([`super::json::reports`]).
+    pub fn all_from_json(text: &str) -> Result<Vec<Self>, String> {
+        let doc: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        super::json::reports(doc)?
+            .into_iter()
+            .map(Self::from_report)
+            .collect()
+    }
+
+    /// The list of one camera's report (version 1), as a JSON value.
+    fn from_report(report: serde_json::Value) -> Result<Self, String> {
+        let doc: JsonReport = serde_json::from_value(report)
             .map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
         let s = doc.shape;
         let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)?;
