@@ -169,28 +169,16 @@ fn row(
                 .kinds
                 .iter()
                 .fold((0, 0), |(a, b), (_, r)| (a + r.named_right, b + r.found));
-            let exact = truth
-                .defects
-                .iter()
-                .filter(|t| {
-                    report
-                        .detection
-                        .defects
-                        .iter()
-                        .any(|d| d.pixels.contains(&[t.x, t.y]))
-                })
-                .count();
-            let placed = truth
-                .defects
-                .iter()
-                .filter(|t| {
-                    report
-                        .detection
-                        .defects
-                        .iter()
-                        .any(|d| (d.x, d.y) == (t.x, t.y))
-                })
-                .count();
+            // True photosites some reported defect holds (`exact`), or is placed at (`placed`).
+            let held = |holds: &dyn Fn(&Defect, u32, u32) -> bool| {
+                truth
+                    .defects
+                    .iter()
+                    .filter(|t| report.detection.defects.iter().any(|d| holds(d, t.x, t.y)))
+                    .count()
+            };
+            let exact = held(&|d, x, y| d.pixels.contains(&[x, y]));
+            let placed = held(&|d, x, y| (d.x, d.y) == (x, y));
             println!(
                 "{:>8} {:>7} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10.3} {:>11} {:>7} {:>7} {:>9}",
                 label,
