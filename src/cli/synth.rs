@@ -62,7 +62,7 @@ pub struct SynthArgs {
     /// JPEG chroma subsampling.
     #[arg(long, value_enum, default_value = "420")]
     chroma: ChromaArg,
-    /// Hot photosites (offset 35-100% of full scale).
+    /// Hot photosites (offset 35-100% of full scale; with --exposures, at 1 s ISO 800).
     #[arg(long, default_value_t = 10)]
     hot: usize,
     /// Warm photosites (offset 8-18%).
@@ -112,6 +112,13 @@ pub struct SynthArgs {
     /// exposure, 30 s for dark frames).
     #[arg(long, default_value_t = hotpixels::synth::DEFAULT_ISO, value_name = "N")]
     iso: u32,
+    /// Expose the frames as a photo library's are — about 70 % daylight (1/2000-1/60 s, ISO
+    /// 100-400), 20 % indoors (1/60-1/4 s, ISO 800-3200), 10 % night (0.5-30 s) — each with its
+    /// exposure time and ISO in its EXIF; hot and warm photosites as dark current, growing with
+    /// exposure time x ISO; noise growing with the ISO. With --dark: dark frames of 1/60-30 s at
+    /// --iso. JPEG and DNG.
+    #[arg(long)]
+    exposures: bool,
 }
 
 /// Seconds in a day.
@@ -212,6 +219,7 @@ fn synth_spec(a: &SynthArgs) -> Result<hotpixels::synth::SetSpec, String> {
         late_hot: a.late_hot,
         onset: a.onset,
         iso: a.iso,
+        exposures: a.exposures,
         ..Default::default()
     })
 }

@@ -141,6 +141,7 @@ mod tests {
             cfa: "R".into(),
             channel: 0,
             level: 0.5,
+            rate: None,
             pair: None,
             onset: None,
         }
@@ -180,6 +181,7 @@ mod tests {
             ],
             camera: None,
             taken: Vec::new(),
+            exposures: Vec::new(),
         };
         let defects = [
             reported(Kind::Hot, 10),

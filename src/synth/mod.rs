@@ -268,21 +268,29 @@ pub fn write_frame_jpeg(
 }
 
 /// The EXIF block (a TIFF structure, as a JPEG's APP1 segment carries it) naming `camera` (make,
-/// model, body serial number), the capture time `taken` and the `exposure` (time, ISO).
-pub fn exif_block(camera: &Camera, taken: CaptureTime, exposure: Exposure) -> Vec<u8> {
+/// model, body serial number), the capture time `taken` and the `exposure` (time, ISO), each when
+/// given.
+pub fn exif_block(
+    camera: Option<&Camera>,
+    taken: Option<CaptureTime>,
+    exposure: Exposure,
+) -> Vec<u8> {
     use exif::{Field, In, Tag, Value};
     let ascii = |tag, text: &str| Field {
         tag,
         ifd_num: In::PRIMARY,
         value: Value::Ascii(vec![text.as_bytes().to_vec()]),
     };
-    let mut fields = vec![
-        ascii(Tag::Make, &camera.make),
-        ascii(Tag::Model, &camera.model),
-        ascii(Tag::DateTimeOriginal, &taken.exif_text()),
-    ];
-    if let Some(serial) = &camera.serial {
-        fields.push(ascii(Tag::BodySerialNumber, serial));
+    let mut fields = Vec::new();
+    if let Some(camera) = camera {
+        fields.push(ascii(Tag::Make, &camera.make));
+        fields.push(ascii(Tag::Model, &camera.model));
+        if let Some(serial) = &camera.serial {
+            fields.push(ascii(Tag::BodySerialNumber, serial));
+        }
+    }
+    if let Some(taken) = taken {
+        fields.push(ascii(Tag::DateTimeOriginal, &taken.exif_text()));
     }
     if let Some(seconds) = exposure.seconds {
         let (num, denom) = seconds_rational(seconds);

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::scene::{Procedural, SceneSource};
-use super::spec::{DefectKind, SetSpec, Shot, TrueDefect};
+use super::spec::{DefectKind, SetSpec, Shot, TrueDefect, DARK_CONSTANT};
 use super::Rng;
 use crate::input::exif::Exposure;
 use crate::input::levels::linear_to_srgb;
@@ -32,8 +32,11 @@ fn gauss(rng: &mut Rng) -> f32 {
 
 /// Full-well capacity in electrons: shot noise is √(signal · FULL_WELL) electrons.
 const FULL_WELL: f32 = 20_000.0;
-/// Read noise, as a fraction of full scale.
+/// Read noise, as a fraction of full scale, at ISO 100.
 const READ_NOISE: f32 = 0.0015;
+/// Read noise grows with the gain to this power: part of it comes before the amplifier, part
+/// after.
+const READ_NOISE_GAIN_POWER: f32 = 0.6;
 /// The dark level every photosite reads with no light, as a fraction of full scale.
 const DARK_LEVEL: f32 = 0.004;
 
@@ -53,6 +56,13 @@ fn expose(
     source: &SceneSource,
     defects: &[TrueDefect],
 ) -> Vec<f32> {
+    // Noise grows with the ISO only where the set's exposures say it (the others keep their
+    // numbers).
+    let gain = if spec.exposures {
+        shot.gain() as f32
+    } else {
+        1.0
+    };
     let (w, h) = (spec.width as usize, spec.height as usize);
     let mut mosaic = vec![0f32; w * h];
     let procedural = Procedural::new(shot.scene, spec.width, spec.height);
@@ -94,10 +104,12 @@ fn expose(
                 rgb[c] * shot.exposure as f32
             };
             let signal = light.clamp(0.0, 1.0);
-            let shot_noise = (signal / FULL_WELL).sqrt();
+            // At a higher ISO the same signal is fewer electrons, amplified more.
+            let shot_noise = (signal * gain / FULL_WELL).sqrt();
+            let read_noise = READ_NOISE * gain.powf(READ_NOISE_GAIN_POWER);
             let noisy = DARK_LEVEL
                 + signal
-                + gauss(&mut rng) * (shot_noise * shot_noise + READ_NOISE * READ_NOISE).sqrt();
+                + gauss(&mut rng) * (shot_noise * shot_noise + read_noise * read_noise).sqrt();
             *out = noisy;
         }
     });
@@ -106,10 +118,14 @@ fn expose(
         let v = &mut mosaic[d.y as usize * w + d.x as usize];
         let present = d.onset.is_none_or(|first| index >= first);
         match d.kind {
-            // Dark current is counted in electrons too: its shot noise comes with it.
+            // Dark current is counted in electrons too: its shot noise comes with it. With the
+            // set's exposures it grows with exposure time × ISO.
             DefectKind::Hot | DefectKind::Warm => {
-                let level = d.level as f32;
-                let noise = gauss(&mut rng) * (level / FULL_WELL).sqrt();
+                let level = match d.rate {
+                    Some(rate) => (rate * shot.dark_exposure() + DARK_CONSTANT) as f32,
+                    None => d.level as f32,
+                };
+                let noise = gauss(&mut rng) * (level * gain / FULL_WELL).sqrt();
                 if present {
                     *v += level + noise;
                 }

@@ -7,8 +7,8 @@ use std::path::Path;
 use super::scene::{Photos, SceneSource};
 use super::sensor::{cfa_channel, cfa_name, dng_layout, raw_frame, render, Lut8};
 use super::spec::{
-    DefectKind, SetFormat, SetSpec, Shot, SynthError, TrueDefect, Truth, DARK_SECONDS,
-    PHOTO_SECONDS,
+    DefectKind, SetFormat, SetSpec, Shot, ShotKind, SynthError, TrueDefect, Truth, DARK_SECONDS,
+    DARK_TIMES, LIBRARY_MIX, PHOTO_SECONDS, REFERENCE_EXPOSURE,
 };
 use super::{write_frame_jpeg_exif, Rng};
 use crate::input::exif::Exposure;
@@ -42,6 +42,7 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
                    pair: Option<usize>,
                    onset: Option<usize>| {
         let channel = cfa_channel(x, y);
+        let dark_current = spec.exposures && matches!(kind, DefectKind::Hot | DefectKind::Warm);
         out.push(TrueDefect {
             x,
             y,
@@ -49,6 +50,7 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
             cfa: cfa_name(channel).into(),
             channel,
             level,
+            rate: dark_current.then_some(level / REFERENCE_EXPOSURE),
             pair,
             onset,
         });
@@ -86,8 +88,36 @@ pub fn plant(spec: &SetSpec) -> Vec<TrueDefect> {
     out
 }
 
+/// A log-uniform draw from `lo` to `hi`.
+fn log_uniform(rng: &mut Rng, (lo, hi): (f64, f64)) -> f64 {
+    (lo.ln() + (hi.ln() - lo.ln()) * rng.unit()).exp()
+}
+
+/// How a shot is exposed with [`SetSpec::exposures`]: its kind drawn from [`LIBRARY_MIX`] (dark
+/// frames: a time from [`DARK_TIMES`] at the set's ISO), its time, ISO and scene brightness.
+fn library_exposure(spec: &SetSpec, rng: &mut Rng) -> (f64, u32, f64) {
+    if spec.dark {
+        return (log_uniform(rng, DARK_TIMES), spec.iso, 0.0);
+    }
+    let mut pick = rng.unit();
+    let kind: &ShotKind = LIBRARY_MIX
+        .iter()
+        .find(|k| {
+            pick -= k.share;
+            pick < 0.0
+        })
+        .unwrap_or(&LIBRARY_MIX[0]);
+    let seconds = log_uniform(rng, kind.seconds);
+    let iso = kind.iso[rng.below(kind.iso.len() as u64) as usize];
+    let (lo, hi) = kind.brightness;
+    (seconds, iso, lo + (hi - lo) * rng.unit())
+}
+
 fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
     let mut rng = Rng::new(spec.seed ^ 0x0005_4075);
+    // The library's exposures come from a stream of their own: the shots of a set without them
+    // are the same as ever.
+    let mut exposures = Rng::new(spec.seed ^ 0x0E5F_0CAE);
     let mut shots = Vec::with_capacity(spec.frames);
     let burst_len = spec.burst_len.max(1);
     let (lo, hi) = (
@@ -98,7 +128,18 @@ fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
         let scene = rng.next_u64();
         let burst = rng.unit() < spec.burst_fraction / burst_len as f64 * 2.0;
         let len = if burst { burst_len } else { 1 };
-        let base = 0.5 + 1.0 * rng.unit();
+        let mut base = 0.5 + 1.0 * rng.unit();
+        let (mut seconds, mut iso) = (
+            if spec.dark {
+                DARK_SECONDS
+            } else {
+                PHOTO_SECONDS * base
+            },
+            spec.iso,
+        );
+        if spec.exposures {
+            (seconds, iso, base) = library_exposure(spec, &mut exposures);
+        }
         let (ox, oy) = (rng.unit() * 64.0, rng.unit() * 64.0);
         for _ in 0..len.min(spec.frames - shots.len()) {
             let under = rng.unit() < spec.underexposed;
@@ -123,6 +164,12 @@ fn plan_shots(spec: &SetSpec) -> Vec<Shot> {
                 } else {
                     0.0
                 },
+                seconds: if spec.exposures || spec.dark {
+                    seconds
+                } else {
+                    PHOTO_SECONDS * exposure
+                },
+                iso,
                 exposure,
                 quality: lo + rng.below((hi - lo) as u64 + 1) as u8,
             });
@@ -145,9 +192,11 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
             spec.width, spec.height
         )));
     }
-    if spec.camera.is_some() && !matches!(spec.format, SetFormat::Jpeg | SetFormat::Dng) {
+    if (spec.camera.is_some() || spec.exposures)
+        && !matches!(spec.format, SetFormat::Jpeg | SetFormat::Dng)
+    {
         return Err(SynthError::Spec(
-            "a camera is written into JPEG and DNG files only".into(),
+            "a camera and exposures are written into JPEG and DNG files only".into(),
         ));
     }
     if !(0.0..=1.0).contains(&spec.onset) {
@@ -198,23 +247,17 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
         let path = dir.join(&names[i]);
         let camera = spec.camera.as_ref().map(|c| (c, spec.taken(i)));
         let exposure = Exposure {
-            seconds: Some(if spec.dark {
-                DARK_SECONDS
-            } else {
-                PHOTO_SECONDS * shot.exposure
-            }),
-            iso: Some(spec.iso),
+            seconds: Some(shot.seconds),
+            iso: Some(shot.iso),
         };
+        // Files carry EXIF when they name a camera or their exposures are the point.
+        let exif = camera.is_some() || spec.exposures;
         if spec.format == SetFormat::Dng {
             let samples = raw_frame(spec, shot, i, &source, &defects);
             let file = std::fs::File::create(&path).map_err(|e| write_err(&path, &e))?;
             let layout = super::dng::DngLayout {
                 taken: camera.map(|(_, t)| t),
-                exposure: if camera.is_some() {
-                    exposure
-                } else {
-                    Exposure::default()
-                },
+                exposure: if exif { exposure } else { Exposure::default() },
                 ..dng_layout(spec)
             };
             super::dng::write_dng(std::io::BufWriter::new(file), &layout, &samples)
@@ -227,7 +270,9 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
                 let data: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| lut.encode(v))).collect();
                 let frame = Frame::from_u8(shape, data).expect("frame matches its shape");
                 if spec.format == SetFormat::Jpeg {
-                    let exif = camera.map(|(c, t)| super::exif_block(c, t, exposure));
+                    let exif = exif.then(|| {
+                        super::exif_block(camera.map(|(c, _)| c), camera.map(|(_, t)| t), exposure)
+                    });
                     write_frame_jpeg_exif(
                         &frame,
                         &path,
@@ -266,6 +311,11 @@ pub fn write_set(spec: &SetSpec, dir: &Path) -> Result<Truth, SynthError> {
         taken: match spec.camera {
             Some(_) => (0..spec.frames).map(|i| spec.taken(i)).collect(),
             None => Vec::new(),
+        },
+        exposures: if spec.exposures {
+            shots.iter().map(|s| (s.seconds, s.iso)).collect()
+        } else {
+            Vec::new()
         },
     };
     let path = dir.join("truth.json");

@@ -76,7 +76,60 @@ pub struct SetSpec {
     pub late_hot: usize,
     /// When the late hot photosites appear, as a fraction of the frames.
     pub onset: f64,
+    /// Every frame exposed as a photo library's are ([`LIBRARY_MIX`]; dark frames: at times from
+    /// [`DARK_TIMES`] at `iso`), its exposure time and ISO written (JPEG EXIF, DNG tags), and the
+    /// hot and warm photosites dark current: their offset grows with exposure time × ISO.
+    pub exposures: bool,
 }
+
+/// One kind of shot of a photo library: its share of the frames, its exposure times (seconds, a
+/// range drawn log-uniformly), its ISO settings, and how bright its scenes are (a range of the
+/// scene's exposure, 1 being a well-exposed day scene).
+#[derive(Clone, Copy, Debug)]
+pub struct ShotKind {
+    /// Share of the frames.
+    pub share: f64,
+    /// Exposure times, seconds.
+    pub seconds: (f64, f64),
+    /// ISO settings, one drawn per shot.
+    pub iso: &'static [u32],
+    /// Scene brightness.
+    pub brightness: (f64, f64),
+}
+
+/// How a photo library's frames are exposed: mostly short daylight exposures, some indoor ones at
+/// high ISO, a few long night ones of darker scenes.
+pub const LIBRARY_MIX: [ShotKind; 3] = [
+    ShotKind {
+        share: 0.7,
+        seconds: (1.0 / 2000.0, 1.0 / 60.0),
+        iso: &[100, 200, 400],
+        brightness: (0.5, 1.5),
+    },
+    ShotKind {
+        share: 0.2,
+        seconds: (1.0 / 60.0, 1.0 / 4.0),
+        iso: &[800, 1600, 3200],
+        brightness: (0.4, 1.0),
+    },
+    ShotKind {
+        share: 0.1,
+        seconds: (0.5, 30.0),
+        iso: &[100, 200, 400, 800, 1600],
+        brightness: (0.1, 0.4),
+    },
+];
+
+/// Exposure times of dark frames with [`SetSpec::exposures`] (seconds, drawn log-uniformly).
+pub const DARK_TIMES: (f64, f64) = (1.0 / 60.0, 30.0);
+
+/// The exposure at which a dark-current photosite's planted `level` is its offset (and at which
+/// hot is told from warm): 1 s at ISO 800, i.e. 8 s at ISO 100.
+pub const REFERENCE_EXPOSURE: f64 = 8.0;
+
+/// The constant part of a dark-current photosite's offset (fraction of full scale), beside the
+/// part that grows with the exposure.
+pub const DARK_CONSTANT: f64 = 0.002;
 
 /// The first capture time of a set unless told otherwise: 2024-01-01 00:00:00.
 pub const DEFAULT_START_SECONDS: i64 = 1_704_067_200;
@@ -118,6 +171,7 @@ impl Default for SetSpec {
             late_hot: 0,
             iso: DEFAULT_ISO,
             onset: DEFAULT_ONSET,
+            exposures: false,
         }
     }
 }
@@ -148,8 +202,14 @@ pub struct TrueDefect {
     pub cfa: String,
     /// The RGB channel that colour lands in (0, 1, 2).
     pub channel: u32,
-    /// Offset (hot, warm) or level (stuck) as a fraction of full scale; 0 for dead.
+    /// Offset (hot, warm) or level (stuck) as a fraction of full scale; 0 for dead. A
+    /// dark-current photosite's offset at [`REFERENCE_EXPOSURE`].
     pub level: f64,
+    /// For a dark-current photosite (a set with [`SetSpec::exposures`]): its offset's growth, in
+    /// fractions of full scale per second at ISO 100 (linear light); the offset is
+    /// `rate × seconds × ISO / 100 + `[`DARK_CONSTANT`].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rate: Option<f64>,
     /// For the two photosites of an adjacent pair, the pair's number.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pair: Option<usize>,
@@ -177,6 +237,10 @@ pub struct Truth {
     /// Each file's capture time, when the files name a camera.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub taken: Vec<CaptureTime>,
+    /// Each file's exposure time (seconds) and ISO setting, for a set with
+    /// [`SetSpec::exposures`].
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub exposures: Vec<(f64, u32)>,
 }
 
 /// Errors of the set writer.
@@ -213,6 +277,22 @@ pub(super) struct Shot {
     /// The burst's shift of this frame, whole pixels.
     pub(super) jx: f64,
     pub(super) jy: f64,
+    /// The scene's brightness (1: a well-exposed day scene).
     pub(super) exposure: f64,
+    /// Exposure time (seconds) and ISO setting.
+    pub(super) seconds: f64,
+    pub(super) iso: u32,
     pub(super) quality: u8,
+}
+
+impl Shot {
+    /// Exposure time × ISO / 100: what a dark-current offset grows with.
+    pub(super) fn dark_exposure(&self) -> f64 {
+        self.seconds * self.iso as f64 / 100.0
+    }
+
+    /// The sensor's gain against ISO 100: what its noise grows with.
+    pub(super) fn gain(&self) -> f64 {
+        self.iso as f64 / 100.0
+    }
 }
