@@ -187,6 +187,11 @@ impl Geometry {
         }
     }
 
+    /// Interleaved channels per pixel (1 for a RAW mosaic).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
     /// True when the `lanes` subpixels from `base` all have their four neighbours at
     /// [`NEIGHBOUR_DISTANCE`] inside the frame without mirroring, in the same row, so they sit at
     /// the fixed offsets [`Geometry::neighbour_offsets`] gives.

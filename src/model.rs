@@ -5,11 +5,57 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::detect::timeline::Timeline;
 use crate::detect::{Candidate, Detection};
 use crate::input::exif::{Camera, ExposureRange};
 use crate::input::{Levels, Prefer, RawInfo, Shape, Skipped};
 use crate::stats::{BackendInfo, Moments};
+
+/// Which model of a hot pixel a scan used ([`crate::scan::exposure::choose`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Model {
+    /// Offsets that grow with exposure time × ISO: `frames` frames said how they were exposed,
+    /// from `range[0]` to `range[1]` seconds at ISO 100, enough to show the growth.
+    DarkCurrent {
+        /// Frames with an exposure.
+        frames: usize,
+        /// The shortest and the longest exposure, seconds at ISO 100.
+        range: [f64; 2],
+    },
+    /// A constant offset over the scene: the frames could not show how it grows.
+    Constant {
+        /// Why, in a sentence.
+        reason: String,
+    },
+}
+
+impl Model {
+    /// The model `moments` were counted for: dark current when they keep those statistics.
+    pub fn of(moments: &Moments) -> Self {
+        match &moments.dark {
+            Some(d) => Model::DarkCurrent {
+                frames: d.exposures.len(),
+                range: d
+                    .exposures
+                    .iter()
+                    .fold([f64::INFINITY, 0.0], |[lo, hi], &e| {
+                        [lo.min(e as f64), hi.max(e as f64)]
+                    }),
+            },
+            None => Model::Constant {
+                reason: "the statistics keep no exposures".into(),
+            },
+        }
+    }
+
+    /// True for [`Model::DarkCurrent`].
+    pub fn is_dark_current(&self) -> bool {
+        matches!(self, Model::DarkCurrent { .. })
+    }
+}
 
 /// What a scan found.
 #[derive(Clone, Debug)]
@@ -59,6 +105,8 @@ pub struct ScanReport {
     pub timeline: Option<Timeline>,
     /// How the frames counted were exposed, when their EXIF says.
     pub exposure: Option<ExposureRange>,
+    /// Which model of a hot pixel the scan used, and why.
+    pub model: Model,
 }
 
 /// Where a scan's time went: the decoders' busy time (summed over their threads), the time the

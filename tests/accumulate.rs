@@ -1,13 +1,29 @@
 //! The CPU and GPU backends against an exact reference, on the same frames: 8- and 16-bit, grey
-//! and RGB, odd widths, one tile and many, thousands of frames, and a 24 MP frame.
+//! and RGB, odd widths, one tile and many, thousands of frames, and a 24 MP frame; with the
+//! dark-current statistics of frames of varied exposures (some without one).
 
 mod common;
 
 use common::{assert_close, gpu, test_frame, Reference};
 use hotpixels::detect::lowest_m2;
+use hotpixels::stats::dark::clip_level;
 use hotpixels::stats::gpu::{plan_tiles, DeviceLimits};
-use hotpixels::stats::{Accumulator, CpuAccumulator, GpuOptions};
+use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup, GpuOptions};
 use hotpixels::Shape;
+
+/// Frame `f`'s exposure in the dark-current tests: spread over four decades, one frame in seven
+/// without one.
+fn exposure(f: usize) -> Option<f64> {
+    (f % 7 != 3).then(|| 0.001 * 1.9f64.powi((f % 17) as i32))
+}
+
+/// The dark-current setup of the tests: a reference amid the exposures, clipping as a scan does.
+fn dark_setup(shape: Shape) -> DarkSetup {
+    DarkSetup {
+        reference: 0.5,
+        clip: clip_level(0, shape.max_value()),
+    }
+}
 
 /// Runs `frames` test frames through the CPU backend and (when there is an adapter) the GPU
 /// backend with `gpu_options`, and checks both against the reference and the known ranking.
@@ -18,15 +34,18 @@ fn check(label: &str, shape: Shape, frames: usize, gpu_options: GpuOptions, expe
         .map(|k| (k * 104_729 + 11) % len)
         .filter(|q| !planted.contains(q))
         .collect();
-    let mut reference = Reference::new(shape);
-    let mut cpu: Box<dyn Accumulator> = Box::new(CpuAccumulator::new(shape));
+    let setup = dark_setup(shape);
+    let mut reference = Reference::with_dark(shape, setup);
+    let mut cpu: Box<dyn Accumulator> = Box::new(CpuAccumulator::with_dark(shape, Some(setup)));
     let mut gpu_acc = gpu(label).map(|ctx| {
-        let acc = ctx.accumulator(shape, gpu_options).unwrap();
+        let acc = ctx
+            .accumulator_with_dark(shape, gpu_options, Some(setup))
+            .unwrap();
         assert_eq!(acc.plan().tiles.len(), expect_tiles, "{label}: tiles");
         acc
     });
     for f in 0..frames {
-        let frame = test_frame(shape, f, &planted, &quiet);
+        let frame = test_frame(shape, f, &planted, &quiet).with_exposure(exposure(f));
         reference.add(&frame);
         if let Some(g) = gpu_acc.as_mut() {
             g.add(frame.clone()).unwrap();
@@ -194,7 +213,13 @@ fn gpu_24mp_rgb_agrees_with_cpu() {
     let len = shape.subpixels();
     let mut g = ctx.accumulator(shape, GpuOptions::default()).unwrap();
     // The plan the accumulator follows is the one the planner gives for this device.
-    let plan = plan_tiles(DeviceLimits::of(&ctx.device), shape, GpuOptions::default()).unwrap();
+    let plan = plan_tiles(
+        DeviceLimits::of(&ctx.device),
+        shape,
+        GpuOptions::default(),
+        false,
+    )
+    .unwrap();
     assert_eq!(g.plan(), &plan);
     let limit = ctx.device.limits().max_storage_buffer_binding_size as usize;
     if len * 4 > limit {

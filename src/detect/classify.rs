@@ -167,7 +167,7 @@ pub fn classify(
     let frozen = defect.std * FROZEN_RATIO < around;
     let at = reading_point(m, defect);
     let swings = defect.residual < STUCK_RESIDUAL_RATIO * defect.residual_std
-        || m.below[at] >= STUCK_BELOW_FRAMES.max(STUCK_BELOW_SHARE * m.n as f32);
+        || m.below[at] as f32 >= STUCK_BELOW_FRAMES.max(STUCK_BELOW_SHARE * m.n as f32);
     if still && (frozen || swings) {
         return Kind::Stuck;
     }
@@ -382,7 +382,7 @@ mod tests {
     /// The kind of a still JPEG pixel 140 levels above its neighbours on average, its residual
     /// steady next to that (a spread of 60), over `frames` frames of which it read below its
     /// neighbours in `below`.
-    fn still_above(frames: u32, below: f32) -> Kind {
+    fn still_above(frames: u32, below: u16) -> Kind {
         let shape = Shape::new(16, 16, 1, 8).unwrap();
         let (mut m, defect) = planted(
             shape,
@@ -402,22 +402,22 @@ mod tests {
     /// hundred (a stuck level the brightest scenes outshine).
     #[test]
     fn a_still_photosite_that_sometimes_reads_below_its_neighbours_is_stuck() {
-        assert_eq!(still_above(FRAMES, 0.0), Kind::Hot);
+        assert_eq!(still_above(FRAMES, 0), Kind::Hot);
         assert_eq!(
-            still_above(FRAMES, 1.0),
+            still_above(FRAMES, 1),
             Kind::Hot,
             "one frame in 30 is below the share"
         );
-        assert_eq!(still_above(FRAMES, 2.0), Kind::Stuck);
-        assert_eq!(still_above(FRAMES, 10.0), Kind::Stuck);
+        assert_eq!(still_above(FRAMES, 2), Kind::Stuck);
+        assert_eq!(still_above(FRAMES, 10), Kind::Stuck);
     }
 
     /// From few frames one frame below is 4 % and more, but one frame may be noise, or one
     /// before a hot photosite appeared: it takes two.
     #[test]
     fn one_frame_below_is_not_enough() {
-        assert_eq!(still_above(24, 1.0), Kind::Hot);
-        assert_eq!(still_above(24, 2.0), Kind::Stuck);
+        assert_eq!(still_above(24, 1), Kind::Hot);
+        assert_eq!(still_above(24, 2), Kind::Stuck);
     }
 
     /// A still RAW photosite darker than a bright scene is stuck at 30 % of full scale (however

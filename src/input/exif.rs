@@ -138,10 +138,22 @@ pub struct Exposure {
     pub iso: Option<u32>,
 }
 
+/// The ISO setting a dark-current exposure is counted at: `e` is seconds at this ISO.
+pub const REFERENCE_ISO: f64 = 100.0;
+
 impl Exposure {
     /// The EXIF gives the exposure time or the ISO setting.
     pub fn is_known(&self) -> bool {
         self.seconds.is_some() || self.iso.is_some()
+    }
+
+    /// What a hot photosite's dark current grows with: the exposure time times the gain, as
+    /// seconds at ISO 100 (`seconds × ISO / 100`); `None` unless the EXIF gives both, or when
+    /// they are not positive.
+    pub fn dark(&self) -> Option<f64> {
+        let (seconds, iso) = (self.seconds?, self.iso?);
+        (seconds > 0.0 && iso > 0 && seconds.is_finite())
+            .then(|| seconds * iso as f64 / REFERENCE_ISO)
     }
 
     /// `1/250 s ISO 800`, `30 s ISO 1600`; the parts known.

@@ -76,6 +76,11 @@ impl Shape {
         })
     }
 
+    /// Number of pixels (or RAW photosites): the positions of the dark-current statistics.
+    pub fn pixels(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
     /// Number of subpixels (pixels × channels): the length of every statistics array.
     pub fn subpixels(&self) -> usize {
         self.width as usize * self.height as usize * self.channels as usize
@@ -177,6 +182,7 @@ pub struct Frame {
     shape: Shape,
     samples: Samples,
     pool: Option<Arc<FramePool>>,
+    exposure: Option<f32>,
 }
 
 impl Clone for Frame {
@@ -185,13 +191,16 @@ impl Clone for Frame {
             shape: self.shape,
             samples: self.samples.clone(),
             pool: None,
+            exposure: self.exposure,
         }
     }
 }
 
 impl PartialEq for Frame {
     fn eq(&self, other: &Self) -> bool {
-        self.shape == other.shape && self.samples == other.samples
+        self.shape == other.shape
+            && self.samples == other.samples
+            && self.exposure == other.exposure
     }
 }
 
@@ -289,7 +298,20 @@ impl Frame {
             shape,
             samples,
             pool: None,
+            exposure: None,
         })
+    }
+
+    /// The frame with its exposure: exposure time (seconds) × ISO / 100, what a hot photosite's
+    /// dark current grows with ([`crate::input::exif::Exposure::dark`]); `None`: not known.
+    pub fn with_exposure(mut self, exposure: Option<f64>) -> Self {
+        self.exposure = exposure.map(|e| e as f32);
+        self
+    }
+
+    /// The frame's exposure, when known ([`Frame::with_exposure`]).
+    pub fn exposure(&self) -> Option<f32> {
+        self.exposure
     }
 
     /// Makes the frame give its buffer back to `pool` when dropped.

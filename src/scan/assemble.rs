@@ -152,6 +152,7 @@ pub fn report_of(
         detect: detecting.elapsed(),
         ..Timing::default()
     };
+    let model = crate::model::Model::of(&moments);
     let camera = files.first().and_then(|f| read_camera(f)).or_else(|| {
         raw.as_ref()
             .map(|r| Camera::from_exif(&r.make, &r.model, None))
@@ -179,6 +180,7 @@ pub fn report_of(
         timing,
         timeline: None,
         exposure: None,
+        model,
     }
 }
 

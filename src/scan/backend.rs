@@ -4,7 +4,7 @@
 use super::{BackendChoice, ScanError};
 use crate::input::Shape;
 use crate::stats::{
-    Accumulator, CpuAccumulator, GpuContext, GpuError, GpuOptions, Moments, StatsError,
+    Accumulator, CpuAccumulator, DarkSetup, GpuContext, GpuError, GpuOptions, Moments, StatsError,
 };
 
 /// Where a scan's statistics run: the GPU context is opened once per run and gives an
@@ -71,18 +71,23 @@ impl Backend {
         self.note.as_deref()
     }
 
-    /// A new accumulator for frames of `shape`.
-    pub fn accumulator(&mut self, shape: Shape) -> Result<Box<dyn Accumulator>, ScanError> {
+    /// A new accumulator for frames of `shape`, keeping dark-current statistics taken with
+    /// `dark` (none when `None`).
+    pub fn accumulator(
+        &mut self,
+        shape: Shape,
+        dark: Option<DarkSetup>,
+    ) -> Result<Box<dyn Accumulator>, ScanError> {
         if let Some(ctx) = &self.gpu {
-            match ctx.accumulator(shape, self.options) {
+            match ctx.accumulator_with_dark(shape, self.options, dark) {
                 Ok(acc) => return Ok(Box::new(acc)),
                 Err(e) if self.fallback => self.hand_over(&e.to_string()),
                 Err(e) => return Err(e.into()),
             }
         }
         match self.spare.take().filter(|m| m.shape == shape) {
-            Some(spare) => Ok(Box::new(CpuAccumulator::reusing(spare))),
-            None => Ok(Box::new(CpuAccumulator::new(shape))),
+            Some(spare) => Ok(Box::new(CpuAccumulator::reusing(spare, dark))),
+            None => Ok(Box::new(CpuAccumulator::with_dark(shape, dark))),
         }
     }
 

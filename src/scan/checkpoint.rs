@@ -171,6 +171,7 @@ pub(super) fn save(
         frames: m.n,
         raw: raw.cloned(),
         files: counted.to_vec(),
+        dark: None,
     };
     state::write_parts(&st.path, &header, m)
 }

@@ -5,9 +5,15 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::collections::HashMap;
+
+use super::exposure::{choose, exposures_of};
 use super::groups::{discover_options, keep_shard};
+use super::window::window_size;
 use super::{ScanError, ScanObserver, ScanOptions};
 use crate::input::{discover_with, Discovery, Shape};
+use crate::model::Model;
+use crate::stats::dark::DARK_BYTES_PER_POSITION;
 
 /// A scan whose inputs have been discovered (headers read, shape chosen) and checked, and whose
 /// work has not started: the moment to check outputs against [`Prepared::files`].
@@ -15,6 +21,9 @@ pub struct Prepared {
     pub(super) discovery: Discovery,
     pub(super) shape: Shape,
     pub(super) started: Instant,
+    /// The model of a hot pixel the frames allow, and their exposures.
+    pub(super) model: Model,
+    pub(super) exposures: HashMap<PathBuf, f64>,
 }
 
 impl Prepared {
@@ -27,17 +36,28 @@ impl Prepared {
     pub fn shape(&self) -> Shape {
         self.shape
     }
+
+    /// The model of a hot pixel the scan will use ([`super::exposure::choose`]).
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
 }
 
-/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (twice with
-/// a state file: the total so far beside the stretch being counted), and the frames alive at once
-/// (one per decoder, two waiting, and the CPU backend's batch).
-pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool) -> u64 {
+/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (with the
+/// dark-current statistics when `dark`; twice with a state file: the total so far beside the
+/// stretch being counted), and the frames alive at once (one per decoder, the window's waiting
+/// ones, and the CPU backend's batch).
+pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let frame = subpixels * (shape.bit_depth as u64 / 8);
-    let frames = (jobs + 2 + crate::stats::cpu::DEFAULT_BATCH) as u64;
+    let frames = (window_size(jobs) + crate::stats::cpu::DEFAULT_BATCH) as u64;
     let states = if state_file { 2 } else { 1 };
-    states * subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + frame * frames
+    let dark = if dark {
+        shape.pixels() as u64 * DARK_BYTES_PER_POSITION
+    } else {
+        0
+    };
+    states * (subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark) + frame * frames
 }
 
 /// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),
@@ -46,9 +66,10 @@ pub fn check_memory(
     shape: Shape,
     jobs: usize,
     state_file: bool,
+    dark: bool,
     available: Option<u64>,
 ) -> Result<(), ScanError> {
-    let needed = memory_needed(shape, jobs, state_file);
+    let needed = memory_needed(shape, jobs, state_file, dark);
     match available {
         Some(available) if needed > available => Err(ScanError::OutOfMemory {
             shape: shape.describe(),
@@ -102,10 +123,18 @@ fn check_group(
             shape.describe(),
         ));
     }
+    let exposures = exposures_of(&discovery.files, &discovery.exposures);
+    let values: Vec<f64> = discovery
+        .files
+        .iter()
+        .filter_map(|f| exposures.get(f).copied())
+        .collect();
+    let model = choose(discovery.files.len(), &values);
     check_memory(
         shape,
         options.jobs,
         options.state.is_some(),
+        model.is_dark_current(),
         crate::mem::available_bytes(),
     )?;
     if options.top > shape.subpixels() {
@@ -119,6 +148,8 @@ fn check_group(
         discovery,
         shape,
         started,
+        model,
+        exposures,
     })
 }
 
@@ -129,18 +160,30 @@ mod tests {
     #[test]
     fn a_state_larger_than_the_memory_available_is_refused_naming_both() {
         let huge = Shape::new(100_000, 100_000, 3, 8).unwrap();
-        let err = check_memory(huge, 2, false, Some(24_000_000_000)).unwrap_err();
+        let err = check_memory(huge, 2, false, false, Some(24_000_000_000)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the statistics of 100000x100000 RGB 8-bit frames need 840.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+            "the statistics of 100000x100000 RGB 8-bit frames need 780.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
         );
         assert!(
-            check_memory(huge, 2, false, None).is_ok(),
+            check_memory(huge, 2, false, false, None).is_ok(),
             "unknown: not checked"
         );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
-        assert!(check_memory(camera, 2, false, Some(24_000_000_000)).is_ok());
-        assert_eq!(memory_needed(camera, 2, false), 72_000_000 * (20 + 8));
-        assert_eq!(memory_needed(camera, 2, true), 72_000_000 * (2 * 20 + 8));
+        assert!(check_memory(camera, 2, false, true, Some(24_000_000_000)).is_ok());
+        // 18 bytes of state per subpixel, eight frames of one byte per subpixel; and the
+        // dark-current statistics, 10 bytes per pixel.
+        assert_eq!(
+            memory_needed(camera, 2, false, false),
+            72_000_000 * (18 + 8)
+        );
+        assert_eq!(
+            memory_needed(camera, 2, true, false),
+            72_000_000 * (2 * 18 + 8)
+        );
+        assert_eq!(
+            memory_needed(camera, 2, false, true),
+            72_000_000 * (18 + 8) + 24_000_000 * 10
+        );
     }
 }

@@ -19,6 +19,7 @@ pub mod assemble;
 pub mod backend;
 pub mod checkpoint;
 pub mod checks;
+pub mod exposure;
 pub mod groups;
 pub mod run;
 pub mod window;

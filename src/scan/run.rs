@@ -10,11 +10,11 @@ use std::time::Instant;
 use super::assemble::{detect_options, levels_of, Counted, Found};
 use super::checkpoint::{interrupted, not_counted, save, Pacer, Resumed};
 use super::window::accumulate_files;
-use super::{Backend, Prepared, ScanError, ScanObserver, ScanOptions};
+use super::{exposure, Backend, Prepared, ScanError, ScanObserver, ScanOptions};
 use crate::detect::detect_with;
 use crate::detect::timeline::{self, Tracker};
 use crate::input::{DecodeError, Discovery};
-use crate::model::{ScanReport, Timing};
+use crate::model::{Model, ScanReport, Timing};
 use crate::stats::state::CountedFile;
 use crate::stats::Moments;
 
@@ -93,6 +93,8 @@ impl Prepared {
             discovery,
             shape,
             started,
+            model,
+            exposures,
         } = self;
         let Resumed {
             mut total,
@@ -107,6 +109,19 @@ impl Prepared {
         )?;
         let mut plan = Plan::new(not_counted(&counted, &discovery.files), &discovery, options);
         let levels = levels_of(raw.as_ref(), &plan.todo, shape);
+        // Dark current when the frames can show it (a resumed state keeps the model it began
+        // with); each frame counted with its exposure.
+        let (model, dark) = match (&total, resumed) {
+            (Some(t), true) => (Model::of(t), t.dark_setup()),
+            _ => {
+                let values: Vec<f64> = exposures.values().copied().collect();
+                let dark = model
+                    .is_dark_current()
+                    .then(|| exposure::setup(&values, &levels));
+                (model, dark)
+            }
+        };
+        let exposure_of = exposure::lookup(&exposures);
         let mut pacer = Pacer::new(observer, options.state.as_ref(), discovery.files.len());
         let already = discovery.files.len() - plan.todo.len();
         let mut timing = Timing::default();
@@ -114,17 +129,24 @@ impl Prepared {
         let mut info = None;
         let mut at = 0;
         loop {
-            let mut acc = backend.accumulator(shape)?;
+            let mut acc = backend.accumulator(shape, dark)?;
             let acc_info = acc.info();
             pacer.restart(already + at);
             let stretch = &plan.todo[at..plan.end(at)];
-            let result = accumulate_files(stretch, shape, acc.as_mut(), options.jobs, &mut pacer)
-                .and_then(|mut done| {
-                    let finishing = Instant::now();
-                    let part = acc.finish()?;
-                    done.timing.statistics += finishing.elapsed();
-                    Ok((done, part))
-                });
+            let result = accumulate_files(
+                stretch,
+                shape,
+                &exposure_of,
+                acc.as_mut(),
+                options.jobs,
+                &mut pacer,
+            )
+            .and_then(|mut done| {
+                let finishing = Instant::now();
+                let part = acc.finish()?;
+                done.timing.statistics += finishing.elapsed();
+                Ok((done, part))
+            });
             let (done, part) = match result {
                 Ok(counted) => counted,
                 // The CPU counts the stretch again.
@@ -201,6 +223,9 @@ impl Prepared {
         let found = Found::of(&discovery, &failures);
         let mut report = super::report_of(counted, found, options, started);
         report.warnings.extend(backend.note().map(str::to_string));
+        if !report.model.is_dark_current() {
+            report.model = model;
+        }
         report.timing.add(&timing);
         super::assemble::describe_frames(&mut report, &discovery, plan.tracker, options);
         Ok(report)

@@ -79,21 +79,30 @@ impl Window {
     }
 }
 
+/// Files the decoders of a scan with `jobs` of them may run ahead of the accumulator: one each,
+/// and two decoded frames waiting.
+pub fn window_size(jobs: usize) -> usize {
+    jobs + 2
+}
+
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order, until the
 /// observer asks to [pause](ScanObserver::pause).
 ///
 /// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most that
 /// many decoded frames wait besides the ones the accumulator holds
 /// ([`Accumulator::frames_held`]).
+///
+/// Each frame carries the exposure `exposure` gives for its file ([`Frame::with_exposure`]).
 pub fn accumulate_files(
     files: &[PathBuf],
     shape: Shape,
+    exposure: &(dyn Fn(&Path) -> Option<f64> + Sync),
     acc: &mut dyn Accumulator,
     jobs: usize,
     observer: &mut dyn ScanObserver,
 ) -> Result<Accumulated, StatsError> {
     accumulate_with(files, acc, jobs, observer, &|path, pool| {
-        decode_file_pooled(path, shape, pool)
+        decode_file_pooled(path, shape, pool).map(|f| f.with_exposure(exposure(path)))
     })
 }
 
@@ -110,7 +119,7 @@ pub fn accumulate_with(
     decode: &DecodeFn,
 ) -> Result<Accumulated, StatsError> {
     let jobs = jobs.max(1).min(files.len().max(1));
-    let window = Window::new(jobs + 2);
+    let window = Window::new(window_size(jobs));
     let next = AtomicUsize::new(0);
     let decode_nanos = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window.size);

@@ -1,11 +1,15 @@
 //! Statistics: [`Moments`] (Welford's running mean and `M2` per subpixel, of the values and of the
-//! neighbour residuals, with Chan's merge) is the one state; the [`Accumulator`] trait streams
-//! frames into it, on the CPU ([`cpu`]) or the GPU ([`gpu`]).
+//! neighbour residuals, with Chan's merge; and, when the frames say how they were exposed, how
+//! each position's residual rises with the exposure, [`dark`]) is the one state; the
+//! [`Accumulator`] trait streams frames into it, on the CPU ([`cpu`]) or the GPU ([`gpu`]).
 
 pub mod batch;
 pub mod cpu;
+pub mod dark;
 pub mod gpu;
 pub mod state;
+
+pub use dark::{Count, DarkMoments, DarkSetup};
 
 pub use cpu::CpuAccumulator;
 pub use gpu::{GpuAccumulator, GpuContext, GpuError, GpuOptions};
@@ -15,21 +19,22 @@ use serde::Serialize;
 
 use crate::input::{Frame, Shape};
 
-/// The arrays of the state ([`Moments::arrays`]): four f32 of running statistics and one count.
-pub const STATE_ARRAYS: usize = 5;
+/// The f32 arrays of the state ([`Moments::arrays`]): running means and `M2`s.
+pub const STATE_ARRAYS: usize = 4;
 
-/// Bytes of one value of a state array (an f32).
+/// Bytes of one value of an f32 state array.
 pub const STATE_VALUE_BYTES: u64 = std::mem::size_of::<f32>() as u64;
 
-/// Bytes of state per subpixel: one value of each array.
-pub const STATE_BYTES_PER_SUBPIXEL: u64 = STATE_ARRAYS as u64 * STATE_VALUE_BYTES;
+/// Bytes of state per subpixel: a value of each f32 array and the frames-below count.
+pub const STATE_BYTES_PER_SUBPIXEL: u64 =
+    STATE_ARRAYS as u64 * STATE_VALUE_BYTES + std::mem::size_of::<Count>() as u64;
 
-/// Calls `$callback!($args…, mean, m2, res_mean, res_m2, below)`: the state arrays in their one
+/// Calls `$callback!($args…, mean, m2, res_mean, res_m2)`: the f32 state arrays in their one
 /// order — of [`Moments::arrays`], of the state file and of the shader's bindings
 /// ([`STATE_ORDER`]).
 macro_rules! state_order {
     ($callback:ident $(, $arg:tt)*) => {
-        $callback!($($arg,)* mean, m2, res_mean, res_m2, below)
+        $callback!($($arg,)* mean, m2, res_mean, res_m2)
     };
 }
 
@@ -47,11 +52,12 @@ const MERGE_CHUNK: usize = 1 << 16;
 
 /// Per-subpixel running statistics: mean and sum of squared deviations (`M2`) of the values, and
 /// the same of the residuals (value − the median of the four same-colour neighbours, see
-/// [`crate::geometry::neighbour_estimate`]), over `n` frames; and how many of those frames the
-/// residual was negative in.
+/// [`crate::geometry::neighbour_estimate`]), over `n` frames; how many of those frames the
+/// residual was negative in; and, when the frames say how they were exposed, the dark-current
+/// statistics per position ([`DarkMoments`]).
 ///
 /// Every subpixel sees every frame (accumulators take whole frames of one shape), so the count is
-/// one number. These five arrays are the whole state of a backend: the CPU backend updates them in
+/// one number. These arrays are the whole state of a backend: the CPU backend updates them in
 /// place, the GPU backend reads them back into one.
 ///
 /// Arrays are indexed like the frame's samples: `(y * width + x) * channels + channel`.
@@ -70,17 +76,28 @@ pub struct Moments {
     /// `M2` of the residuals.
     pub res_m2: Vec<f32>,
     /// Frames in which the subpixel read below its neighbours (a negative residual), counted
-    /// exactly (an f32 holds every count to 2²⁴). A stuck photosite's offset changes sign with
-    /// the scene, a hot one's does not: see [`crate::detect::classify`].
-    pub below: Vec<f32>,
+    /// exactly up to [`Count::MAX`], where the count stops. A stuck photosite's offset changes
+    /// sign with the scene, a hot one's does not: see [`crate::detect::classify`].
+    pub below: Vec<Count>,
+    /// How each position's residual rises with the exposure, when the frames say how they were
+    /// exposed ([`Moments::with_dark`]).
+    pub dark: Option<DarkMoments>,
 }
 
 impl Moments {
-    /// Back to no frame seen, keeping the arrays' memory (zeroed on all cores).
-    pub fn clear(&mut self) {
+    /// Back to no frame seen, keeping the arrays' memory (zeroed on all cores), with dark-current
+    /// statistics taken with `dark` when these have them.
+    pub fn clear(&mut self, dark: Option<DarkSetup>) {
         self.n = 0;
         for a in self.arrays_mut() {
             a.par_chunks_mut(MERGE_CHUNK).for_each(|c| c.fill(0.0));
+        }
+        self.below
+            .par_chunks_mut(MERGE_CHUNK)
+            .for_each(|c| c.fill(0));
+        match (&mut self.dark, dark) {
+            (Some(d), Some(setup)) => d.clear(setup),
+            (slot, setup) => *slot = setup.map(|s| DarkMoments::new(self.shape, s)),
         }
     }
 
@@ -94,8 +111,22 @@ impl Moments {
             m2: crate::mem::filled(len, 0.0),
             res_mean: crate::mem::filled(len, 0.0),
             res_m2: crate::mem::filled(len, 0.0),
-            below: crate::mem::filled(len, 0.0),
+            below: crate::mem::filled(len, 0),
+            dark: None,
         }
+    }
+
+    /// [`Moments::new`] with dark-current statistics taken with `setup` (none when `None`).
+    pub fn with_dark(shape: Shape, setup: Option<DarkSetup>) -> Self {
+        Moments {
+            dark: setup.map(|s| DarkMoments::new(shape, s)),
+            ..Moments::new(shape)
+        }
+    }
+
+    /// The setup of these statistics' dark-current part, when they have one.
+    pub fn dark_setup(&self) -> Option<DarkSetup> {
+        self.dark.as_ref().map(|d| d.setup)
     }
 
     /// Sample variance of the residual of subpixel `i` (0 when fewer than two frames).
@@ -133,8 +164,7 @@ impl Moments {
         self.n
     }
 
-    /// The state arrays, in [`STATE_ORDER`]: mean, `M2`, residual mean, residual `M2`, frames
-    /// below.
+    /// The f32 state arrays, in [`STATE_ORDER`]: mean, `M2`, residual mean, residual `M2`.
     pub fn arrays(&self) -> [&Vec<f32>; STATE_ARRAYS] {
         macro_rules! refs {
             ($m:ident, $($field:ident),*) => { [$(&$m.$field),*] };
@@ -142,7 +172,7 @@ impl Moments {
         state_order!(refs, self)
     }
 
-    /// The state arrays, mutably, in [`STATE_ORDER`].
+    /// The f32 state arrays, mutably, in [`STATE_ORDER`].
     pub fn arrays_mut(&mut self) -> [&mut Vec<f32>; STATE_ARRAYS] {
         macro_rules! refs {
             ($m:ident, $($field:ident),*) => { [$(&mut $m.$field),*] };
@@ -151,12 +181,26 @@ impl Moments {
     }
 
     /// Adds `other`'s statistics to these with Chan et al.'s parallel formula, as if every frame
-    /// of both had been accumulated here. Shapes must match.
+    /// of both had been accumulated here. Shapes must match, and both have dark-current
+    /// statistics or neither.
     pub fn merge(&mut self, other: &Moments) -> Result<(), StatsError> {
         if self.shape != other.shape {
             return Err(StatsError::ShapeMismatch {
                 expected: self.shape.describe(),
                 found: other.shape.describe(),
+            });
+        }
+        if self.dark.is_some() != other.dark.is_some() {
+            let kept = |m: &Moments| {
+                if m.dark.is_some() {
+                    "with the exposures' statistics"
+                } else {
+                    "without the exposures' statistics"
+                }
+            };
+            return Err(StatsError::ShapeMismatch {
+                expected: format!("{} {}", self.shape.describe(), kept(self)),
+                found: format!("{} {}", other.shape.describe(), kept(other)),
             });
         }
         fn chan(na: f64, nb: f64, mean: &mut f32, m2: &mut f32, mean_b: f32, m2_b: f32) {
@@ -194,7 +238,14 @@ impl Moments {
         self.below
             .par_chunks_mut(MERGE_CHUNK)
             .zip(other.below.par_chunks(MERGE_CHUNK))
-            .for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(a, b)| *a += b));
+            .for_each(|(a, b)| {
+                a.iter_mut()
+                    .zip(b)
+                    .for_each(|(a, b)| *a = a.saturating_add(*b))
+            });
+        if let (Some(d), Some(o)) = (self.dark.as_mut(), other.dark.as_ref()) {
+            d.merge(o);
+        }
         self.n += other.n;
         Ok(())
     }
@@ -296,7 +347,7 @@ mod tests {
         assert_eq!(a.n, whole.n);
         assert_eq!(a.below, whole.below);
         assert!(
-            whole.below.iter().any(|&b| b > 0.0),
+            whole.below.iter().any(|&b| b > 0),
             "some subpixel reads below"
         );
         for i in 0..6 {

@@ -6,8 +6,11 @@
 //! - 8 bytes: the length `L` of the header, then `L` bytes of JSON ([`StateHeader`]: version,
 //!   shape, which file of a RAW+JPEG pair was read, the frame count, the RAW camera and levels,
 //!   and every file counted with its size and modification time);
-//! - the state arrays in [`STATE_ORDER`](crate::stats::STATE_ORDER), each one f32 per subpixel (`shape.subpixels()`
-//!   values).
+//! - the f32 state arrays in [`STATE_ORDER`](crate::stats::STATE_ORDER), each one value per
+//!   subpixel (`shape.subpixels()` values), then the frames-below count, a u16 per subpixel;
+//! - with dark-current statistics (the header's `dark`: reference, clip level and every frame's
+//!   exposure), their arrays, one value per position (`shape.pixels()`): the sum and the weighted
+//!   sum (f32), the clipped frames (u16).
 //!
 //! A state is written to a temporary file beside its path and renamed into place, so a reader
 //! never sees half of one.
@@ -20,10 +23,11 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{Prefer, RawInfo, Shape};
-use crate::stats::{Moments, STATE_VALUE_BYTES};
+use crate::stats::{Count, DarkSetup, Moments, STATE_VALUE_BYTES};
 
-/// The state format's version; another is refused. Version 2 added the frames-below counts.
-pub const STATE_VERSION: u32 = 2;
+/// The state format's version; another is refused. Version 2 added the frames-below counts,
+/// version 3 the dark-current statistics and the counts in 16 bits.
+pub const STATE_VERSION: u32 = 3;
 /// The first bytes of every state file.
 pub const MAGIC: &[u8; 16] = b"hotpixels state\n";
 
@@ -71,6 +75,81 @@ pub struct StateHeader {
     pub raw: Option<RawInfo>,
     /// The files counted, in the order they were.
     pub files: Vec<CountedFile>,
+    /// The dark-current statistics' setup and exposures, when the state keeps them (written from
+    /// the statistics themselves).
+    #[serde(default)]
+    pub dark: Option<StateDark>,
+}
+
+/// What a state says of its dark-current statistics besides their arrays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateDark {
+    /// The exposure the weighted sums are taken about.
+    pub reference: f64,
+    /// The clip level of the frames' samples.
+    pub clip: u32,
+    /// Every frame's exposure, in counting order.
+    pub exposures: Vec<f32>,
+}
+
+/// A value a state array holds, stored little-endian.
+trait Stored: Copy {
+    /// Bytes per value.
+    const BYTES: usize;
+    /// Appends the value's bytes.
+    fn put(self, out: &mut Vec<u8>);
+    /// The value of [`Stored::BYTES`] bytes.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+impl Stored for f32 {
+    const BYTES: usize = STATE_VALUE_BYTES as usize;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Self {
+        f32::from_le_bytes(bytes.try_into().expect("one f32's bytes"))
+    }
+}
+
+impl Stored for Count {
+    const BYTES: usize = std::mem::size_of::<Count>();
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Self {
+        Count::from_le_bytes(bytes.try_into().expect("one count's bytes"))
+    }
+}
+
+/// Values written or read at a time.
+const CHUNK: usize = 1 << 16;
+
+/// Writes `array`'s values to `out`.
+fn write_array<T: Stored>(out: &mut impl Write, array: &[T]) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(CHUNK * T::BYTES);
+    for chunk in array.chunks(CHUNK) {
+        bytes.clear();
+        chunk.iter().for_each(|v| v.put(&mut bytes));
+        out.write_all(&bytes)?;
+    }
+    Ok(())
+}
+
+/// Fills `array` from `input`, a chunk at a time (`exact` reads a whole buffer or fails).
+fn read_array<T: Stored>(
+    exact: &mut impl FnMut(&mut [u8]) -> Result<(), StateError>,
+    array: &mut [T],
+) -> Result<(), StateError> {
+    let mut bytes = vec![0u8; CHUNK * T::BYTES];
+    for chunk in array.chunks_mut(CHUNK) {
+        let want = &mut bytes[..T::BYTES * chunk.len()];
+        exact(want)?;
+        for (v, b) in chunk.iter_mut().zip(want.chunks_exact(T::BYTES)) {
+            *v = T::get(b);
+        }
+    }
+    Ok(())
 }
 
 /// A whole state: the header and the statistics.
@@ -147,16 +226,27 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
     };
     let tmp = crate::atomic::temp_file_beside(path).map_err(io)?;
     let mut out = BufWriter::new(tmp);
-    let header = serde_json::to_vec(header).expect("a state header serialises");
+    let header = StateHeader {
+        dark: m.dark.as_ref().map(|d| StateDark {
+            reference: d.setup.reference,
+            clip: d.setup.clip,
+            exposures: d.exposures.clone(),
+        }),
+        ..header.clone()
+    };
+    let header = serde_json::to_vec(&header).expect("a state header serialises");
     out.write_all(MAGIC).map_err(io)?;
     out.write_all(&(header.len() as u64).to_le_bytes())
         .map_err(io)?;
     out.write_all(&header).map_err(io)?;
     for array in m.arrays() {
-        for chunk in array.chunks(1 << 16) {
-            let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
-            out.write_all(&bytes).map_err(io)?;
-        }
+        write_array(&mut out, array).map_err(io)?;
+    }
+    write_array(&mut out, &m.below).map_err(io)?;
+    if let Some(d) = &m.dark {
+        write_array(&mut out, &d.sum).map_err(io)?;
+        write_array(&mut out, &d.weighted).map_err(io)?;
+        write_array(&mut out, &d.clipped).map_err(io)?;
     }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io)?;
@@ -209,18 +299,21 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     if shape != s {
         return Err(format(format!("an impossible shape {}", s.describe())));
     }
-    let mut moments = Moments::new(shape);
+    let setup = header.dark.as_ref().map(|d| DarkSetup {
+        reference: d.reference,
+        clip: d.clip,
+    });
+    let mut moments = Moments::with_dark(shape, setup);
     moments.n = header.frames;
-    const VALUE: usize = STATE_VALUE_BYTES as usize;
-    let mut bytes = vec![0u8; VALUE << 16];
     for array in moments.arrays_mut() {
-        for chunk in array.chunks_mut(1 << 16) {
-            let want = &mut bytes[..VALUE * chunk.len()];
-            exact(want)?;
-            for (v, b) in chunk.iter_mut().zip(want.chunks_exact(VALUE)) {
-                *v = f32::from_le_bytes(b.try_into().expect("one f32's bytes"));
-            }
-        }
+        read_array(&mut exact, array)?;
+    }
+    read_array(&mut exact, &mut moments.below)?;
+    if let (Some(d), Some(h)) = (moments.dark.as_mut(), header.dark.as_ref()) {
+        read_array(&mut exact, &mut d.sum)?;
+        read_array(&mut exact, &mut d.weighted)?;
+        read_array(&mut exact, &mut d.clipped)?;
+        d.exposures = h.exposures.clone();
     }
     let mut rest = [0u8; 1];
     if input.read(&mut rest).map_err(|e| format(e.to_string()))? != 0 {
@@ -289,12 +382,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.state");
         let shape = Shape::new(5, 3, 3, 8).unwrap();
-        let mut moments = Moments::new(shape);
+        let setup = DarkSetup {
+            reference: 1.25,
+            clip: 251,
+        };
+        let mut moments = Moments::with_dark(shape, Some(setup));
         moments.n = 7;
         for (i, v) in moments.m2.iter_mut().enumerate() {
             *v = i as f32 * 0.25 + 1e-7;
         }
         moments.res_mean[4] = -3.5;
+        moments.below[3] = 6;
+        let dark = moments.dark.as_mut().unwrap();
+        dark.exposures = vec![0.01, 8.0, 30.5, 0.002, 1.0, 2.0, 4.0];
+        dark.sum[2] = -4.5;
+        dark.weighted[14] = 1e6;
+        dark.clipped[7] = 3;
         let state = State {
             header: StateHeader {
                 version: STATE_VERSION,
@@ -307,6 +410,11 @@ mod tests {
                     size: 10,
                     modified_ns: 123,
                 }],
+                dark: Some(StateDark {
+                    reference: 1.25,
+                    clip: 251,
+                    exposures: vec![0.01, 8.0, 30.5, 0.002, 1.0, 2.0, 4.0],
+                }),
             },
             moments,
         };

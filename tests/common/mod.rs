@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
-use hotpixels::stats::{GpuContext, Moments};
+use hotpixels::stats::{DarkSetup, GpuContext, Moments};
 use hotpixels::{Frame, Samples, Shape};
 
 /// The GPU context for tests, opened once. With `HOTPIXELS_REQUIRE_GPU` set (as CI does) a missing
@@ -36,6 +36,20 @@ pub struct Reference {
     pub sum_r2_sq: Vec<u128>,
     /// Frames in which the doubled residual was negative.
     pub below: Vec<u64>,
+    /// The dark-current statistics, when kept.
+    pub dark: Option<DarkReference>,
+}
+
+/// The dark-current statistics computed plainly (written here independently of the library): per
+/// position, over the frames with an exposure, the frames in which a channel reads at or above
+/// the clip level while its neighbours' median reads below half of it; over the others, the
+/// doubled residual summed over the channels, exactly, and times `e − reference`, in f64.
+pub struct DarkReference {
+    pub setup: DarkSetup,
+    pub exposures: Vec<f32>,
+    pub sum2: Vec<i128>,
+    pub weighted2: Vec<f64>,
+    pub clipped: Vec<u64>,
 }
 
 /// Index `v` mirrored at the borders of `0..n` (written here independently of the library).
@@ -82,6 +96,22 @@ impl Reference {
             sum_r2: vec![0; len],
             sum_r2_sq: vec![0; len],
             below: vec![0; len],
+            dark: None,
+        }
+    }
+
+    /// A reference that also keeps the dark-current statistics taken with `setup`.
+    pub fn with_dark(shape: Shape, setup: DarkSetup) -> Self {
+        let positions = shape.pixels();
+        Reference {
+            dark: Some(DarkReference {
+                setup,
+                exposures: Vec::new(),
+                sum2: vec![0; positions],
+                weighted2: vec![0.0; positions],
+                clipped: vec![0; positions],
+            }),
+            ..Reference::new(shape)
         }
     }
 
@@ -98,6 +128,28 @@ impl Reference {
             self.sum_r2[i] += r2 as i128;
             self.sum_r2_sq[i] += (r2 * r2) as u128;
             self.below[i] += (r2 < 0) as u64;
+        }
+        let (Some(dark), Some(e)) = (self.dark.as_mut(), frame.exposure()) else {
+            return;
+        };
+        dark.exposures.push(e);
+        let w = e as f64 - dark.setup.reference;
+        let clip = dark.setup.clip as i64;
+        let c = self.shape.channels as usize;
+        for p in 0..self.shape.pixels() {
+            let mut cut = false;
+            let mut sum = 0i64;
+            for i in p * c..(p + 1) * c {
+                let r2 = twice_residual(self.shape, &values, i);
+                cut |= values[i] >= clip && 2 * values[i] - r2 < clip;
+                sum += r2;
+            }
+            if cut {
+                dark.clipped[p] += 1;
+            } else {
+                dark.sum2[p] += sum as i128;
+                dark.weighted2[p] += sum as f64 * w;
+            }
         }
     }
 
@@ -172,6 +224,48 @@ pub fn assert_close(label: &str, m: &Moments, r: &Reference) {
         assert_eq!(
             m.below[i] as u64, r.below[i],
             "{label}: frames below the neighbours at {i}"
+        );
+    }
+    assert_dark_close(label, m, r);
+}
+
+/// The dark-current statistics against the reference: exposures and clipped counts exactly, the
+/// sums within f32 rounding of their batches (1e-6 of the largest term per frame).
+pub fn assert_dark_close(label: &str, m: &Moments, r: &Reference) {
+    let (Some(md), Some(rd)) = (m.dark.as_ref(), r.dark.as_ref()) else {
+        assert_eq!(
+            m.dark.is_some(),
+            r.dark.is_some(),
+            "{label}: dark statistics kept"
+        );
+        return;
+    };
+    assert_eq!(md.exposures, rd.exposures, "{label}: exposures");
+    let max = m.shape.max_value() as f64 * m.shape.channels as f64;
+    let frames = rd.exposures.len() as f64;
+    let reach = rd
+        .exposures
+        .iter()
+        .map(|&e| (e as f64 - rd.setup.reference).abs())
+        .fold(0.0, f64::max);
+    for p in 0..md.sum.len() {
+        assert_eq!(
+            md.clipped[p] as u64, rd.clipped[p],
+            "{label}: clipped frames at {p}"
+        );
+        let sum = rd.sum2[p] as f64 / 2.0;
+        let tol = 1e-6 * max * frames;
+        assert!(
+            (md.sum[p] as f64 - sum).abs() <= tol,
+            "{label}: dark sum at {p}: {} vs {sum} (tolerance {tol})",
+            md.sum[p]
+        );
+        let weighted = rd.weighted2[p] / 2.0;
+        let tol = 1e-6 * max * reach * frames;
+        assert!(
+            (md.weighted[p] as f64 - weighted).abs() <= tol,
+            "{label}: dark weighted sum at {p}: {} vs {weighted} (tolerance {tol})",
+            md.weighted[p]
         );
     }
 }

@@ -234,7 +234,14 @@ fn measure_files(
     for round in 0..options.repeat.max(1) {
         let started = Instant::now();
         let mut sink = Discard(shape);
-        let done = accumulate_files(files, shape, &mut sink, options.jobs, &mut Silent)?;
+        let done = accumulate_files(
+            files,
+            shape,
+            &|_| None,
+            &mut sink,
+            options.jobs,
+            &mut Silent,
+        )?;
         decoded = done.used;
         decode_times.push((started.elapsed().as_secs_f64(), done.timing));
         // The backends take turns at running first after the decode pass.

@@ -49,7 +49,17 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
     let mut documents = Vec::new();
     for (i, g) in groups.into_iter().enumerate() {
         let memory = g.discovery.shape.map_or_else(String::new, |shape| {
-            let bytes = scan::memory_needed(shape, cfg.options.jobs, false);
+            let dark = hotpixels::scan::exposure::choose(
+                g.discovery.files.len(),
+                &hotpixels::scan::exposure::exposures_of(
+                    &g.discovery.files,
+                    &g.discovery.exposures,
+                )
+                .into_values()
+                .collect::<Vec<_>>(),
+            )
+            .is_dark_current();
+            let bytes = scan::memory_needed(shape, cfg.options.jobs, false, dark);
             format!(", memory up to {}", hotpixels::mem::describe_bytes(bytes))
         });
         let heading = format!(

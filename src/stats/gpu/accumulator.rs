@@ -8,15 +8,19 @@ use std::mem::offset_of;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+use super::dark::{take_array, DarkPass, DarkTile};
 use super::faults::{allocating, out_of_memory, Faults};
 use super::plan::{plan_tiles, DeviceLimits, TilePlan, RING};
-use super::{GpuError, GpuOptions, SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE};
+use super::{
+    GpuError, GpuOptions, DARK_POSITIONS_PER_INVOCATION, MAX_DARK_CHANNELS,
+    SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE,
+};
 use crate::geometry::NEIGHBOUR_DISTANCE;
 use crate::input::{Frame, Samples, Shape};
 use crate::stats::batch::{HIGH_WORD, RESIDUAL_SCALE};
 use crate::stats::{
-    check_shape, Accumulator, BackendInfo, BackendKind, Moments, StatsError, STATE_ARRAYS,
-    STATE_ORDER, STATE_VALUE_BYTES,
+    check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkSetup, Moments, StatsError,
+    STATE_ARRAYS, STATE_ORDER, STATE_VALUE_BYTES,
 };
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
@@ -29,7 +33,9 @@ pub fn shader_source() -> String {
          const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\n\
          const SUBPIXELS_PER_INVOCATION: u32 = {SUBPIXELS_PER_INVOCATION}u;\n\
          const HIGH_WORD: f32 = {HIGH_WORD:?};\n\
-         const RESIDUAL_SCALE: f32 = {RESIDUAL_SCALE:?};\n\n{}",
+         const RESIDUAL_SCALE: f32 = {RESIDUAL_SCALE:?};\n\
+         const DARK_POSITIONS_PER_INVOCATION: u32 = {DARK_POSITIONS_PER_INVOCATION}u;\n\
+         const MAX_DARK_CHANNELS: u32 = {MAX_DARK_CHANNELS}u;\n\n{}",
         include_str!("../../../shaders/welford.wgsl")
     )
 }
@@ -106,11 +112,15 @@ struct Params {
 
 /// The buffers of one tile of the plan (`GpuAccumulator::plan.tiles`, in the same order).
 struct Tile {
-    /// The state arrays, in the order of [`Moments::arrays`] (bindings 2 onwards).
+    /// The f32 state arrays, in the order of [`Moments::arrays`] (bindings 2 onwards).
     state: [wgpu::Buffer; STATE_ARRAYS],
+    /// The frames-below count, as f32 (the binding after the state arrays).
+    below: wgpu::Buffer,
     batch: wgpu::Buffer,
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
+    /// The dark-current buffers, when the accumulator keeps those statistics.
+    dark: Option<DarkTile>,
 }
 
 struct Slot {
@@ -135,6 +145,8 @@ pub struct GpuAccumulator {
     info: BackendInfo,
     /// What the device reported on its own (a loss, an uncaptured error).
     faults: Faults,
+    /// The dark-current pass, when the accumulator keeps those statistics.
+    dark: Option<DarkPass>,
 }
 
 impl GpuAccumulator {
@@ -146,7 +158,8 @@ impl GpuAccumulator {
     ///
     /// `faults` is the device's recorder ([`Faults::watch`], installed when the device was opened)
     /// and `memory` the bytes of the adapter's largest memory heap, when known
-    /// ([`super::GpuContext::memory`]).
+    /// ([`super::GpuContext::memory`]). With `dark`, the accumulator also keeps the dark-current
+    /// statistics ([`crate::stats::dark`]) of the frames that carry an exposure.
     pub fn new(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
@@ -154,10 +167,17 @@ impl GpuAccumulator {
         memory: Option<u64>,
         shape: Shape,
         options: GpuOptions,
+        dark: Option<DarkSetup>,
     ) -> Result<Self, GpuError> {
         let faults = faults.clone();
         faults.check()?;
-        let plan = plan_tiles(DeviceLimits::of(device), shape, options)?;
+        if dark.is_some() && shape.channels > MAX_DARK_CHANNELS {
+            return Err(GpuError::TooLarge(format!(
+                "{} frames: the dark-current pass takes up to {MAX_DARK_CHANNELS} channels",
+                shape.describe()
+            )));
+        }
+        let plan = plan_tiles(DeviceLimits::of(device), shape, options, dark.is_some())?;
         let needed = plan.device_bytes();
         if memory.is_some_and(|available| needed > available) {
             return Err(out_of_memory(
@@ -167,8 +187,8 @@ impl GpuAccumulator {
                 "more than its largest memory heap",
             ));
         }
-        let (pipeline, tiles, slots) = allocating(device, &faults, memory, needed, || {
-            Self::create(device, queue, shape, &plan)
+        let (pipeline, tiles, slots, dark) = allocating(device, &faults, memory, needed, || {
+            Self::create(device, queue, shape, &plan, dark)
         })?;
         Ok(GpuAccumulator {
             device: device.clone(),
@@ -187,16 +207,24 @@ impl GpuAccumulator {
                 driver: String::new(),
             },
             faults,
+            dark,
         })
     }
 
-    /// The pipeline, the tiles' buffers and the staging ring of `plan`.
+    /// The pipeline, the tiles' buffers and the staging ring of `plan`, and the dark pass with
+    /// `dark`.
     fn create(
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         shape: Shape,
         plan: &TilePlan,
-    ) -> (wgpu::ComputePipeline, Vec<Tile>, Vec<Slot>) {
+        dark: Option<DarkSetup>,
+    ) -> (
+        wgpu::ComputePipeline,
+        Vec<Tile>,
+        Vec<Slot>,
+        Option<DarkPass>,
+    ) {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("welford"),
             source: wgpu::ShaderSource::Wgsl(shader_source().into()),
@@ -210,6 +238,8 @@ impl GpuAccumulator {
             cache: None,
         });
         let layout = pipeline.get_bind_group_layout(0);
+        let dark = dark.map(|setup| DarkPass::new(device, &module, setup));
+        let max_groups = device.limits().max_compute_workgroups_per_dimension.max(1);
         let storage = |label: &str, size: u64| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -225,6 +255,7 @@ impl GpuAccumulator {
             .iter()
             .map(|spec| {
                 let state = STATE_ORDER.map(|label| storage(label, spec.state_bytes));
+                let below = storage("below", spec.state_bytes);
                 let batch = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("batch"),
                     size: spec.stride * plan.batch as u64,
@@ -257,6 +288,7 @@ impl GpuAccumulator {
                 let entries: Vec<wgpu::BindGroupEntry> = [&params, &batch]
                     .into_iter()
                     .chain(&state)
+                    .chain([&below])
                     .enumerate()
                     .map(|(binding, b)| wgpu::BindGroupEntry {
                         binding: binding as u32,
@@ -268,11 +300,16 @@ impl GpuAccumulator {
                     layout: &layout,
                     entries: &entries,
                 });
+                let dark = dark
+                    .as_ref()
+                    .map(|d| d.tile(device, spec, shape.channels, (max_groups, &params, &batch)));
                 Tile {
                     state,
+                    below,
                     batch,
                     params,
                     bind_group,
+                    dark,
                 }
             })
             .collect();
@@ -288,7 +325,7 @@ impl GpuAccumulator {
                 submission: None,
             })
             .collect();
-        (pipeline, tiles, slots)
+        (pipeline, tiles, slots, dark)
     }
 
     /// Sets what [`Accumulator::info`] reports.
@@ -340,6 +377,9 @@ impl GpuAccumulator {
     fn write_frame(&mut self, frame: &Frame) -> Result<(), GpuError> {
         if self.in_batch == 0 {
             self.wait_for_slot()?;
+        }
+        if let Some(dark) = self.dark.as_mut() {
+            dark.frame(frame.exposure());
         }
         let bps = self.shape.bytes_per_sample();
         let slot = &self.slots[self.current];
@@ -399,6 +439,10 @@ impl GpuAccumulator {
                 pass.dispatch_workgroups(spec.groups.0, spec.groups.1, 1);
             }
         }
+        if let Some(dark) = self.dark.as_mut() {
+            let tiles: Vec<&DarkTile> = self.tiles.iter().filter_map(|t| t.dark.as_ref()).collect();
+            dark.dispatch(&self.queue, &mut encoder, &tiles);
+        }
         let index = self.queue.submit([encoder.finish()]);
         slot.buffer
             .map_async(wgpu::MapMode::Write, .., slot.mapped.ask());
@@ -423,9 +467,10 @@ impl GpuAccumulator {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut out = Moments::new(self.shape);
+        let mut out = Moments::with_dark(self.shape, self.dark.as_ref().map(|d| d.setup));
         out.n = self.count;
         let tiles = std::mem::take(&mut self.tiles);
+        let channels = self.shape.channels as usize;
         for (spec, tile) in self.plan.tiles.iter().zip(tiles) {
             let range = spec.start..spec.start + spec.len;
             for (buffer, dest) in tile.state.iter().zip(out.arrays_mut()) {
@@ -433,6 +478,24 @@ impl GpuAccumulator {
                     dest[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
                 })?;
             }
+            let below = &mut out.below[range];
+            self.copy_out(&readback, &tile.below, spec.len, |b| {
+                let counts: &[f32] = bytemuck::cast_slice(b);
+                for (out, &v) in below.iter_mut().zip(counts) {
+                    *out = v.min(Count::MAX as f32) as Count;
+                }
+            })?;
+            if let (Some(tile), Some(dark)) = (tile.dark.as_ref(), out.dark.as_mut()) {
+                let (buffers, positions) = tile.arrays();
+                for (k, buffer) in buffers.iter().enumerate() {
+                    self.copy_out(&readback, buffer, positions, |b| {
+                        take_array(dark, k, spec.start / channels, bytemuck::cast_slice(b))
+                    })?;
+                }
+            }
+        }
+        if let (Some(pass), Some(dark)) = (self.dark.as_mut(), out.dark.as_mut()) {
+            dark.exposures = std::mem::take(&mut pass.exposures);
         }
         Ok(out)
     }

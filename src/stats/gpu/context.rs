@@ -5,7 +5,7 @@
 use super::faults::Faults;
 use super::{GpuAccumulator, GpuError, GpuOptions};
 use crate::input::Shape;
-use crate::stats::{BackendInfo, BackendKind};
+use crate::stats::{BackendInfo, BackendKind, DarkSetup};
 
 /// The adapter, device and queue a scan uses; created once per run.
 pub struct GpuContext {
@@ -133,6 +133,17 @@ impl GpuContext {
         shape: Shape,
         options: GpuOptions,
     ) -> Result<GpuAccumulator, GpuError> {
+        self.accumulator_with_dark(shape, options, None)
+    }
+
+    /// [`GpuContext::accumulator`] keeping dark-current statistics taken with `dark` (none when
+    /// `None`).
+    pub fn accumulator_with_dark(
+        &self,
+        shape: Shape,
+        options: GpuOptions,
+        dark: Option<DarkSetup>,
+    ) -> Result<GpuAccumulator, GpuError> {
         let mut acc = GpuAccumulator::new(
             &self.device,
             &self.queue,
@@ -140,6 +151,7 @@ impl GpuContext {
             self.memory,
             shape,
             options,
+            dark,
         )?;
         acc.set_info(BackendInfo {
             kind: BackendKind::Gpu,

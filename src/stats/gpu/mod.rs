@@ -4,6 +4,7 @@
 
 mod accumulator;
 mod context;
+mod dark;
 pub mod faults;
 pub mod plan;
 
@@ -15,6 +16,11 @@ pub use plan::{plan_tiles, DeviceLimits, TilePlan, TileSpec};
 pub const WORKGROUP_SIZE: u32 = 256;
 /// Consecutive subpixels one shader invocation updates: one `vec4` of each state array.
 pub const SUBPIXELS_PER_INVOCATION: u32 = 4;
+/// Consecutive positions (pixels, RAW photosites) one invocation of the dark-current pass
+/// updates: one `vec4` of each of its arrays.
+pub const DARK_POSITIONS_PER_INVOCATION: u32 = 4;
+/// The most channels a position has in the dark-current pass (its per-channel sums are arrays).
+pub const MAX_DARK_CHANNELS: u32 = 4;
 /// Frames applied per dispatch at most: more brings no speed and costs staging memory.
 pub const MAX_BATCH_FRAMES: usize = 16;
 // A dispatch's batch sums must stay exact (`crate::stats::batch`).

@@ -13,8 +13,9 @@ use crate::stats::STATE_VALUE_BYTES;
 pub const ALIGN: u64 = 256;
 /// Rows uploaded above and below a tile: the neighbour distance of the residual.
 pub const HALO_ROWS: usize = NEIGHBOUR_DISTANCE;
-/// State arrays per tile: those of [`crate::stats::Moments`].
-const STATE_ARRAYS: u64 = crate::stats::STATE_ARRAYS as u64;
+/// State buffers per tile: the f32 arrays of [`crate::stats::Moments`] and its frames-below
+/// count (an f32 on the GPU, exact to 2²⁴).
+pub const STATE_BUFFERS: u64 = crate::stats::STATE_ARRAYS as u64 + 1;
 /// Staging slots in the upload ring: one filled by the CPU while the other is in flight.
 pub const RING: usize = 2;
 
@@ -75,6 +76,8 @@ pub struct TilePlan {
     pub tiles: Vec<TileSpec>,
     /// Bytes of one staging slot (every tile's batch region).
     pub staging_bytes: u64,
+    /// Bytes of the dark-current buffers of every tile (0 without them).
+    pub dark_bytes: u64,
 }
 
 impl TilePlan {
@@ -89,9 +92,9 @@ impl TilePlan {
         let tiles: u64 = self
             .tiles
             .iter()
-            .map(|t| STATE_ARRAYS * t.state_bytes + t.stride * self.batch as u64)
+            .map(|t| STATE_BUFFERS * t.state_bytes + t.stride * self.batch as u64)
             .sum();
-        tiles + RING as u64 * self.staging_bytes
+        tiles + RING as u64 * self.staging_bytes + self.dark_bytes
     }
 }
 
@@ -104,11 +107,13 @@ fn round_up(v: u64, a: u64) -> u64 {
 /// The batch is `options.batch_frames`, or as many frames as fit `options.staging_budget`, within
 /// 1 to [`MAX_BATCH_FRAMES`]. A tile is the most whole rows whose state arrays, and whose batch
 /// region (the rows, their halo and the alignment padding, times the batch), fit one binding, and
-/// no more than `options.max_tile_subpixels` allows. Fails when not even one row fits.
+/// no more than `options.max_tile_subpixels` allows. With `dark`, each tile also has the buffers of
+/// the dark-current statistics. Fails when not even one row fits.
 pub fn plan_tiles(
     limits: DeviceLimits,
     shape: Shape,
     options: GpuOptions,
+    dark: bool,
 ) -> Result<TilePlan, GpuError> {
     let bps = shape.bytes_per_sample() as u64;
     let batch = options
@@ -167,10 +172,21 @@ pub fn plan_tiles(
         staging_offset += stride * batch as u64;
         first_row += rows;
     }
+    let dark_bytes = if dark {
+        tiles
+            .iter()
+            .map(|t| {
+                super::dark::DARK_ARRAYS as u64 * super::dark::tile_positions(t, shape.channels).1
+            })
+            .sum()
+    } else {
+        0
+    };
     Ok(TilePlan {
         batch,
         tiles,
         staging_bytes: staging_offset,
+        dark_bytes,
     })
 }
 
@@ -223,7 +239,7 @@ mod tests {
     #[test]
     fn a_24mp_rgb_frame_is_tiled_under_lavapipes_binding_limit() {
         let s = shape(6000, 4000, 3, 8);
-        let plan = plan_tiles(LAVAPIPE, s, GpuOptions::default()).unwrap();
+        let plan = plan_tiles(LAVAPIPE, s, GpuOptions::default(), false).unwrap();
         check(&plan, s, LAVAPIPE);
         // 288 MB per state array needs at least three 128 MiB bindings.
         assert!(plan.tiles.len() >= 3, "{} tiles", plan.tiles.len());
@@ -246,7 +262,7 @@ mod tests {
             batch_frames: Some(3),
             ..Default::default()
         };
-        let plan = plan_tiles(LAVAPIPE, s, options).unwrap();
+        let plan = plan_tiles(LAVAPIPE, s, options, false).unwrap();
         check(&plan, s, LAVAPIPE);
         assert_eq!(plan.batch, 3);
         // 1024 / 183 = 5 rows a tile: 5 tiles, the last of 3 rows.
@@ -265,7 +281,7 @@ mod tests {
             max_tile_subpixels: Some(3),
             ..Default::default()
         };
-        let plan = plan_tiles(LAVAPIPE, s, many).unwrap();
+        let plan = plan_tiles(LAVAPIPE, s, many, false).unwrap();
         check(&plan, s, LAVAPIPE);
         assert_eq!(plan.batch, MAX_BATCH_FRAMES);
         assert_eq!(plan.tiles.len(), 4);
@@ -273,7 +289,7 @@ mod tests {
             batch_frames: Some(0),
             ..Default::default()
         };
-        assert_eq!(plan_tiles(LAVAPIPE, s, none).unwrap().batch, 1);
+        assert_eq!(plan_tiles(LAVAPIPE, s, none, false).unwrap().batch, 1);
     }
 
     #[test]
@@ -283,7 +299,7 @@ mod tests {
             max_workgroups_per_dimension: 7,
         };
         let s = shape(1000, 20, 1, 8);
-        let plan = plan_tiles(small, s, GpuOptions::default()).unwrap();
+        let plan = plan_tiles(small, s, GpuOptions::default(), false).unwrap();
         check(&plan, s, small);
         // 20 000 subpixels: 5 000 invocations, 20 workgroups as 7 × 3.
         assert_eq!(plan.tiles[0].groups, (7, 3));
@@ -295,7 +311,8 @@ mod tests {
             max_binding: 4096,
             max_workgroups_per_dimension: 65535,
         };
-        let err = plan_tiles(tiny, shape(2000, 10, 3, 8), GpuOptions::default()).unwrap_err();
+        let err =
+            plan_tiles(tiny, shape(2000, 10, 3, 8), GpuOptions::default(), false).unwrap_err();
         assert!(err.to_string().contains("does not fit"), "{err}");
     }
 }

@@ -1,0 +1,174 @@
+//! The interior groups of 8-bit frames on AVX2: sixteen subpixels in 16-bit lanes, twice the
+//! lanes of the portable code's 32-bit ones. Every number fits: samples and the doubled residual
+//! (±510), the shifted sums over a batch of at most [`MAX_BATCH`] frames (±31 × 1020), the dark
+//! sums (±32 × 510), and the squares, summed in 32-bit lanes by `vpmaddwd` against the even and the
+//! odd lanes in turn.
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::*;
+
+use super::group::{DarkBatch, Group, LANES};
+use crate::stats::batch::MAX_BATCH;
+
+const _: () = assert!(LANES == 16 && MAX_BATCH <= 32);
+
+/// Sixteen samples from `at`, widened to 16 bits.
+#[target_feature(enable = "avx2")]
+unsafe fn load(f: &[u8], at: usize) -> __m256i {
+    debug_assert!(at + 16 <= f.len());
+    // SAFETY: the caller keeps `at + 16` inside the frame; AVX2 is enabled.
+    unsafe { _mm256_cvtepu8_epi16(_mm_loadu_si128(f.as_ptr().add(at) as *const __m128i)) }
+}
+
+/// The value and the doubled residual of the group in frame `f`.
+#[target_feature(enable = "avx2")]
+unsafe fn series(f: &[u8], base: usize, dh: usize, dv: usize) -> (__m256i, __m256i) {
+    // SAFETY: as the caller promises.
+    let (x, l, r, u, b) = unsafe {
+        (
+            load(f, base),
+            load(f, base - dh),
+            load(f, base + dh),
+            load(f, base - dv),
+            load(f, base + dv),
+        )
+    };
+    let lo = _mm256_min_epi16(_mm256_min_epi16(l, r), _mm256_min_epi16(u, b));
+    let hi = _mm256_max_epi16(_mm256_max_epi16(l, r), _mm256_max_epi16(u, b));
+    let sum = _mm256_add_epi16(_mm256_add_epi16(l, r), _mm256_add_epi16(u, b));
+    let middle = _mm256_sub_epi16(_mm256_sub_epi16(sum, lo), hi);
+    (x, _mm256_sub_epi16(_mm256_add_epi16(x, x), middle))
+}
+
+/// The dark-clipped lanes ([`super::group::dark_clipped`]) of a frame's values `x` and doubled
+/// residuals `r`, as all-ones lanes; with three channels, a pixel's lanes are all set when one is
+/// (the five whole pixels of the first fifteen lanes; the sixteenth is left clear, unfolded).
+#[target_feature(enable = "avx2")]
+fn cut_lanes(x: __m256i, r: __m256i, clip: __m256i, channels: usize) -> __m256i {
+    let at_white = _mm256_cmpgt_epi16(x, _mm256_sub_epi16(clip, _mm256_set1_epi16(1)));
+    let median_twice = _mm256_sub_epi16(_mm256_add_epi16(x, x), r);
+    let dark_around = _mm256_cmpgt_epi16(clip, median_twice);
+    let cut = _mm256_and_si256(at_white, dark_around);
+    if channels == 1 {
+        return cut;
+    }
+    // Two mask bits per 16-bit lane: a pixel's three lanes are six bits from 6p.
+    let m = _mm256_movemask_epi8(cut) as u32;
+    let any = (m | (m >> 2) | (m >> 4)) & PIXEL_STARTS;
+    let spread = any | (any << 2) | (any << 4);
+    let bits = _mm256_setr_epi16(
+        1, 4, 16, 64, 256, 1024, 4096, 16384, 1, 4, 16, 64, 256, 1024, 4096, 16384,
+    );
+    let v = _mm256_set_m128i(
+        _mm_set1_epi16((spread >> 16) as u16 as i16),
+        _mm_set1_epi16(spread as u16 as i16),
+    );
+    _mm256_cmpeq_epi16(_mm256_and_si256(v, bits), bits)
+}
+
+/// The mask bits of the first lanes of the five pixels in sixteen lanes of three channels.
+const PIXEL_STARTS: u32 = 0x030C_30C3;
+
+/// `super::interior_group` for 8-bit frames. False (nothing done) for dark-current sums of
+/// frames of other than one or three channels, which the portable code makes.
+///
+/// # Safety
+/// AVX2 is available; the group and its neighbours lie inside every frame.
+#[target_feature(enable = "avx2")]
+pub unsafe fn interior_group(
+    frames: &[&[u8]],
+    base: usize,
+    dh: usize,
+    dv: usize,
+    dark: Option<&DarkBatch>,
+    group: &mut Group<u32>,
+) -> bool {
+    if dark.is_some_and(|d| d.channels != 1 && d.channels != 3) {
+        return false;
+    }
+    // SAFETY: as the caller promises.
+    let (k, kr) = unsafe { series(frames[0], base, dh, dv) };
+    let even = _mm256_set1_epi32(0xffff);
+    let zero = _mm256_setzero_si256();
+    let (mut s, mut sr) = (zero, zero);
+    let (mut q_even, mut q_odd, mut qr_even, mut qr_odd) = (zero, zero, zero, zero);
+    // Comparisons give -1 in true lanes: subtracting them counts.
+    let mut below = _mm256_sub_epi16(zero, _mm256_cmpgt_epi16(zero, kr));
+    let (mut dark_sum, mut cut) = (zero, zero);
+    let (mut weighted_lo, mut weighted_hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let clip = _mm256_set1_epi16(dark.map_or(0, |d| d.clip.min(i16::MAX as i32)) as i16);
+    for (f, frame) in frames.iter().enumerate() {
+        // SAFETY: as the caller promises.
+        let (x, r) = if f == 0 {
+            (k, kr)
+        } else {
+            let (x, r) = unsafe { series(frame, base, dh, dv) };
+            let d = _mm256_sub_epi16(x, k);
+            s = _mm256_add_epi16(s, d);
+            q_even = _mm256_add_epi32(q_even, _mm256_madd_epi16(d, _mm256_and_si256(d, even)));
+            q_odd = _mm256_add_epi32(q_odd, _mm256_madd_epi16(d, _mm256_andnot_si256(even, d)));
+            let e = _mm256_sub_epi16(r, kr);
+            sr = _mm256_add_epi16(sr, e);
+            qr_even = _mm256_add_epi32(qr_even, _mm256_madd_epi16(e, _mm256_and_si256(e, even)));
+            qr_odd = _mm256_add_epi32(qr_odd, _mm256_madd_epi16(e, _mm256_andnot_si256(even, e)));
+            below = _mm256_sub_epi16(below, _mm256_cmpgt_epi16(zero, r));
+            (x, r)
+        };
+        if let Some((dark, Some(w))) = dark.map(|d| (d, d.weights[f])) {
+            let lanes_cut = cut_lanes(x, r, clip, dark.channels);
+            cut = _mm256_sub_epi16(cut, lanes_cut);
+            let kept = _mm256_andnot_si256(lanes_cut, r);
+            dark_sum = _mm256_add_epi16(dark_sum, kept);
+            let w = _mm256_set1_ps(w);
+            let lo = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(kept)));
+            let hi = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(kept)));
+            // A product, then a sum: the portable code's rounding, not a fused one.
+            weighted_lo = _mm256_add_ps(weighted_lo, _mm256_mul_ps(lo, w));
+            weighted_hi = _mm256_add_ps(weighted_hi, _mm256_mul_ps(hi, w));
+        }
+    }
+    // SAFETY: AVX2 is enabled; the stores are to arrays of 16 lanes.
+    unsafe {
+        widen(k, &mut group.k);
+        widen(kr, &mut group.kr);
+        widen(s, &mut group.s);
+        widen(sr, &mut group.sr);
+        widen(below, &mut group.below);
+        interleave(q_even, q_odd, &mut group.q);
+        interleave(qr_even, qr_odd, &mut group.qr);
+        widen(dark_sum, &mut group.dark_sum);
+        widen(cut, &mut group.cut);
+        _mm256_storeu_ps(group.dark_weighted.as_mut_ptr(), weighted_lo);
+        _mm256_storeu_ps(group.dark_weighted.as_mut_ptr().add(8), weighted_hi);
+    }
+    true
+}
+
+/// Sixteen 16-bit lanes, sign-extended into `out` in order.
+#[target_feature(enable = "avx2")]
+unsafe fn widen(v: __m256i, out: &mut [i32; 16]) {
+    let lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v));
+    let hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(v));
+    // SAFETY: `out` holds 16 lanes; unaligned stores.
+    unsafe {
+        _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, lo);
+        _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, hi);
+    }
+}
+
+/// The sums of the even lanes (`even`) and of the odd ones (`odd`), into `out` in lane order.
+#[target_feature(enable = "avx2")]
+unsafe fn interleave(even: __m256i, odd: __m256i, out: &mut [u32; 16]) {
+    // Per 128-bit half: [e0 o0 e1 o1 | e4 o4 e5 o5] and [e2 o2 e3 o3 | e6 o6 e7 o7].
+    let (a, b) = (
+        _mm256_unpacklo_epi32(even, odd),
+        _mm256_unpackhi_epi32(even, odd),
+    );
+    let first = _mm256_permute2x128_si256::<0x20>(a, b);
+    let second = _mm256_permute2x128_si256::<0x31>(a, b);
+    // SAFETY: `out` holds 16 lanes; unaligned stores.
+    unsafe {
+        _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, first);
+        _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, second);
+    }
+}
