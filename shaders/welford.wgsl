@@ -211,18 +211,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // The dark-current sums (src/stats/dark.rs) of DARK_POSITIONS_PER_INVOCATION positions (pixels:
 // `channels` consecutive subpixels; RAW photosites) per invocation, over the frames of the batch
-// that have an exposure (bit f of `mask`), each weighing `weights[f]` (its exposure minus the
-// state's reference). A position is dark-clipped in a frame when one of its channels reads at or
-// above `clip` while the median of its neighbours reads below half of that: the frame is counted
-// in `dark_clipped` and adds nothing else. The others add their doubled residual to `dark_sum`
-// and it times the weight to `dark_weighted` (per channel, then the channels in order), both
-// halved into the state's residual units: the order of src/stats/cpu.
+// that have an exposure (bit f of `mask`), each weighing `sum_weights[f]` in the sum and
+// `weights[f]` in the weighted sum (src/stats/dark.rs, `DarkSetup::weights`). A position is
+// dark-clipped in a frame when one of its channels reads at or above `clip` while the median of
+// its neighbours reads below half of that: the frame is counted in `dark_clipped` and adds nothing
+// else. The others add their doubled residual times each weight to `dark_sum` and
+// `dark_weighted` (per channel, then the channels in order), halved into the state's residual
+// units: the order of src/stats/cpu.
 struct DarkParams {
     clip: u32,         // a sample at or above this is clipped
     mask: u32,         // bit f: frame f of the batch has an exposure
     positions: u32,    // positions in this tile
     row_threads: u32,  // invocations per dispatch row of the dark pass
-    weights: array<vec4<f32>, 4>, // frame f's weight at [f / 4][f % 4]
+    sum_weights: array<vec4<f32>, 4>, // frame f's weight in the sum at [f / 4][f % 4]
+    weights: array<vec4<f32>, 4>,     // ... and in the weighted sum
 }
 
 @group(0) @binding(7) var<uniform> dp: DarkParams;
@@ -239,14 +241,15 @@ fn dark(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let ch = p.channels;
     let clip = vec4<i32>(i32(dp.clip));
-    var sum = vec4<i32>(0);
+    var sums = array<vec4<f32>, MAX_DARK_CHANNELS>();
     var weighted = array<vec4<f32>, MAX_DARK_CHANNELS>();
     var cut_frames = vec4<f32>(0.0);
     for (var f = 0u; f < p.frames; f = f + 1u) {
         if (((dp.mask >> f) & 1u) == 0u) {
             continue;
         }
-        let w = dp.weights[f / 4u][f % 4u];
+        let w = dp.sum_weights[f / 4u][f % 4u];
+        let v = dp.weights[f / 4u][f % 4u];
         var r = array<vec4<i32>, MAX_DARK_CHANNELS>();
         var cut = vec4<bool>(false);
         for (var c = 0u; c < ch; c = c + 1u) {
@@ -256,17 +259,19 @@ fn dark(@builtin(global_invocation_id) gid: vec3<u32>) {
             r[c] = s.r;
         }
         for (var c = 0u; c < ch; c = c + 1u) {
-            let kept = select(r[c], vec4<i32>(0), cut);
-            sum = sum + kept;
-            weighted[c] = weighted[c] + vec4<f32>(kept) * w;
+            let kept = vec4<f32>(select(r[c], vec4<i32>(0), cut));
+            sums[c] = sums[c] + kept * w;
+            weighted[c] = weighted[c] + kept * v;
         }
         cut_frames = cut_frames + select(vec4<f32>(0.0), vec4<f32>(1.0), cut);
     }
+    var sum = vec4<f32>(0.0);
     var total = vec4<f32>(0.0);
     for (var c = 0u; c < ch; c = c + 1u) {
+        sum = sum + sums[c];
         total = total + weighted[c];
     }
-    dark_sum[q] = dark_sum[q] + vec4<f32>(sum) * RESIDUAL_SCALE;
+    dark_sum[q] = dark_sum[q] + sum * RESIDUAL_SCALE;
     dark_weighted[q] = dark_weighted[q] + total * RESIDUAL_SCALE;
     dark_clipped[q] = dark_clipped[q] + cut_frames;
 }

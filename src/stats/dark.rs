@@ -9,8 +9,9 @@
 //! it cannot flatten the slope. A frame without an exposure adds nothing.
 //!
 //! Per position the state keeps, over the frames with an exposure that did not clip there, the
-//! sum of the residual and the sum of the residual times `e − reference`, and the number of
-//! frames that clipped; per state, every frame's exposure in counting order. The sums merge by
+//! sum of the residual and the sum of the residual times `e − reference`, each frame weighing
+//! [`leverage_weight`]`(e)` (so that no single long exposure carries the slope), and the number
+//! of frames that clipped; per state, every frame's exposure in counting order. The sums merge by
 //! adding (after moving one to the other's reference), so shards, resumed scans and windows of
 //! frames combine exactly.
 
@@ -37,6 +38,33 @@ pub struct DarkSetup {
     pub clip: u32,
 }
 
+/// Frames exposed longer than this (seconds at ISO 100: 1 s at ISO 800) weigh less in the
+/// dark-current sums, as `(LEVERAGE_EXPOSURE / e)²`: each then pulls on the slope about as much as
+/// a frame exposed this long, so the slope rests on every long exposure rather than on the
+/// longest alone, where one bright detail of the scene could carry it. The estimate stays
+/// unbiased (a weighted least-squares fit of a straight line).
+pub const LEVERAGE_EXPOSURE: f64 = 8.0;
+
+/// A frame's weight in the dark-current sums ([`LEVERAGE_EXPOSURE`]).
+pub fn leverage_weight(exposure: f64) -> f64 {
+    let x = LEVERAGE_EXPOSURE / exposure;
+    if x >= 1.0 {
+        1.0
+    } else {
+        x * x
+    }
+}
+
+impl DarkSetup {
+    /// What the kernels multiply a frame's residual by, for a frame exposed `e`: for the sum,
+    /// [`leverage_weight`]`(e)`; for the weighted sum, that times `e − reference`.
+    pub fn weights(&self, exposure: f32) -> (f32, f32) {
+        let e = exposure as f64;
+        let w = leverage_weight(e);
+        (w as f32, (w * (e - self.reference)) as f32)
+    }
+}
+
 /// A sample is taken as clipped from this share of the way from black to white on: a JPEG's
 /// ringing and a sensor that saturates a little below its white level leave clipped samples a
 /// little under white.
@@ -54,10 +82,10 @@ pub struct DarkMoments {
     pub setup: DarkSetup,
     /// Every frame's exposure (seconds × ISO / 100) that added to the sums, in counting order.
     pub exposures: Vec<f32>,
-    /// Per position: the sum of its residual over the frames with an exposure that did not clip
-    /// there (channels summed, in the state's residual units).
+    /// Per position: the sum of its residual, weighing [`leverage_weight`]`(e)`, over the frames
+    /// with an exposure that did not clip there (channels summed, in the state's residual units).
     pub sum: Vec<f32>,
-    /// Per position: the sum of its residual times `e − setup.reference` over those frames.
+    /// Per position: the same sum of its residual times `e − setup.reference`.
     pub weighted: Vec<f32>,
     /// Per position: the frames with an exposure in which it clipped, up to [`Count::MAX`].
     pub clipped: Vec<Count>,
@@ -117,10 +145,5 @@ impl DarkMoments {
                     .for_each(|(a, b)| *a = a.saturating_add(*b))
             });
         self.exposures.extend_from_slice(&other.exposures);
-    }
-
-    /// `e − setup.reference` of a frame exposed `e`, as the kernels weigh its residual.
-    pub fn weight(&self, exposure: f32) -> f32 {
-        (exposure as f64 - self.setup.reference) as f32
     }
 }

@@ -43,11 +43,12 @@ pub struct Reference {
 /// The dark-current statistics computed plainly (written here independently of the library): per
 /// position, over the frames with an exposure, the frames in which a channel reads at or above
 /// the clip level while its neighbours' median reads below half of it; over the others, the
-/// doubled residual summed over the channels, exactly, and times `e − reference`, in f64.
+/// doubled residual summed over the channels, times the frame's weight and times that weight and
+/// `e − reference`, in f64.
 pub struct DarkReference {
     pub setup: DarkSetup,
     pub exposures: Vec<f32>,
-    pub sum2: Vec<i128>,
+    pub sum2: Vec<f64>,
     pub weighted2: Vec<f64>,
     pub clipped: Vec<u64>,
 }
@@ -107,7 +108,7 @@ impl Reference {
             dark: Some(DarkReference {
                 setup,
                 exposures: Vec::new(),
-                sum2: vec![0; positions],
+                sum2: vec![0.0; positions],
                 weighted2: vec![0.0; positions],
                 clipped: vec![0; positions],
             }),
@@ -133,7 +134,11 @@ impl Reference {
             return;
         };
         dark.exposures.push(e);
-        let w = e as f64 - dark.setup.reference;
+        // Weighed as the library says (its `leverage_weight`), computed here in f64.
+        let e = e as f64;
+        let long = hotpixels::stats::dark::LEVERAGE_EXPOSURE;
+        let omega = if e > long { (long / e).powi(2) } else { 1.0 };
+        let w = omega * (e - dark.setup.reference);
         let clip = dark.setup.clip as i64;
         let c = self.shape.channels as usize;
         for p in 0..self.shape.pixels() {
@@ -147,7 +152,7 @@ impl Reference {
             if cut {
                 dark.clipped[p] += 1;
             } else {
-                dark.sum2[p] += sum as i128;
+                dark.sum2[p] += sum as f64 * omega;
                 dark.weighted2[p] += sum as f64 * w;
             }
         }
@@ -253,7 +258,7 @@ pub fn assert_dark_close(label: &str, m: &Moments, r: &Reference) {
             md.clipped[p] as u64, rd.clipped[p],
             "{label}: clipped frames at {p}"
         );
-        let sum = rd.sum2[p] as f64 / 2.0;
+        let sum = rd.sum2[p] / 2.0;
         let tol = 1e-6 * max * frames;
         assert!(
             (md.sum[p] as f64 - sum).abs() <= tol,

@@ -1,8 +1,8 @@
 //! The interior groups of 8-bit frames on AVX2: sixteen subpixels in 16-bit lanes, twice the
 //! lanes of the portable code's 32-bit ones. Every number fits: samples and the doubled residual
-//! (±510), the shifted sums over a batch of at most [`MAX_BATCH`] frames (±31 × 1020), the dark
-//! sums (±32 × 510), and the squares, summed in 32-bit lanes by `vpmaddwd` against the even and the
-//! odd lanes in turn.
+//! (±510), the shifted sums over a batch of at most [`MAX_BATCH`] frames (±31 × 1020), and the
+//! squares, summed in 32-bit lanes by `vpmaddwd` against the even and the odd lanes in turn. The
+//! dark-current sums are f32, eight lanes to a register.
 #![cfg(target_arch = "x86_64")]
 
 use std::arch::x86_64::*;
@@ -94,7 +94,8 @@ pub unsafe fn interior_group(
     let (mut q_even, mut q_odd, mut qr_even, mut qr_odd) = (zero, zero, zero, zero);
     // Comparisons give -1 in true lanes: subtracting them counts.
     let mut below = _mm256_sub_epi16(zero, _mm256_cmpgt_epi16(zero, kr));
-    let (mut dark_sum, mut cut) = (zero, zero);
+    let mut cut = zero;
+    let (mut sum_lo, mut sum_hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let (mut weighted_lo, mut weighted_hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let clip = _mm256_set1_epi16(dark.map_or(0, |d| d.clip.min(i16::MAX as i32)) as i16);
     for (f, frame) in frames.iter().enumerate() {
@@ -114,17 +115,18 @@ pub unsafe fn interior_group(
             below = _mm256_sub_epi16(below, _mm256_cmpgt_epi16(zero, r));
             (x, r)
         };
-        if let Some((dark, Some(w))) = dark.map(|d| (d, d.weights[f])) {
+        if let Some((dark, Some((w, v)))) = dark.map(|d| (d, d.weights[f])) {
             let lanes_cut = cut_lanes(x, r, clip, dark.channels);
             cut = _mm256_sub_epi16(cut, lanes_cut);
             let kept = _mm256_andnot_si256(lanes_cut, r);
-            dark_sum = _mm256_add_epi16(dark_sum, kept);
-            let w = _mm256_set1_ps(w);
+            let (w, v) = (_mm256_set1_ps(w), _mm256_set1_ps(v));
             let lo = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(kept)));
             let hi = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(kept)));
-            // A product, then a sum: the portable code's rounding, not a fused one.
-            weighted_lo = _mm256_add_ps(weighted_lo, _mm256_mul_ps(lo, w));
-            weighted_hi = _mm256_add_ps(weighted_hi, _mm256_mul_ps(hi, w));
+            // Products, then sums: the portable code's rounding, not a fused one.
+            sum_lo = _mm256_add_ps(sum_lo, _mm256_mul_ps(lo, w));
+            sum_hi = _mm256_add_ps(sum_hi, _mm256_mul_ps(hi, w));
+            weighted_lo = _mm256_add_ps(weighted_lo, _mm256_mul_ps(lo, v));
+            weighted_hi = _mm256_add_ps(weighted_hi, _mm256_mul_ps(hi, v));
         }
     }
     // SAFETY: AVX2 is enabled; the stores are to arrays of 16 lanes.
@@ -136,8 +138,9 @@ pub unsafe fn interior_group(
         widen(below, &mut group.below);
         interleave(q_even, q_odd, &mut group.q);
         interleave(qr_even, qr_odd, &mut group.qr);
-        widen(dark_sum, &mut group.dark_sum);
         widen(cut, &mut group.cut);
+        _mm256_storeu_ps(group.dark_sum.as_mut_ptr(), sum_lo);
+        _mm256_storeu_ps(group.dark_sum.as_mut_ptr().add(8), sum_hi);
         _mm256_storeu_ps(group.dark_weighted.as_mut_ptr(), weighted_lo);
         _mm256_storeu_ps(group.dark_weighted.as_mut_ptr().add(8), weighted_hi);
     }

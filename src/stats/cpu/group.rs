@@ -85,13 +85,14 @@ impl Lane for u16 {
     }
 }
 
-/// The dark-current side of a batch ([`crate::stats::dark`]): each frame's weight (`e − reference`;
-/// `None` for a frame without an exposure, which adds nothing), the clip level in samples, and the
+/// The dark-current side of a batch ([`crate::stats::dark`]): each frame's weights (of its
+/// residual in the sum and in the weighted sum, [`crate::stats::DarkMoments::weights`]; `None`
+/// for a frame without an exposure, which adds nothing), the clip level in samples, and the
 /// channels of a position.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct DarkBatch<'a> {
     /// Per frame of the batch.
-    pub weights: &'a [Option<f32>],
+    pub weights: &'a [Option<(f32, f32)>],
     /// A sample at or above this is clipped.
     pub clip: i32,
     /// Interleaved channels: a position is this many consecutive lanes.
@@ -117,9 +118,9 @@ pub(super) fn dark_clipped(x: i32, r: i32, clip: i32) -> bool {
 /// The batch sums of one group of [`LANES`] subpixels, held in registers while a batch is applied:
 /// of the value (`k`, `s`, `q`: shift, sum, sum of squares) and of the doubled residual (`kr`, `sr`,
 /// `qr`), the frames in which the residual is negative (`below`); and the dark-current sums of the
-/// lanes (`dark_sum`, `dark_weighted`: of the doubled residual, and of it times the frame's
-/// weight, over the frames with an exposure in which the lane's position did not clip; `cut`: the
-/// frames in which it did).
+/// lanes (`dark_sum`, `dark_weighted`: of the doubled residual times each of the frame's two
+/// weights, over the frames with an exposure in which the lane's position did not clip; `cut`:
+/// the frames in which it did).
 pub(super) struct Group<S> {
     pub k: [i32; LANES],
     pub s: [i32; LANES],
@@ -128,7 +129,7 @@ pub(super) struct Group<S> {
     pub sr: [i32; LANES],
     pub qr: [S; LANES],
     pub below: [i32; LANES],
-    pub dark_sum: [i32; LANES],
+    pub dark_sum: [f32; LANES],
     pub dark_weighted: [f32; LANES],
     pub cut: [i32; LANES],
 }
@@ -143,7 +144,7 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
             sr: [0; LANES],
             qr: [S::default(); LANES],
             below: [0; LANES],
-            dark_sum: [0; LANES],
+            dark_sum: [0.0; LANES],
             dark_weighted: [0.0; LANES],
             cut: [0; LANES],
         }
@@ -169,11 +170,17 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
         self.below[j] += (r < 0) as i32;
     }
 
-    /// One frame's dark-current sums over the group's `lanes` lanes (whole positions of
-    /// `dark.channels` lanes), the frame weighing `w`: a position with a channel
-    /// [`dark_clipped`] is counted in `cut`, the others add their doubled residuals.
+    /// One frame's dark-current sums over the group's lanes (whole positions of `dark.channels`
+    /// lanes), the frame's weights being `(w, v)`: a position with a channel [`dark_clipped`] is
+    /// counted in `cut`, the others add their doubled residuals times each weight.
     #[inline(always)]
-    pub fn dark_frame(&mut self, x: &[i32; LANES], r: &[i32; LANES], w: f32, dark: &DarkBatch) {
+    pub fn dark_frame(
+        &mut self,
+        x: &[i32; LANES],
+        r: &[i32; LANES],
+        (w, v): (f32, f32),
+        dark: &DarkBatch,
+    ) {
         let mut cut = [false; LANES];
         for j in 0..LANES {
             cut[j] = dark_clipped(x[j], r[j], dark.clip);
@@ -188,8 +195,8 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
             if cut[j] {
                 self.cut[j] += 1;
             } else {
-                self.dark_sum[j] += r[j];
-                self.dark_weighted[j] += r[j] as f32 * w;
+                self.dark_sum[j] += r[j] as f32 * w;
+                self.dark_weighted[j] += r[j] as f32 * v;
             }
         }
     }

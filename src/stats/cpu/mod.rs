@@ -89,13 +89,13 @@ impl CpuAccumulator {
         let frames = std::mem::take(&mut self.pending);
         let state = &mut self.state;
         // Each frame's weight in the dark-current sums; its exposure joins the state's.
-        let weights: Vec<Option<f32>> = match state.dark.as_mut() {
+        let weights: Vec<Option<(f32, f32)>> = match state.dark.as_mut() {
             Some(dark) => frames
                 .iter()
                 .map(|f| {
                     f.exposure().map(|e| {
                         dark.exposures.push(e);
-                        dark.weight(e)
+                        dark.setup.weights(e)
                     })
                 })
                 .collect(),
@@ -128,7 +128,7 @@ struct DarkBlock<'a> {
 
 /// Applies `frames` in order to the state, block by block on all threads; `weights` are the
 /// frames' weights in the dark-current sums.
-fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]], weights: &[Option<f32>]) {
+fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]], weights: &[Option<(f32, f32)>]) {
     let g = Geometry::of(state.shape);
     let fold = Fold::new(state.n, frames.len() as u32);
     let channels = state.shape.channels as usize;
@@ -242,9 +242,11 @@ impl Block<'_> {
             let first = at / c;
             for p in 0..lanes / c {
                 let lanes = p * c..(p + 1) * c;
-                let sum: i32 = group.dark_sum[lanes.clone()].iter().sum();
+                let sum = group.dark_sum[lanes.clone()]
+                    .iter()
+                    .fold(0.0, |a, &w| a + w);
                 let weighted = group.dark_weighted[lanes].iter().fold(0.0, |a, &w| a + w);
-                block.sum[first + p] += sum as f32 * RESIDUAL_SCALE;
+                block.sum[first + p] += sum * RESIDUAL_SCALE;
                 block.weighted[first + p] += weighted * RESIDUAL_SCALE;
                 block.clipped[first + p] =
                     block.clipped[first + p].saturating_add(group.cut[p * c] as Count);
@@ -398,8 +400,8 @@ mod tests {
                 let (g, frames) = frames(count, channels);
                 let slices: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
                 // Every third frame without an exposure; weights of both signs.
-                let weights: Vec<Option<f32>> = (0..count)
-                    .map(|f| (f % 3 != 2).then_some(f as f32 * 0.7 - 3.1))
+                let weights: Vec<Option<(f32, f32)>> = (0..count)
+                    .map(|f| (f % 3 != 2).then_some((0.9 - f as f32 * 0.02, f as f32 * 0.7 - 3.1)))
                     .collect();
                 let dark = DarkBatch {
                     weights: &weights,

@@ -22,6 +22,9 @@ struct DarkParams {
     mask: u32,
     positions: u32,
     row_threads: u32,
+    /// Each frame's weight in the sum...
+    sum_weights: [f32; MAX_BATCH_FRAMES],
+    /// ...and in the weighted sum.
     weights: [f32; MAX_BATCH_FRAMES],
 }
 
@@ -48,7 +51,7 @@ pub(super) struct DarkPass {
     pipeline: wgpu::ComputePipeline,
     pub setup: DarkSetup,
     pub exposures: Vec<f32>,
-    weights: Vec<Option<f32>>,
+    weights: Vec<Option<(f32, f32)>>,
 }
 
 impl DarkPass {
@@ -142,7 +145,7 @@ impl DarkPass {
     pub fn frame(&mut self, exposure: Option<f32>) {
         self.weights.push(exposure.map(|e| {
             self.exposures.push(e);
-            (e as f64 - self.setup.reference) as f32
+            self.setup.weights(e)
         }));
     }
 
@@ -163,12 +166,14 @@ impl DarkPass {
             mask: 0,
             positions: 0,
             row_threads: 0,
+            sum_weights: [0.0; MAX_BATCH_FRAMES],
             weights: [0.0; MAX_BATCH_FRAMES],
         };
         for (f, w) in weights.iter().enumerate() {
-            if let Some(w) = w {
+            if let Some((w, v)) = w {
                 params.mask |= 1 << f;
-                params.weights[f] = *w;
+                params.sum_weights[f] = *w;
+                params.weights[f] = *v;
             }
         }
         for tile in tiles {
