@@ -211,26 +211,52 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // The dark-current sums (src/stats/dark.rs) of DARK_POSITIONS_PER_INVOCATION positions (pixels:
 // `channels` consecutive subpixels; RAW photosites) per invocation, over the frames of the batch
-// that have an exposure (bit f of `mask`), each weighing `sum_weights[f]` in the sum and
-// `weights[f]` in the weighted sum (src/stats/dark.rs, `DarkSetup::weights`). A position is
-// dark-clipped in a frame when one of its channels reads at or above `clip` while the median of
-// its neighbours reads below half of that: the frame is counted in `dark_clipped` and adds nothing
-// else. The others add their doubled residual times each weight to `dark_sum` and
-// `dark_weighted` (per channel, then the channels in order), halved into the state's residual
-// units: the order of src/stats/cpu.
+// that have an exposure (bit f of `mask`). A position is clipped in a frame that may clip (bit f
+// of `clips`) when one of its channels reads at or above `clip` with a residual of at least
+// `floor`: the frame is counted in `dark_clipped` and adds nothing else. In the others each channel's residual in linear light —
+// the doubled residual times RESIDUAL_SCALE, or with a table (sRGB samples) `dark_table[x] -
+// dark_table[middle + s]`, `s` the sum of the neighbours' middle two — raised to `-floor` when
+// below it, adds times frame f's weight `weights[k * FRAME_VEC4S + f / 4][f % 4]` to the linear
+// sum k (per channel, then the channels in order), and the square of the channels' sum of it
+// times the weight of sum LINEAR_DARK_SUMS to that sum (src/stats/dark.rs, `DarkSetup::weights`):
+// the order of src/stats/cpu.
 struct DarkParams {
     clip: u32,         // a sample at or above this is clipped
     mask: u32,         // bit f: frame f of the batch has an exposure
     positions: u32,    // positions in this tile
     row_threads: u32,  // invocations per dispatch row of the dark pass
-    sum_weights: array<vec4<f32>, 4>, // frame f's weight in the sum at [f / 4][f % 4]
-    weights: array<vec4<f32>, 4>,     // ... and in the weighted sum
+    clips: u32,        // bit f: frame f may be counted as clipped
+    floor: f32,        // the residual's floor
+    table: u32,        // 1: the residual is read through dark_table
+    middle: u32,       // where dark_table's sums of two start
+    weights: array<vec4<f32>, DARK_SUMS * FRAME_VEC4S>,
 }
 
 @group(0) @binding(7) var<uniform> dp: DarkParams;
+// The sums in src/stats/dark.rs' order (DARK_SUM_NAMES), then the clipped frames, then the table.
 @group(0) @binding(8) var<storage, read_write> dark_sum: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read_write> dark_weighted: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read_write> dark_clipped: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> dark_misfit_sum: array<vec4<f32>>;
+@group(0) @binding(11) var<storage, read_write> dark_misfit_weighted: array<vec4<f32>>;
+@group(0) @binding(12) var<storage, read_write> dark_misfit_squares: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read_write> dark_clipped: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> dark_table: array<f32>;
+
+// Frame f's weight in dark sum k.
+fn dark_weight(k: u32, f: u32) -> f32 {
+    return dp.weights[k * FRAME_VEC4S + f / 4u][f % 4u];
+}
+
+// The residual in linear light of samples `x` whose doubled residual is `r`.
+fn dark_residual(x: vec4<i32>, r: vec4<i32>) -> vec4<f32> {
+    if (dp.table == 0u) {
+        return vec4<f32>(r) * RESIDUAL_SCALE;
+    }
+    let s = vec4<u32>(2 * x - r) + vec4<u32>(dp.middle);
+    let v = vec4<u32>(x);
+    return vec4<f32>(dark_table[v.x], dark_table[v.y], dark_table[v.z], dark_table[v.w])
+        - vec4<f32>(dark_table[s.x], dark_table[s.y], dark_table[s.z], dark_table[s.w]);
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn dark(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -241,37 +267,46 @@ fn dark(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let ch = p.channels;
     let clip = vec4<i32>(i32(dp.clip));
-    var sums = array<vec4<f32>, MAX_DARK_CHANNELS>();
-    var weighted = array<vec4<f32>, MAX_DARK_CHANNELS>();
+    let low = vec4<f32>(-dp.floor);
+    // Per linear sum and channel.
+    var sums = array<array<vec4<f32>, MAX_DARK_CHANNELS>, LINEAR_DARK_SUMS>();
+    var squares = vec4<f32>(0.0);
     var cut_frames = vec4<f32>(0.0);
     for (var f = 0u; f < p.frames; f = f + 1u) {
         if (((dp.mask >> f) & 1u) == 0u) {
             continue;
         }
-        let w = dp.sum_weights[f / 4u][f % 4u];
-        let v = dp.weights[f / 4u][f % 4u];
-        var r = array<vec4<i32>, MAX_DARK_CHANNELS>();
+        var kept = array<vec4<f32>, MAX_DARK_CHANNELS>();
         var cut = vec4<bool>(false);
+        let may_clip = ((dp.clips >> f) & 1u) == 1u;
         for (var c = 0u; c < ch; c = c + 1u) {
             let s = series(f, taps(first * ch + c), taps((first + 1u) * ch + c),
                 taps((first + 2u) * ch + c), taps((first + 3u) * ch + c));
-            cut = cut | ((s.x >= clip) & (2 * s.x - s.r < clip));
-            r[c] = s.r;
+            let residual = dark_residual(s.x, s.r);
+            cut = cut | ((s.x >= clip) & (residual >= -low) & vec4<bool>(may_clip));
+            kept[c] = max(residual, low);
         }
+        var summed = vec4<f32>(0.0);
         for (var c = 0u; c < ch; c = c + 1u) {
-            let kept = vec4<f32>(select(r[c], vec4<i32>(0), cut));
-            sums[c] = sums[c] + kept * w;
-            weighted[c] = weighted[c] + kept * v;
+            let k = select(kept[c], vec4<f32>(0.0), cut);
+            for (var j = 0u; j < LINEAR_DARK_SUMS; j = j + 1u) {
+                sums[j][c] = sums[j][c] + k * dark_weight(j, f);
+            }
+            summed = summed + k;
         }
+        squares = squares + summed * summed * dark_weight(LINEAR_DARK_SUMS, f);
         cut_frames = cut_frames + select(vec4<f32>(0.0), vec4<f32>(1.0), cut);
     }
-    var sum = vec4<f32>(0.0);
-    var total = vec4<f32>(0.0);
-    for (var c = 0u; c < ch; c = c + 1u) {
-        sum = sum + sums[c];
-        total = total + weighted[c];
+    var total = array<vec4<f32>, LINEAR_DARK_SUMS>();
+    for (var k = 0u; k < LINEAR_DARK_SUMS; k = k + 1u) {
+        for (var c = 0u; c < ch; c = c + 1u) {
+            total[k] = total[k] + sums[k][c];
+        }
     }
-    dark_sum[q] = dark_sum[q] + sum * RESIDUAL_SCALE;
-    dark_weighted[q] = dark_weighted[q] + total * RESIDUAL_SCALE;
+    dark_sum[q] = dark_sum[q] + total[0];
+    dark_weighted[q] = dark_weighted[q] + total[1];
+    dark_misfit_sum[q] = dark_misfit_sum[q] + total[2];
+    dark_misfit_weighted[q] = dark_misfit_weighted[q] + total[3];
+    dark_misfit_squares[q] = dark_misfit_squares[q] + squares;
     dark_clipped[q] = dark_clipped[q] + cut_frames;
 }

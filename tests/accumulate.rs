@@ -6,7 +6,7 @@ mod common;
 
 use common::{assert_close, gpu, test_frame, Reference};
 use hotpixels::detect::lowest_m2;
-use hotpixels::stats::dark::clip_level;
+use hotpixels::input::Encoding;
 use hotpixels::stats::gpu::{plan_tiles, DeviceLimits};
 use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup, GpuOptions};
 use hotpixels::Shape;
@@ -17,12 +17,16 @@ fn exposure(f: usize) -> Option<f64> {
     (f % 7 != 3).then(|| 0.001 * 1.9f64.powi((f % 17) as i32))
 }
 
-/// The dark-current setup of the tests: a reference amid the exposures, clipping as a scan does.
-fn dark_setup(shape: Shape) -> DarkSetup {
-    DarkSetup {
-        reference: 0.5,
-        clip: clip_level(0, shape.max_value()),
-    }
+/// The dark-current setup of the tests' first `frames` frames, clipping as a scan does: RGB
+/// frames sRGB-encoded (their residual read through the table), grey ones linear.
+fn dark_setup(shape: Shape, frames: usize) -> DarkSetup {
+    let exposures: Vec<f64> = (0..frames).filter_map(exposure).collect();
+    let encoding = if shape.channels == 3 {
+        Encoding::Srgb
+    } else {
+        Encoding::Linear
+    };
+    DarkSetup::new(&exposures, 0, shape.max_value(), encoding)
 }
 
 /// Runs `frames` test frames through the CPU backend and (when there is an adapter) the GPU
@@ -34,7 +38,7 @@ fn check(label: &str, shape: Shape, frames: usize, gpu_options: GpuOptions, expe
         .map(|k| (k * 104_729 + 11) % len)
         .filter(|q| !planted.contains(q))
         .collect();
-    let setup = dark_setup(shape);
+    let setup = dark_setup(shape, frames);
     let mut reference = Reference::with_dark(shape, setup);
     let mut cpu: Box<dyn Accumulator> = Box::new(CpuAccumulator::with_dark(shape, Some(setup)));
     let mut gpu_acc = gpu(label).map(|ctx| {

@@ -172,7 +172,7 @@ mod tests {
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
         assert!(check_memory(camera, 2, false, true, Some(24_000_000_000)).is_ok());
         // 18 bytes of state per subpixel, eight frames of one byte per subpixel; and the
-        // dark-current statistics, 10 bytes per pixel.
+        // dark-current statistics, 22 bytes per pixel.
         assert_eq!(
             memory_needed(camera, 2, false, false),
             72_000_000 * (18 + 8)
@@ -183,7 +183,7 @@ mod tests {
         );
         assert_eq!(
             memory_needed(camera, 2, false, true),
-            72_000_000 * (18 + 8) + 24_000_000 * 10
+            72_000_000 * (18 + 8) + 24_000_000 * 22
         );
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::input::exif::Exposure;
 use crate::input::Levels;
 use crate::model::Model;
-use crate::stats::dark::{clip_level, DarkSetup};
+use crate::stats::dark::DarkSetup;
 
 /// Frames with an exposure a scan needs at least for the dark-current model: fewer cannot tell a
 /// rise with the exposure from the scene.
@@ -66,16 +66,17 @@ fn round_seconds(s: f64) -> f64 {
     (s * scale).round() / scale
 }
 
-/// What the accumulators of a dark-current scan need: the mean exposure as the sums' reference,
-/// and where its frames clip, from their `levels` (a RAW file's black and white, an image's 0 and
-/// largest value).
+/// What the accumulators of a dark-current scan need: its frames' exposures (the sums' reference
+/// and each frame's misfit weight follow from them) and where its frames clip, from their
+/// `levels` (a RAW file's black and white, an image's 0 and largest value).
 pub fn setup(exposures: &[f64], levels: &Levels) -> DarkSetup {
-    let reference = exposures.iter().sum::<f64>() / exposures.len().max(1) as f64;
     let black = levels.black.iter().copied().fold(f32::INFINITY, f32::min);
-    DarkSetup {
-        reference,
-        clip: clip_level(black.max(0.0) as u32, levels.white as u32),
-    }
+    DarkSetup::new(
+        exposures,
+        black.max(0.0) as u32,
+        levels.white as u32,
+        levels.encoding,
+    )
 }
 
 /// A frame's exposure, looked up by its file.

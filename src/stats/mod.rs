@@ -9,7 +9,7 @@ pub mod dark;
 pub mod gpu;
 pub mod state;
 
-pub use dark::{Count, DarkMoments, DarkSetup};
+pub use dark::{Count, DarkMoments, DarkSetup, FrameWeights};
 
 pub use cpu::CpuAccumulator;
 pub use gpu::{GpuAccumulator, GpuContext, GpuError, GpuOptions};

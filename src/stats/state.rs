@@ -8,9 +8,11 @@
 //!   and every file counted with its size and modification time);
 //! - the f32 state arrays in [`STATE_ORDER`](crate::stats::STATE_ORDER), each one value per
 //!   subpixel (`shape.subpixels()` values), then the frames-below count, a u16 per subpixel;
-//! - with dark-current statistics (the header's `dark`: reference, clip level and every frame's
-//!   exposure), their arrays, one value per position (`shape.pixels()`): the sum and the weighted
-//!   sum (f32), the clipped frames (u16).
+//! - with dark-current statistics (the header's `dark`: their setup — the scan's exposure design,
+//!   clip level and floor — and every frame's exposure and misfit weight), their arrays, one
+//!   value per position (`shape.pixels()`): the sums in
+//!   [`DARK_SUM_NAMES`](crate::stats::dark::DARK_SUM_NAMES)' order (f32), the clipped frames
+//!   (u16).
 //!
 //! A state is written to a temporary file beside its path and renamed into place, so a reader
 //! never sees half of one.
@@ -27,7 +29,7 @@ use crate::stats::{Count, DarkSetup, Moments, STATE_VALUE_BYTES};
 
 /// The state format's version; another is refused. Version 2 added the frames-below counts,
 /// version 3 the dark-current statistics and the counts in 16 bits.
-pub const STATE_VERSION: u32 = 3;
+pub const STATE_VERSION: u32 = 4;
 /// The first bytes of every state file.
 pub const MAGIC: &[u8; 16] = b"hotpixels state\n";
 
@@ -84,12 +86,12 @@ pub struct StateHeader {
 /// What a state says of its dark-current statistics besides their arrays.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateDark {
-    /// The exposure the weighted sums are taken about.
-    pub reference: f64,
-    /// The clip level of the frames' samples.
-    pub clip: u32,
+    /// The exposure design the sums are taken with, the frames' clip level and floor.
+    pub setup: DarkSetup,
     /// Every frame's exposure, in counting order.
     pub exposures: Vec<f32>,
+    /// Every frame's misfit weight, in counting order.
+    pub misfit_weights: Vec<f32>,
 }
 
 /// A value a state array holds, stored little-endian.
@@ -228,9 +230,9 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
     let mut out = BufWriter::new(tmp);
     let header = StateHeader {
         dark: m.dark.as_ref().map(|d| StateDark {
-            reference: d.setup.reference,
-            clip: d.setup.clip,
+            setup: d.setup,
             exposures: d.exposures.clone(),
+            misfit_weights: d.misfit_weights.clone(),
         }),
         ..header.clone()
     };
@@ -244,8 +246,9 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
     }
     write_array(&mut out, &m.below).map_err(io)?;
     if let Some(d) = &m.dark {
-        write_array(&mut out, &d.sum).map_err(io)?;
-        write_array(&mut out, &d.weighted).map_err(io)?;
+        for sums in &d.sums {
+            write_array(&mut out, sums).map_err(io)?;
+        }
         write_array(&mut out, &d.clipped).map_err(io)?;
     }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
@@ -299,10 +302,7 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     if shape != s {
         return Err(format(format!("an impossible shape {}", s.describe())));
     }
-    let setup = header.dark.as_ref().map(|d| DarkSetup {
-        reference: d.reference,
-        clip: d.clip,
-    });
+    let setup = header.dark.as_ref().map(|d| d.setup);
     let mut moments = Moments::with_dark(shape, setup);
     moments.n = header.frames;
     for array in moments.arrays_mut() {
@@ -310,10 +310,19 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     }
     read_array(&mut exact, &mut moments.below)?;
     if let (Some(d), Some(h)) = (moments.dark.as_mut(), header.dark.as_ref()) {
-        read_array(&mut exact, &mut d.sum)?;
-        read_array(&mut exact, &mut d.weighted)?;
+        for sums in &mut d.sums {
+            read_array(&mut exact, sums)?;
+        }
         read_array(&mut exact, &mut d.clipped)?;
+        if h.exposures.len() != h.misfit_weights.len() {
+            return Err(format(format!(
+                "{} exposures but {} misfit weights",
+                h.exposures.len(),
+                h.misfit_weights.len()
+            )));
+        }
         d.exposures = h.exposures.clone();
+        d.misfit_weights = h.misfit_weights.clone();
     }
     let mut rest = [0u8; 1];
     if input.read(&mut rest).map_err(|e| format(e.to_string()))? != 0 {
@@ -382,10 +391,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.state");
         let shape = Shape::new(5, 3, 3, 8).unwrap();
-        let setup = DarkSetup {
-            reference: 1.25,
-            clip: 251,
-        };
+        let setup = DarkSetup::new(&[0.01, 8.0, 30.5], 0, 255, crate::input::Encoding::Srgb);
         let mut moments = Moments::with_dark(shape, Some(setup));
         moments.n = 7;
         for (i, v) in moments.m2.iter_mut().enumerate() {
@@ -394,10 +400,15 @@ mod tests {
         moments.res_mean[4] = -3.5;
         moments.below[3] = 6;
         let dark = moments.dark.as_mut().unwrap();
-        dark.exposures = vec![0.01, 8.0, 30.5, 0.002, 1.0, 2.0, 4.0];
-        dark.sum[2] = -4.5;
-        dark.weighted[14] = 1e6;
+        for e in [0.01, 8.0, 30.5, 0.002, 1.0, 2.0, 4.0] {
+            dark.count_frame(e);
+        }
+        dark.sums[0][2] = -4.5;
+        dark.sums[1][14] = 1e6;
+        dark.sums[3][9] = -0.125;
+        dark.sums[4][1] = 2.5e9;
         dark.clipped[7] = 3;
+        let (exposures, misfit_weights) = (dark.exposures.clone(), dark.misfit_weights.clone());
         let state = State {
             header: StateHeader {
                 version: STATE_VERSION,
@@ -411,9 +422,9 @@ mod tests {
                     modified_ns: 123,
                 }],
                 dark: Some(StateDark {
-                    reference: 1.25,
-                    clip: 251,
-                    exposures: vec![0.01, 8.0, 30.5, 0.002, 1.0, 2.0, 4.0],
+                    setup,
+                    exposures,
+                    misfit_weights,
                 }),
             },
             moments,

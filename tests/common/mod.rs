@@ -41,16 +41,30 @@ pub struct Reference {
 }
 
 /// The dark-current statistics computed plainly (written here independently of the library): per
-/// position, over the frames with an exposure, the frames in which a channel reads at or above
-/// the clip level while its neighbours' median reads below half of it; over the others, the
-/// doubled residual summed over the channels, times the frame's weight and times that weight and
-/// `e − reference`, in f64.
+/// position, over the frames with an exposure, the frames long enough to clip in which a channel
+/// reads at or above the clip level with a residual of at least the floor; over the others, each channel's residual in linear light
+/// (sRGB samples and their neighbours' median through the sRGB curve) raised to minus the floor,
+/// summed over the channels: times the frame's leverage weight ω, times ω(e − reference), times
+/// its misfit weight κ (HC3: (ω(e − reference))² / (1 − h)², h its leverage, at most 0.9), times
+/// κ(e − reference); and its square times κ; in f64.
 pub struct DarkReference {
     pub setup: DarkSetup,
     pub exposures: Vec<f32>,
-    pub sum2: Vec<f64>,
-    pub weighted2: Vec<f64>,
+    pub misfit_weights: Vec<f64>,
+    pub sums: [Vec<f64>; 5],
+    /// Per sum, the sum over the frames of |weight| (the bound of its rounding).
+    pub weight_bounds: [f64; 5],
     pub clipped: Vec<u64>,
+}
+
+/// The sRGB curve undone (IEC 61966-2-1), `v` encoded 0‥1 (written here independently of the
+/// library).
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
 }
 
 /// Index `v` mirrored at the borders of `0..n` (written here independently of the library).
@@ -108,8 +122,9 @@ impl Reference {
             dark: Some(DarkReference {
                 setup,
                 exposures: Vec::new(),
-                sum2: vec![0.0; positions],
-                weighted2: vec![0.0; positions],
+                misfit_weights: Vec::new(),
+                sums: std::array::from_fn(|_| vec![0.0; positions]),
+                weight_bounds: [0.0; 5],
                 clipped: vec![0; positions],
             }),
             ..Reference::new(shape)
@@ -134,26 +149,48 @@ impl Reference {
             return;
         };
         dark.exposures.push(e);
-        // Weighed as the library says (its `leverage_weight`), computed here in f64.
+        // Weighed as the library says, computed here in f64.
         let e = e as f64;
         let long = hotpixels::stats::dark::LEVERAGE_EXPOSURE;
         let omega = if e > long { (long / e).powi(2) } else { 1.0 };
-        let w = omega * (e - dark.setup.reference);
+        let design = dark.setup.design;
+        let d = e - design.reference;
+        let h = (omega / design.weight + omega * d * d / design.spread).min(0.9);
+        let kappa = (omega * d).powi(2) / (1.0 - h).powi(2);
+        dark.misfit_weights.push(kappa);
+        let weights = [omega, omega * d, kappa, kappa * d, kappa];
+        for (bound, w) in dark.weight_bounds.iter_mut().zip(weights) {
+            *bound += w.abs();
+        }
         let clip = dark.setup.clip as i64;
+        let floor = -(dark.setup.floor() as f64);
+        let srgb = dark.setup.encoding == hotpixels::input::Encoding::Srgb;
+        let (max, range) = (self.shape.max_value() as f64, dark.setup.range as f64);
+        // In linear light: a RAW residual as it is; an image's sample and its neighbours' median
+        // through the sRGB curve.
+        let linear = |v: f64| range * srgb_to_linear(v / max);
         let c = self.shape.channels as usize;
         for p in 0..self.shape.pixels() {
             let mut cut = false;
-            let mut sum = 0i64;
+            let mut sum = 0f64;
             for i in p * c..(p + 1) * c {
                 let r2 = twice_residual(self.shape, &values, i);
-                cut |= values[i] >= clip && 2 * values[i] - r2 < clip;
-                sum += r2;
+                let residual = if srgb {
+                    linear(values[i] as f64) - linear((2 * values[i] - r2) as f64 / 2.0)
+                } else {
+                    r2 as f64 / 2.0
+                };
+                cut |= e >= hotpixels::stats::dark::DARK_CLIP_MIN_EXPOSURE
+                    && values[i] >= clip
+                    && residual >= -floor;
+                sum += residual.max(floor);
             }
             if cut {
                 dark.clipped[p] += 1;
             } else {
-                dark.sum2[p] += sum as f64 * omega;
-                dark.weighted2[p] += sum as f64 * w;
+                for (k, w) in weights.iter().enumerate() {
+                    dark.sums[k][p] += if k == 4 { sum * sum * w } else { sum * w };
+                }
             }
         }
     }
@@ -246,32 +283,29 @@ pub fn assert_dark_close(label: &str, m: &Moments, r: &Reference) {
         return;
     };
     assert_eq!(md.exposures, rd.exposures, "{label}: exposures");
+    assert_eq!(md.misfit_weights.len(), rd.misfit_weights.len());
+    for (f, (&a, &b)) in md.misfit_weights.iter().zip(&rd.misfit_weights).enumerate() {
+        assert!(
+            (a as f64 - b).abs() <= 1e-6 * b.abs().max(1e-3),
+            "{label}: misfit weight of frame {f}: {a} vs {b}"
+        );
+    }
     let max = m.shape.max_value() as f64 * m.shape.channels as f64;
-    let frames = rd.exposures.len() as f64;
-    let reach = rd
-        .exposures
-        .iter()
-        .map(|&e| (e as f64 - rd.setup.reference).abs())
-        .fold(0.0, f64::max);
-    for p in 0..md.sum.len() {
+    for p in 0..md.clipped.len() {
         assert_eq!(
             md.clipped[p] as u64, rd.clipped[p],
             "{label}: clipped frames at {p}"
         );
-        let sum = rd.sum2[p] / 2.0;
-        let tol = 1e-6 * max * frames;
-        assert!(
-            (md.sum[p] as f64 - sum).abs() <= tol,
-            "{label}: dark sum at {p}: {} vs {sum} (tolerance {tol})",
-            md.sum[p]
-        );
-        let weighted = rd.weighted2[p] / 2.0;
-        let tol = 1e-6 * max * reach * frames;
-        assert!(
-            (md.weighted[p] as f64 - weighted).abs() <= tol,
-            "{label}: dark weighted sum at {p}: {} vs {weighted} (tolerance {tol})",
-            md.weighted[p]
-        );
+        for (k, name) in hotpixels::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
+            let expected = rd.sums[k][p];
+            let reach = if k == 4 { max * max } else { max };
+            let tol = 1e-6 * reach * rd.weight_bounds[k];
+            assert!(
+                (md.sums[k][p] as f64 - expected).abs() <= tol,
+                "{label}: dark {name} at {p}: {} vs {expected} (tolerance {tol})",
+                md.sums[k][p]
+            );
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 
 use std::arch::x86_64::*;
 
-use super::group::{DarkBatch, Group, LANES};
-use crate::stats::batch::MAX_BATCH;
+use super::group::{channel_sum, group_lanes, DarkBatch, Group, LANES};
+use crate::stats::batch::{MAX_BATCH, RESIDUAL_SCALE};
+use crate::stats::dark::LINEAR_DARK_SUMS;
 
 const _: () = assert!(LANES == 16 && MAX_BATCH <= 32);
 
@@ -40,34 +41,65 @@ unsafe fn series(f: &[u8], base: usize, dh: usize, dv: usize) -> (__m256i, __m25
     (x, _mm256_sub_epi16(_mm256_add_epi16(x, x), middle))
 }
 
-/// The dark-clipped lanes ([`super::group::dark_clipped`]) of a frame's values `x` and doubled
-/// residuals `r`, as all-ones lanes; with three channels, a pixel's lanes are all set when one is
-/// (the five whole pixels of the first fifteen lanes; the sixteenth is left clear, unfolded).
+/// The clipped lanes ([`super::group::dark_clipped`]) of a frame's values `x` whose residuals are
+/// `residual` (the low and high eight lanes), as all-ones 16-bit lanes; with three channels, a
+/// pixel's lanes are all set when one is (the five whole pixels of the first fifteen lanes; the
+/// sixteenth is left clear, unfolded).
 #[target_feature(enable = "avx2")]
-fn cut_lanes(x: __m256i, r: __m256i, clip: __m256i, channels: usize) -> __m256i {
-    let at_white = _mm256_cmpgt_epi16(x, _mm256_sub_epi16(clip, _mm256_set1_epi16(1)));
-    let median_twice = _mm256_sub_epi16(_mm256_add_epi16(x, x), r);
-    let dark_around = _mm256_cmpgt_epi16(clip, median_twice);
-    let cut = _mm256_and_si256(at_white, dark_around);
-    if channels == 1 {
-        return cut;
+fn cut_lanes(
+    x: __m256i,
+    clip: __m256i,
+    residual: [__m256; 2],
+    floor: __m256,
+    channels: usize,
+) -> __m256i {
+    let at_white = wide_halves(_mm256_cmpgt_epi16(
+        x,
+        _mm256_sub_epi16(clip, _mm256_set1_epi16(1)),
+    ));
+    // One bit per lane.
+    let half_bits = |h: usize| {
+        let above = _mm256_cmp_ps::<_CMP_GE_OQ>(residual[h], floor);
+        _mm256_movemask_ps(_mm256_and_ps(_mm256_castsi256_ps(at_white[h]), above)) as u32
+    };
+    let mut bits = half_bits(0) | half_bits(1) << 8;
+    if channels == 3 {
+        let any = (bits | (bits >> 1) | (bits >> 2)) & PIXEL_STARTS;
+        bits = any | (any << 1) | (any << 2);
     }
-    // Two mask bits per 16-bit lane: a pixel's three lanes are six bits from 6p.
-    let m = _mm256_movemask_epi8(cut) as u32;
-    let any = (m | (m >> 2) | (m >> 4)) & PIXEL_STARTS;
-    let spread = any | (any << 2) | (any << 4);
-    let bits = _mm256_setr_epi16(
-        1, 4, 16, 64, 256, 1024, 4096, 16384, 1, 4, 16, 64, 256, 1024, 4096, 16384,
+    let lane_bits = _mm256_setr_epi16(
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+        128,
+        256,
+        512,
+        1024,
+        2048,
+        4096,
+        8192,
+        16384,
+        i16::MIN,
     );
-    let v = _mm256_set_m128i(
-        _mm_set1_epi16((spread >> 16) as u16 as i16),
-        _mm_set1_epi16(spread as u16 as i16),
-    );
-    _mm256_cmpeq_epi16(_mm256_and_si256(v, bits), bits)
+    let v = _mm256_set1_epi16(bits as u16 as i16);
+    _mm256_cmpeq_epi16(_mm256_and_si256(v, lane_bits), lane_bits)
 }
 
-/// The mask bits of the first lanes of the five pixels in sixteen lanes of three channels.
-const PIXEL_STARTS: u32 = 0x030C_30C3;
+/// The bits of the first lanes of the five pixels in sixteen lanes of three channels.
+const PIXEL_STARTS: u32 = 0b0001_0010_0100_1001;
+
+/// Sixteen 16-bit lanes sign-extended to two registers of eight 32-bit ones.
+#[target_feature(enable = "avx2")]
+fn wide_halves(v: __m256i) -> [__m256i; 2] {
+    [
+        _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)),
+        _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(v)),
+    ]
+}
 
 /// `super::interior_group` for 8-bit frames. False (nothing done) for dark-current sums of
 /// frames of other than one or three channels, which the portable code makes.
@@ -95,9 +127,18 @@ pub unsafe fn interior_group(
     // Comparisons give -1 in true lanes: subtracting them counts.
     let mut below = _mm256_sub_epi16(zero, _mm256_cmpgt_epi16(zero, kr));
     let mut cut = zero;
-    let (mut sum_lo, mut sum_hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut weighted_lo, mut weighted_hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    // The linear dark sums' low and high eight lanes, and the squares per lane.
+    let mut sums = [[_mm256_setzero_ps(); 2]; LINEAR_DARK_SUMS];
+    let mut squares = [0f32; LANES];
     let clip = _mm256_set1_epi16(dark.map_or(0, |d| d.clip.min(i16::MAX as i32)) as i16);
+    let floor = _mm256_set1_ps(dark.map_or(0.0, |d| d.floor));
+    let low = _mm256_set1_ps(dark.map_or(0.0, |d| -d.floor));
+    let table = dark.and_then(|d| d.table);
+    if table.is_some_and(|t| {
+        t.value.len() <= u8::MAX as usize || t.middle.len() <= 2 * u8::MAX as usize
+    }) {
+        return false;
+    }
     for (f, frame) in frames.iter().enumerate() {
         // SAFETY: as the caller promises.
         let (x, r) = if f == 0 {
@@ -115,18 +156,55 @@ pub unsafe fn interior_group(
             below = _mm256_sub_epi16(below, _mm256_cmpgt_epi16(zero, r));
             (x, r)
         };
-        if let Some((dark, Some((w, v)))) = dark.map(|d| (d, d.weights[f])) {
-            let lanes_cut = cut_lanes(x, r, clip, dark.channels);
+        if let Some((dark, Some(weights))) = dark.map(|d| (d, d.weights[f])) {
+            let residual = match table {
+                Some(t) => {
+                    let xs = wide_halves(x);
+                    let middles = wide_halves(_mm256_sub_epi16(_mm256_add_epi16(x, x), r));
+                    // SAFETY: 8-bit samples index `value` (checked above to hold 256 entries)
+                    // and sums of two of them `middle` (511 entries).
+                    [0, 1].map(|h| unsafe {
+                        _mm256_sub_ps(
+                            _mm256_i32gather_ps::<4>(t.value.as_ptr(), xs[h]),
+                            _mm256_i32gather_ps::<4>(t.middle.as_ptr(), middles[h]),
+                        )
+                    })
+                }
+                None => wide_halves(r)
+                    .map(|h| _mm256_mul_ps(_mm256_cvtepi32_ps(h), _mm256_set1_ps(RESIDUAL_SCALE))),
+            };
+            let lanes_cut = if weights.clips {
+                cut_lanes(x, clip, residual, floor, dark.channels)
+            } else {
+                zero
+            };
             cut = _mm256_sub_epi16(cut, lanes_cut);
-            let kept = _mm256_andnot_si256(lanes_cut, r);
-            let (w, v) = (_mm256_set1_ps(w), _mm256_set1_ps(v));
-            let lo = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(kept)));
-            let hi = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(kept)));
+            let cut_halves = wide_halves(lanes_cut);
+            let kept = [0, 1].map(|h| {
+                _mm256_andnot_ps(
+                    _mm256_castsi256_ps(cut_halves[h]),
+                    _mm256_max_ps(residual[h], low),
+                )
+            });
             // Products, then sums: the portable code's rounding, not a fused one.
-            sum_lo = _mm256_add_ps(sum_lo, _mm256_mul_ps(lo, w));
-            sum_hi = _mm256_add_ps(sum_hi, _mm256_mul_ps(hi, w));
-            weighted_lo = _mm256_add_ps(weighted_lo, _mm256_mul_ps(lo, v));
-            weighted_hi = _mm256_add_ps(weighted_hi, _mm256_mul_ps(hi, v));
+            for (sum, w) in sums.iter_mut().zip(weights.linear) {
+                let w = _mm256_set1_ps(w);
+                for (half, k) in sum.iter_mut().zip(kept) {
+                    *half = _mm256_add_ps(*half, _mm256_mul_ps(k, w));
+                }
+            }
+            // The squares of whole positions, in their first lanes (a clipped one adds zero).
+            let mut lanes = [0f32; LANES];
+            // SAFETY: AVX2 is enabled; 16 lanes are stored.
+            unsafe {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), kept[0]);
+                _mm256_storeu_ps(lanes.as_mut_ptr().add(8), kept[1]);
+            }
+            let c = dark.channels;
+            for p in (0..group_lanes(c)).step_by(c) {
+                let s = channel_sum(&lanes[p..p + c]);
+                squares[p] += s * s * weights.squares;
+            }
         }
     }
     // SAFETY: AVX2 is enabled; the stores are to arrays of 16 lanes.
@@ -139,10 +217,11 @@ pub unsafe fn interior_group(
         interleave(q_even, q_odd, &mut group.q);
         interleave(qr_even, qr_odd, &mut group.qr);
         widen(cut, &mut group.cut);
-        _mm256_storeu_ps(group.dark_sum.as_mut_ptr(), sum_lo);
-        _mm256_storeu_ps(group.dark_sum.as_mut_ptr().add(8), sum_hi);
-        _mm256_storeu_ps(group.dark_weighted.as_mut_ptr(), weighted_lo);
-        _mm256_storeu_ps(group.dark_weighted.as_mut_ptr().add(8), weighted_hi);
+        for (out, [lo, hi]) in group.dark.iter_mut().zip(sums) {
+            _mm256_storeu_ps(out.as_mut_ptr(), lo);
+            _mm256_storeu_ps(out.as_mut_ptr().add(8), hi);
+        }
+        group.dark[LINEAR_DARK_SUMS] = squares;
     }
     true
 }

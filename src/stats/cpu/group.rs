@@ -6,7 +6,9 @@
 
 use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::Sample;
-use crate::stats::batch::{wide_to_f32, MAX_BATCH};
+use crate::stats::batch::{wide_to_f32, MAX_BATCH, RESIDUAL_SCALE};
+use crate::stats::dark::{DarkTable, DARK_SUMS, LINEAR_DARK_SUMS};
+use crate::stats::FrameWeights;
 
 /// Lanes kept in registers while a batch of frames is applied to them.
 pub(super) const LANES: usize = 16;
@@ -85,16 +87,19 @@ impl Lane for u16 {
     }
 }
 
-/// The dark-current side of a batch ([`crate::stats::dark`]): each frame's weights (of its
-/// residual in the sum and in the weighted sum, [`crate::stats::DarkMoments::weights`]; `None`
-/// for a frame without an exposure, which adds nothing), the clip level in samples, and the
-/// channels of a position.
+/// The dark-current side of a batch ([`crate::stats::dark`]): each frame's weights in the sums
+/// (`None` for a frame without an exposure, which adds nothing), the clip level in samples, the
+/// residual's floor and linearising table, and the channels of a position.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct DarkBatch<'a> {
     /// Per frame of the batch.
-    pub weights: &'a [Option<(f32, f32)>],
+    pub weights: &'a [Option<FrameWeights>],
     /// A sample at or above this is clipped.
     pub clip: i32,
+    /// A residual below minus this counts as minus this.
+    pub floor: f32,
+    /// The table that linearises sRGB samples (`None`: linear samples, the residual as it is).
+    pub table: Option<&'a DarkTable>,
     /// Interleaved channels: a position is this many consecutive lanes.
     pub channels: usize,
 }
@@ -108,19 +113,31 @@ pub(super) fn doubled_residual(x: i32, l: i32, r: i32, u: i32, b: i32) -> i32 {
     2 * x - (l + r + u + b - lo - hi)
 }
 
-/// True when a sample `x` whose doubled residual is `r` is dark-clipped: at or above `clip`,
-/// while its neighbours' median (`(2x − r) / 2`) is below half of it.
+/// The residual the dark-current sums take of a sample `x` whose doubled residual is `r`: through
+/// the batch's table when it has one, else `r` at the residual's scale.
 #[inline(always)]
-pub(super) fn dark_clipped(x: i32, r: i32, clip: i32) -> bool {
-    x >= clip && 2 * x - r < clip
+pub(super) fn dark_residual(x: i32, r: i32, table: Option<&DarkTable>) -> f32 {
+    match table {
+        Some(t) => t.residual(x as u32, (2 * x - r) as u32),
+        None => r as f32 * RESIDUAL_SCALE,
+    }
+}
+
+/// True when a sample `x` whose residual is `residual` is clipped: at or above `clip`, and above
+/// its neighbours by at least `floor` (a bright detail of the scene alike there says nothing).
+#[inline(always)]
+pub(super) fn dark_clipped(x: i32, residual: f32, clip: i32, floor: f32) -> bool {
+    x >= clip && residual >= floor
 }
 
 /// The batch sums of one group of [`LANES`] subpixels, held in registers while a batch is applied:
 /// of the value (`k`, `s`, `q`: shift, sum, sum of squares) and of the doubled residual (`kr`, `sr`,
 /// `qr`), the frames in which the residual is negative (`below`); and the dark-current sums of the
-/// lanes (`dark_sum`, `dark_weighted`: of the doubled residual times each of the frame's two
-/// weights, over the frames with an exposure in which the lane's position did not clip; `cut`:
-/// the frames in which it did).
+/// lanes (`dark`, in [`crate::stats::dark::DARK_SUM_NAMES`]' order, over the frames with an
+/// exposure in which the lane's position did not clip: the first four of the [`dark_residual`],
+/// floored, times the frame's linear weights; the squares, in a position's first lane, of its
+/// channels' summed floored residuals squared times the frame's weight of squares; `cut`: the
+/// frames in which it clipped).
 pub(super) struct Group<S> {
     pub k: [i32; LANES],
     pub s: [i32; LANES],
@@ -129,8 +146,7 @@ pub(super) struct Group<S> {
     pub sr: [i32; LANES],
     pub qr: [S; LANES],
     pub below: [i32; LANES],
-    pub dark_sum: [f32; LANES],
-    pub dark_weighted: [f32; LANES],
+    pub dark: [[f32; LANES]; DARK_SUMS],
     pub cut: [i32; LANES],
 }
 
@@ -144,8 +160,7 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
             sr: [0; LANES],
             qr: [S::default(); LANES],
             below: [0; LANES],
-            dark_sum: [0.0; LANES],
-            dark_weighted: [0.0; LANES],
+            dark: [[0.0; LANES]; DARK_SUMS],
             cut: [0; LANES],
         }
     }
@@ -171,35 +186,49 @@ impl<S: Copy + Default + std::ops::AddAssign> Group<S> {
     }
 
     /// One frame's dark-current sums over the group's lanes (whole positions of `dark.channels`
-    /// lanes), the frame's weights being `(w, v)`: a position with a channel [`dark_clipped`] is
-    /// counted in `cut`, the others add their doubled residuals times each weight.
+    /// lanes), the frame weighing `weights`: a position with a channel [`dark_clipped`] (in a
+    /// frame that may clip) is counted in `cut`, the others add their floored doubled residuals
+    /// times each weight.
     #[inline(always)]
     pub fn dark_frame(
         &mut self,
         x: &[i32; LANES],
         r: &[i32; LANES],
-        (w, v): (f32, f32),
+        weights: FrameWeights,
         dark: &DarkBatch,
     ) {
         let mut cut = [false; LANES];
+        let mut kept = [0f32; LANES];
         for j in 0..LANES {
-            cut[j] = dark_clipped(x[j], r[j], dark.clip);
+            let residual = dark_residual(x[j], r[j], dark.table);
+            cut[j] = weights.clips && dark_clipped(x[j], residual, dark.clip, dark.floor);
+            kept[j] = residual.max(-dark.floor);
         }
-        if dark.channels > 1 {
-            for p in cut[..group_lanes(dark.channels)].chunks_exact_mut(dark.channels) {
-                let any = p.iter().any(|&c| c);
-                p.fill(any);
+        let c = dark.channels;
+        for p in (0..group_lanes(c)).step_by(c) {
+            let any = cut[p..p + c].iter().any(|&k| k);
+            cut[p..p + c].fill(any);
+            if !any {
+                let s = channel_sum(&kept[p..p + c]);
+                self.dark[LINEAR_DARK_SUMS][p] += s * s * weights.squares;
             }
         }
         for j in 0..LANES {
             if cut[j] {
                 self.cut[j] += 1;
             } else {
-                self.dark_sum[j] += r[j] as f32 * w;
-                self.dark_weighted[j] += r[j] as f32 * v;
+                for (sum, w) in self.dark.iter_mut().zip(weights.linear) {
+                    sum[j] += kept[j] * w;
+                }
             }
         }
     }
+}
+
+/// A position's channels' residuals summed in order, from zero (as the shader does).
+#[inline(always)]
+pub(super) fn channel_sum(residuals: &[f32]) -> f32 {
+    residuals.iter().fold(0.0, |a, &r| a + r)
 }
 
 /// Frame `f` of the batch: its value and doubled residual in every lane, for the group's sums.

@@ -14,9 +14,10 @@ use self::group::{
     border_group, group_lanes, interior_group, prefetch_ahead, DarkBatch, Group, Lane,
 };
 use super::batch::{Fold, MAX_BATCH, RESIDUAL_SCALE};
+use super::dark::{DarkTable, DARK_SUMS};
 use super::{
-    check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup, Moments,
-    StatsError,
+    check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup,
+    FrameWeights, Moments, StatsError,
 };
 use crate::geometry::Geometry;
 use crate::input::{Frame, Samples, Shape};
@@ -36,6 +37,8 @@ pub struct CpuAccumulator {
     pending: Vec<Frame>,
     batch: usize,
     pool: Option<rayon::ThreadPool>,
+    /// The dark-current residual's table, for sRGB frames.
+    table: Option<DarkTable>,
 }
 
 impl CpuAccumulator {
@@ -73,7 +76,12 @@ impl CpuAccumulator {
                 .expect("building a thread pool")
         });
         let batch = batch.clamp(1, MAX_BATCH);
+        let table = state
+            .dark
+            .as_ref()
+            .and_then(|d| d.setup.table(state.shape.max_value()));
         CpuAccumulator {
+            table,
             shape: state.shape,
             state,
             pending: Vec::with_capacity(batch),
@@ -88,27 +96,23 @@ impl CpuAccumulator {
         }
         let frames = std::mem::take(&mut self.pending);
         let state = &mut self.state;
+        let table = self.table.as_ref();
         // Each frame's weight in the dark-current sums; its exposure joins the state's.
-        let weights: Vec<Option<(f32, f32)>> = match state.dark.as_mut() {
+        let weights: Vec<Option<FrameWeights>> = match state.dark.as_mut() {
             Some(dark) => frames
                 .iter()
-                .map(|f| {
-                    f.exposure().map(|e| {
-                        dark.exposures.push(e);
-                        dark.setup.weights(e)
-                    })
-                })
+                .map(|f| f.exposure().map(|e| dark.count_frame(e)))
                 .collect(),
             None => vec![None; frames.len()],
         };
         let mut run = move || match frames[0].samples() {
             Samples::U8(_) => {
                 let slices: Vec<&[u8]> = frames.iter().filter_map(Frame::as_u8).collect();
-                update_blocks(state, &slices, &weights)
+                update_blocks(state, &slices, &weights, table)
             }
             Samples::U16(_) => {
                 let slices: Vec<&[u16]> = frames.iter().filter_map(Frame::as_u16).collect();
-                update_blocks(state, &slices, &weights)
+                update_blocks(state, &slices, &weights, table)
             }
         };
         match &self.pool {
@@ -121,14 +125,18 @@ impl CpuAccumulator {
 
 /// The dark-current arrays of one block: its positions' sums and clipped counts.
 struct DarkBlock<'a> {
-    sum: &'a mut [f32],
-    weighted: &'a mut [f32],
+    sums: [&'a mut [f32]; DARK_SUMS],
     clipped: &'a mut [Count],
 }
 
 /// Applies `frames` in order to the state, block by block on all threads; `weights` are the
-/// frames' weights in the dark-current sums.
-fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]], weights: &[Option<(f32, f32)>]) {
+/// frames' weights in the dark-current sums, `table` linearises their residual.
+fn update_blocks<T: Lane>(
+    state: &mut Moments,
+    frames: &[&[T]],
+    weights: &[Option<FrameWeights>],
+    table: Option<&DarkTable>,
+) {
     let g = Geometry::of(state.shape);
     let fold = Fold::new(state.n, frames.len() as u32);
     let channels = state.shape.channels as usize;
@@ -139,24 +147,22 @@ fn update_blocks<T: Lane>(state: &mut Moments, frames: &[&[T]], weights: &[Optio
         weights.iter().any(Option::is_some).then_some(DarkBatch {
             weights,
             clip: d.setup.clip as i32,
+            floor: d.setup.floor(),
+            table,
             channels,
         })
     });
     let mut dark_blocks: Vec<Option<DarkBlock>> = match state.dark.as_mut() {
-        Some(DarkMoments {
-            sum,
-            weighted,
-            clipped,
-            ..
-        }) if dark_batch.is_some() => {
+        Some(DarkMoments { sums, clipped, .. }) if dark_batch.is_some() => {
             let positions = block_len / channels;
-            sum.chunks_mut(positions)
-                .zip(weighted.chunks_mut(positions))
-                .zip(clipped.chunks_mut(positions))
-                .map(|((sum, weighted), clipped)| {
+            let mut sums = sums.each_mut().map(|a| a.chunks_mut(positions));
+            clipped
+                .chunks_mut(positions)
+                .map(|clipped| {
                     Some(DarkBlock {
-                        sum,
-                        weighted,
+                        sums: sums
+                            .each_mut()
+                            .map(|c| c.next().expect("as many chunks as the counts")),
                         clipped,
                     })
                 })
@@ -242,12 +248,9 @@ impl Block<'_> {
             let first = at / c;
             for p in 0..lanes / c {
                 let lanes = p * c..(p + 1) * c;
-                let sum = group.dark_sum[lanes.clone()]
-                    .iter()
-                    .fold(0.0, |a, &w| a + w);
-                let weighted = group.dark_weighted[lanes].iter().fold(0.0, |a, &w| a + w);
-                block.sum[first + p] += sum * RESIDUAL_SCALE;
-                block.weighted[first + p] += weighted * RESIDUAL_SCALE;
+                for (out, sums) in block.sums.iter_mut().zip(&group.dark) {
+                    out[first + p] += group::channel_sum(&sums[lanes.clone()]);
+                }
                 block.clipped[first + p] =
                     block.clipped[first + p].saturating_add(group.cut[p * c] as Count);
             }
@@ -395,17 +398,32 @@ mod tests {
             eprintln!("no AVX2 on this CPU: nothing to compare");
             return;
         }
-        for channels in [1u32, 3] {
-            for count in [2, 3, MAX_BATCH] {
+        let srgb = DarkTable::srgb(255, 255);
+        for (channels, count, table) in [1u32, 3]
+            .into_iter()
+            .flat_map(|c| [2, 3, MAX_BATCH].map(|n| (c, n)))
+            .flat_map(|(c, n)| [None, Some(&srgb)].map(|t| (c, n, t)))
+        {
+            {
                 let (g, frames) = frames(count, channels);
                 let slices: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
-                // Every third frame without an exposure; weights of both signs.
-                let weights: Vec<Option<(f32, f32)>> = (0..count)
-                    .map(|f| (f % 3 != 2).then_some((0.9 - f as f32 * 0.02, f as f32 * 0.7 - 3.1)))
+                // Every third frame without an exposure, every fourth one too short to clip;
+                // weights of both signs.
+                let weights: Vec<Option<FrameWeights>> = (0..count)
+                    .map(|f| {
+                        let f32_ = f as f32;
+                        (f % 3 != 2).then_some(FrameWeights {
+                            linear: [0.9 - f32_ * 0.02, f32_ * 0.7 - 3.1, 1.3, 2.0 - f32_],
+                            squares: 0.5 + f32_ * 0.25,
+                            clips: f % 4 != 1,
+                        })
+                    })
                     .collect();
                 let dark = DarkBatch {
                     weights: &weights,
                     clip: 250,
+                    floor: 20.0,
+                    table,
                     channels: channels as usize,
                 };
                 let (dh, dv) = g.neighbour_offsets();
@@ -418,7 +436,10 @@ mod tests {
                 assert!(unsafe {
                     u8::interior_avx2(&slices, base, dh, dv, Some(&dark), &mut avx2)
                 });
-                let label = format!("{channels} channel(s), {count} frames");
+                let label = format!(
+                    "{channels} channel(s), {count} frames, {}",
+                    if table.is_some() { "sRGB" } else { "linear" }
+                );
                 assert_eq!(avx2.k, portable.k, "{label}: shift");
                 assert_eq!(avx2.s, portable.s, "{label}: sum");
                 assert_eq!(avx2.q, portable.q, "{label}: squares");
@@ -428,17 +449,22 @@ mod tests {
                 assert_eq!(avx2.below, portable.below, "{label}: below");
                 // The lanes folded: the sixteenth of three channels is the next pixel's.
                 let used = group::group_lanes(channels as usize);
-                assert_eq!(
-                    avx2.dark_sum[..used],
-                    portable.dark_sum[..used],
-                    "{label}: dark sum"
-                );
+                for (k, name) in crate::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
+                    assert_eq!(
+                        avx2.dark[k][..used],
+                        portable.dark[k][..used],
+                        "{label}: dark {name}"
+                    );
+                }
                 assert_eq!(avx2.cut[..used], portable.cut[..used], "{label}: clipped");
-                assert_eq!(
-                    avx2.dark_weighted[..used],
-                    portable.dark_weighted[..used],
-                    "{label}: dark weighted"
-                );
+                // The floor cuts the checkerboard's residuals of -255.
+                let mut unfloored = Group::<u32>::new();
+                let open = DarkBatch {
+                    floor: 1000.0,
+                    ..dark
+                };
+                interior_group(&slices, base, dh, dv, Some(&open), &mut unfloored);
+                assert_ne!(unfloored.dark, portable.dark, "{label}: the floor");
                 let cut = &portable.cut[..used];
                 assert!(cut.iter().any(|&c| c > 0), "{label}: some clip");
                 assert!(

@@ -12,7 +12,7 @@ use super::dark::{take_array, DarkPass, DarkTile};
 use super::faults::{allocating, out_of_memory, Faults};
 use super::plan::{plan_tiles, DeviceLimits, TilePlan, RING};
 use super::{
-    GpuError, GpuOptions, DARK_POSITIONS_PER_INVOCATION, MAX_DARK_CHANNELS,
+    GpuError, GpuOptions, DARK_POSITIONS_PER_INVOCATION, MAX_BATCH_FRAMES, MAX_DARK_CHANNELS,
     SUBPIXELS_PER_INVOCATION, WORKGROUP_SIZE,
 };
 use crate::geometry::NEIGHBOUR_DISTANCE;
@@ -25,6 +25,10 @@ use crate::stats::{
 
 /// The shader's source: the constants it shares with Rust, then `shaders/welford.wgsl`.
 pub fn shader_source() -> String {
+    use crate::stats::dark::{DARK_SUMS, LINEAR_DARK_SUMS};
+    // A batch's per-frame numbers travel as vec4s.
+    const FRAME_VEC4S: usize = MAX_BATCH_FRAMES / 4;
+    const _: () = assert!(MAX_BATCH_FRAMES.is_multiple_of(4));
     // The shader's state arrays are `vec4`s: one per invocation.
     const _: () = assert!(SUBPIXELS_PER_INVOCATION == 4);
     format!(
@@ -35,7 +39,10 @@ pub fn shader_source() -> String {
          const HIGH_WORD: f32 = {HIGH_WORD:?};\n\
          const RESIDUAL_SCALE: f32 = {RESIDUAL_SCALE:?};\n\
          const DARK_POSITIONS_PER_INVOCATION: u32 = {DARK_POSITIONS_PER_INVOCATION}u;\n\
-         const MAX_DARK_CHANNELS: u32 = {MAX_DARK_CHANNELS}u;\n\n{}",
+         const MAX_DARK_CHANNELS: u32 = {MAX_DARK_CHANNELS}u;\n\
+         const DARK_SUMS: u32 = {DARK_SUMS}u;\n\
+         const LINEAR_DARK_SUMS: u32 = {LINEAR_DARK_SUMS}u;\n\
+         const FRAME_VEC4S: u32 = {FRAME_VEC4S}u;\n\n{}",
         include_str!("../../../shaders/welford.wgsl")
     )
 }
@@ -238,7 +245,7 @@ impl GpuAccumulator {
             cache: None,
         });
         let layout = pipeline.get_bind_group_layout(0);
-        let dark = dark.map(|setup| DarkPass::new(device, &module, setup));
+        let dark = dark.map(|setup| DarkPass::new(device, &module, setup, shape.max_value()));
         let max_groups = device.limits().max_compute_workgroups_per_dimension.max(1);
         let storage = |label: &str, size: u64| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -496,6 +503,7 @@ impl GpuAccumulator {
         }
         if let (Some(pass), Some(dark)) = (self.dark.as_mut(), out.dark.as_mut()) {
             dark.exposures = std::mem::take(&mut pass.exposures);
+            dark.misfit_weights = std::mem::take(&mut pass.misfit_weights);
         }
         Ok(out)
     }

@@ -4,13 +4,22 @@
 
 use super::plan::TileSpec;
 use super::{DARK_POSITIONS_PER_INVOCATION, MAX_BATCH_FRAMES, WORKGROUP_SIZE};
-use crate::stats::{DarkMoments, DarkSetup, STATE_VALUE_BYTES};
+use crate::stats::dark::{DARK_SUMS, DARK_SUM_NAMES, LINEAR_DARK_SUMS};
+use crate::stats::{DarkMoments, DarkSetup, FrameWeights, STATE_VALUE_BYTES};
 
-/// The buffers of the dark pass, per position, in the order of the shader's bindings 8 to 10:
-/// sum, weighted sum, clipped frames (f32 each: exact counts to 2²⁴).
-pub(super) const DARK_ARRAYS: usize = 3;
+/// The buffers of the dark pass, per position, in the order of the shader's bindings from 8: the
+/// sums ([`DARK_SUM_NAMES`]), then the clipped frames (f32 each: exact counts to 2²⁴).
+pub(super) const DARK_ARRAYS: usize = DARK_SUMS + 1;
 /// Their labels.
-const DARK_LABELS: [&str; DARK_ARRAYS] = ["dark_sum", "dark_weighted", "dark_clipped"];
+const DARK_LABELS: [&str; DARK_ARRAYS] = {
+    let mut labels = ["dark_clipped"; DARK_ARRAYS];
+    let mut k = 0;
+    while k < DARK_SUMS {
+        labels[k] = DARK_SUM_NAMES[k];
+        k += 1;
+    }
+    labels
+};
 /// The shader's binding of [`DarkParams`]; the arrays follow it.
 const PARAMS_BINDING: u32 = 7;
 
@@ -22,10 +31,16 @@ struct DarkParams {
     mask: u32,
     positions: u32,
     row_threads: u32,
-    /// Each frame's weight in the sum...
-    sum_weights: [f32; MAX_BATCH_FRAMES],
-    /// ...and in the weighted sum.
-    weights: [f32; MAX_BATCH_FRAMES],
+    /// Bit f: frame f may be counted as clipped.
+    clips: u32,
+    /// A residual below minus this counts as minus this.
+    floor: f32,
+    /// 1: the residual is read through the table (sRGB samples); 0: it is half the doubled one.
+    table: u32,
+    /// Where the table's entries for sums of two samples start (the largest sample plus one).
+    middle: u32,
+    /// Each frame's weight in each sum: `weights[k][f]`.
+    weights: [[f32; MAX_BATCH_FRAMES]; DARK_SUMS],
 }
 
 /// Positions of a tile, and the bytes of one of its dark arrays (padded to whole invocations).
@@ -45,18 +60,40 @@ pub(super) struct DarkTile {
     groups: (u32, u32),
 }
 
-/// The dark pass of an accumulator: its pipeline, its setup, the exposures counted, and the
-/// weights of the frames of the batch being written.
+/// The dark pass of an accumulator: its pipeline, its setup and residual table, the exposures
+/// counted, and the weights of the frames of the batch being written.
 pub(super) struct DarkPass {
     pipeline: wgpu::ComputePipeline,
     pub setup: DarkSetup,
+    /// The table ([`crate::stats::dark::DarkTable`]: values, then sums of two), or one unread
+    /// word for linear samples.
+    table: wgpu::Buffer,
+    /// Where the table's sums of two start, when there is a table.
+    table_middle: Option<u32>,
     pub exposures: Vec<f32>,
-    weights: Vec<Option<(f32, f32)>>,
+    pub misfit_weights: Vec<f32>,
+    weights: Vec<Option<FrameWeights>>,
 }
 
 impl DarkPass {
-    /// The pass's pipeline on `module`'s `dark` entry point.
-    pub fn new(device: &wgpu::Device, module: &wgpu::ShaderModule, setup: DarkSetup) -> Self {
+    /// The pass's pipeline on `module`'s `dark` entry point, for samples of at most `max`.
+    pub fn new(
+        device: &wgpu::Device,
+        module: &wgpu::ShaderModule,
+        setup: DarkSetup,
+        max: u32,
+    ) -> Self {
+        use wgpu::util::DeviceExt;
+        let table = setup.table(max);
+        let words: Vec<f32> = match &table {
+            Some(t) => [t.value.as_slice(), t.middle.as_slice()].concat(),
+            None => vec![0.0],
+        };
+        let table_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("dark table"),
+            contents: bytemuck::cast_slice(&words),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("dark"),
             layout: None,
@@ -68,7 +105,10 @@ impl DarkPass {
         DarkPass {
             pipeline,
             setup,
+            table: table_buffer,
+            table_middle: table.map(|t| t.value.len() as u32),
             exposures: Vec::new(),
+            misfit_weights: Vec::new(),
             weights: Vec::with_capacity(MAX_BATCH_FRAMES),
         }
     }
@@ -126,6 +166,10 @@ impl DarkPass {
                     resource: b.as_entire_binding(),
                 }),
         );
+        entries.push(wgpu::BindGroupEntry {
+            binding: PARAMS_BINDING + 1 + DARK_ARRAYS as u32,
+            resource: self.table.as_entire_binding(),
+        });
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("dark tile"),
             layout: &self.pipeline.get_bind_group_layout(0),
@@ -144,8 +188,10 @@ impl DarkPass {
     /// exposure joins the state's.
     pub fn frame(&mut self, exposure: Option<f32>) {
         self.weights.push(exposure.map(|e| {
+            let weights = self.setup.weights(e);
             self.exposures.push(e);
-            self.setup.weights(e)
+            self.misfit_weights.push(weights.squares);
+            weights
         }));
     }
 
@@ -166,14 +212,20 @@ impl DarkPass {
             mask: 0,
             positions: 0,
             row_threads: 0,
-            sum_weights: [0.0; MAX_BATCH_FRAMES],
-            weights: [0.0; MAX_BATCH_FRAMES],
+            clips: 0,
+            floor: self.setup.floor(),
+            table: self.table_middle.is_some() as u32,
+            middle: self.table_middle.unwrap_or(0),
+            weights: [[0.0; MAX_BATCH_FRAMES]; DARK_SUMS],
         };
         for (f, w) in weights.iter().enumerate() {
-            if let Some((w, v)) = w {
+            if let Some(w) = w {
                 params.mask |= 1 << f;
-                params.sum_weights[f] = *w;
-                params.weights[f] = *v;
+                params.clips |= (w.clips as u32) << f;
+                for (k, &weight) in w.linear.iter().enumerate() {
+                    params.weights[k][f] = weight;
+                }
+                params.weights[LINEAR_DARK_SUMS][f] = w.squares;
             }
         }
         for tile in tiles {
@@ -205,13 +257,11 @@ impl DarkTile {
 /// position `first`: the sums as they are, the clipped counts stopping at their largest value.
 pub(super) fn take_array(dark: &mut DarkMoments, k: usize, first: usize, values: &[f32]) {
     let range = first..first + values.len();
-    match k {
-        0 => dark.sum[range].copy_from_slice(values),
-        1 => dark.weighted[range].copy_from_slice(values),
-        _ => {
-            for (out, &v) in dark.clipped[range].iter_mut().zip(values) {
-                *out = v.min(crate::stats::Count::MAX as f32) as crate::stats::Count;
-            }
+    if k < DARK_SUMS {
+        dark.sums[k][range].copy_from_slice(values);
+    } else {
+        for (out, &v) in dark.clipped[range].iter_mut().zip(values) {
+            *out = v.min(crate::stats::Count::MAX as f32) as crate::stats::Count;
         }
     }
 }
