@@ -93,11 +93,19 @@ fn log_uniform(rng: &mut Rng, (lo, hi): (f64, f64)) -> f64 {
     (lo.ln() + (hi.ln() - lo.ln()) * rng.unit()).exp()
 }
 
+/// A time as a camera sets and records it: the value its EXIF says
+/// ([`super::seconds_rational`]).
+fn nominal(seconds: f64) -> f64 {
+    let (n, d) = super::seconds_rational(seconds);
+    n as f64 / d as f64
+}
+
 /// How a shot is exposed with [`SetSpec::exposures`]: its kind drawn from [`LIBRARY_MIX`] (dark
-/// frames: a time from [`DARK_TIMES`] at the set's ISO), its time, ISO and scene brightness.
+/// frames: a time from [`DARK_TIMES`] at the set's ISO), its time (as the camera records it),
+/// ISO and scene brightness.
 fn library_exposure(spec: &SetSpec, rng: &mut Rng) -> (f64, u32, f64) {
     if spec.dark {
-        return (log_uniform(rng, DARK_TIMES), spec.iso, 0.0);
+        return (nominal(log_uniform(rng, DARK_TIMES)), spec.iso, 0.0);
     }
     let mut pick = rng.unit();
     let kind: &ShotKind = LIBRARY_MIX
@@ -107,7 +115,7 @@ fn library_exposure(spec: &SetSpec, rng: &mut Rng) -> (f64, u32, f64) {
             pick < 0.0
         })
         .unwrap_or(&LIBRARY_MIX[0]);
-    let seconds = log_uniform(rng, kind.seconds);
+    let seconds = nominal(log_uniform(rng, kind.seconds));
     let iso = kind.iso[rng.below(kind.iso.len() as u64) as usize];
     let (lo, hi) = kind.brightness;
     (seconds, iso, lo + (hi - lo) * rng.unit())

@@ -2,7 +2,7 @@
 //! integer sums of each subpixel's value and of its residual against its same-channel neighbours
 //! over a batch of frames, folded into the state once, the count of frames in which the residual
 //! is negative, and the dark-current sums of [`super::dark`] — over blocks of subpixels on all
-//! cores. [`group`] holds one group of subpixels' sums while a batch goes by; [`avx2`] builds them
+//! cores. `group` holds one group of subpixels' sums while a batch goes by; `avx2` builds them
 //! by hand for 8-bit frames.
 
 mod avx2;
