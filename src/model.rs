@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::detect::dark::AtExposure;
 use crate::detect::timeline::Timeline;
 use crate::detect::{Candidate, Detection};
 use crate::input::exif::{Camera, ExposureRange};
@@ -33,6 +34,18 @@ pub enum Model {
 }
 
 impl Model {
+    /// One line for people: which model, over what, or why not.
+    pub fn describe(&self) -> String {
+        match self {
+            Model::DarkCurrent { frames, range } => format!(
+                "dark current: offsets grow with exposure time x ISO ({frames} frames exposed {} to {} s at ISO 100)",
+                round3(range[0]),
+                round3(range[1])
+            ),
+            Model::Constant { reason } => format!("constant offsets: {reason}"),
+        }
+    }
+
     /// The model `moments` were counted for: dark current when they keep those statistics.
     pub fn of(moments: &Moments) -> Self {
         match &moments.dark {
@@ -55,6 +68,15 @@ impl Model {
     pub fn is_dark_current(&self) -> bool {
         matches!(self, Model::DarkCurrent { .. })
     }
+}
+
+/// `v` to three significant digits.
+fn round3(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(2 - v.log10().floor() as i32);
+    (v * scale).round() / scale
 }
 
 /// What a scan found.
@@ -107,6 +129,28 @@ pub struct ScanReport {
     pub exposure: Option<ExposureRange>,
     /// Which model of a hot pixel the scan used, and why.
     pub model: Model,
+    /// The exposure the defects were judged at, when asked (`--at`): the others were left out.
+    pub shown_at: Option<ShownAt>,
+}
+
+/// The exposure a report's defects were judged at ([`ScanReport::judge_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ShownAt {
+    /// The exposure asked about.
+    #[serde(flatten)]
+    pub at: AtExposure,
+    /// How many defects were found before those that would not show there were left out.
+    pub of: usize,
+}
+
+impl ScanReport {
+    /// Keeps only the defects that show at `at` ([`AtExposure::shows`]; a constant offset always
+    /// does), saying so in [`ScanReport::shown_at`].
+    pub fn judge_at(&mut self, at: AtExposure) {
+        let of = self.detection.defects.len();
+        self.detection.defects.retain(|d| at.shows(d.dark.as_ref()));
+        self.shown_at = Some(ShownAt { at, of });
+    }
 }
 
 /// Where a scan's time went: the decoders' busy time (summed over their threads), the time the

@@ -207,6 +207,7 @@ fn masks_mark_exactly_the_listed_pixels_in_either_polarity() {
         colour: Colour::Green,
         kind: Kind::Hot,
         score: 9.0,
+        dark: None,
     };
     let jpeg = DefectList {
         shape: Shape::new(8, 6, 3, 8).unwrap(),

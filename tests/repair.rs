@@ -47,6 +47,7 @@ fn map(shape: Shape) -> DefectList {
                 colour: Colour::Red,
                 kind: Kind::Hot,
                 score: 50.0,
+                dark: None,
             })
             .collect(),
     }
@@ -290,6 +291,7 @@ fn a_raw_photosite_is_repaired_from_its_own_colour() {
             colour: Colour::Red,
             kind: Kind::Hot,
             score: 9.0,
+            dark: None,
         }],
     };
     let region = repair_region(&list);

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use hotpixels::detect::Kind;
+use hotpixels::detect::dark::AtExposure;
+use hotpixels::detect::{DarkCurrent, Kind};
 use hotpixels::report::list::DefectList;
 use hotpixels::report::{self, canonical_target, Destination, Format, Output, OutputError};
 
@@ -24,6 +25,10 @@ pub struct ExportArgs {
     /// Kinds to list, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
+    /// List only the defects that would show in a frame exposed TIME@ISO (`30s@1600`,
+    /// `1/250@100`): a dark current by its rate, a constant offset always.
+    #[arg(long, value_name = "TIME@ISO")]
+    at: Option<String>,
     /// Replace FILE if it exists.
     #[arg(long)]
     force: bool,
@@ -46,9 +51,14 @@ fn read_report(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
-/// The JSON report itself (of a library's, `camera`'s), with the defects of other kinds left
-/// out.
-fn filtered_json(text: &str, kinds: &[Kind], camera: Option<&str>) -> Result<Vec<u8>, String> {
+/// The JSON report itself (of a library's, `camera`'s), with the defects of other kinds, and
+/// those that would not show at `at`, left out.
+fn filtered_json(
+    text: &str,
+    kinds: &[Kind],
+    at: Option<&AtExposure>,
+    camera: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
     let mut doc = report::json::one_report(doc, camera)?;
@@ -57,10 +67,12 @@ fn filtered_json(text: &str, kinds: &[Kind], camera: Option<&str>) -> Result<Vec
         .and_then(|d| d.as_array_mut())
         .ok_or("not a hotpixels JSON report: no defects")?;
     defects.retain(|d| {
-        d.get("kind")
+        let kind = d
+            .get("kind")
             .and_then(|k| k.as_str())
-            .and_then(Kind::from_name)
-            .is_some_and(|k| kinds.contains(&k))
+            .and_then(Kind::from_name);
+        let dark: Option<DarkCurrent> = serde_json::from_value(d.clone()).ok();
+        kind.is_some_and(|k| kinds.contains(&k)) && at.is_none_or(|at| at.shows(dark.as_ref()))
     });
     let mut out = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
     out.push('\n');
@@ -78,6 +90,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         })?
         .with_polarity(super::outputs::polarity(&a.mask_polarity));
     let kinds = super::kinds_arg(a.kinds.as_deref())?;
+    let at = super::at_arg(a.at.as_deref())?;
     let Output { format, dest } = Output::new(
         format,
         match &a.output {
@@ -106,12 +119,15 @@ fn export(a: &ExportArgs) -> Result<(), String> {
             let mut list = DefectList::from_json_for(&text, a.camera.as_deref())
                 .map_err(|e| format!("{}: {e}", a.report.display()))?;
             list.retain_kinds(&kinds);
+            if let Some(at) = &at {
+                list.retain_shown_at(at);
+            }
             if format == Format::RawTherapee {
                 super::outputs::rawtherapee_note(&list);
             }
             exporter.render_list(&list)
         }
-        None => filtered_json(&text, &kinds, a.camera.as_deref())
+        None => filtered_json(&text, &kinds, at.as_ref(), a.camera.as_deref())
             .map_err(|e| format!("{}: {e}", a.report.display()))?,
     };
     match report::write_to(&dest, &bytes, a.force) {

@@ -96,6 +96,12 @@ pub fn kinds_arg(arg: Option<&str>) -> Result<Vec<hotpixels::detect::Kind>, Stri
     }
 }
 
+/// The exposure of `--at TIME@ISO`, when given.
+pub fn at_arg(at: Option<&str>) -> Result<Option<hotpixels::detect::dark::AtExposure>, String> {
+    at.map(|a| hotpixels::detect::dark::AtExposure::parse(a).map_err(|e| format!("--at {e}")))
+        .transpose()
+}
+
 /// Prints `hotpixels: error: MSG` on standard error.
 pub fn error(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use hotpixels::detect::dark::AtExposure;
 use hotpixels::report::list::DefectList;
 use hotpixels::report::mask::Polarity;
 use hotpixels::report::rawtherapee::RawTherapee;
@@ -58,6 +59,10 @@ pub struct ReportArgs {
     /// Kinds the exports list, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
+    /// Report only the defects that would show in a frame exposed TIME@ISO (`30s@1600`,
+    /// `1/250@100`): a dark current by its rate, a constant offset always.
+    #[arg(long, value_name = "TIME@ISO")]
+    at: Option<String>,
     /// The mask export's values: ccdproc (bad 1, good 0) or pixinsight (bad 0, good white).
     #[arg(long, value_parser = ["ccdproc", "pixinsight"], default_value = "ccdproc")]
     mask_polarity: String,
@@ -101,6 +106,8 @@ pub struct ReportConfig {
     pub exports: usize,
     /// The kinds the exports list.
     pub kinds: Vec<hotpixels::detect::Kind>,
+    /// The exposure the defects are judged at (`--at`).
+    pub at: Option<AtExposure>,
     /// Replace existing report files.
     pub force: bool,
     /// Print only errors.
@@ -146,6 +153,7 @@ impl ReportConfig {
             exports.push(Output::new(Format::RepairPreview, Destination::parse(p)));
         }
         let kinds = super::kinds_arg(a.kinds.as_deref())?;
+        let at = super::at_arg(a.at.as_deref())?;
         let export_count = exports.len();
         outputs.extend(exports);
         if let Some(o) = outputs
@@ -186,6 +194,7 @@ impl ReportConfig {
             },
             exports: export_count,
             kinds,
+            at,
             outputs,
             force: a.force,
             quiet: a.quiet,
@@ -204,7 +213,8 @@ impl ReportConfig {
         self.write_batches(report, outputs, exports, ok).0
     }
 
-    /// Writes `outputs` of `report`, then `exports` with the chosen kinds only. Returns the exit
+    /// Writes `outputs` of `report` (judged at `--at`'s exposure when given), then `exports` with
+    /// the chosen kinds only. Returns the exit
     /// status (`ok` unless an output failed) and false once standard output is closed (nobody
     /// reads the rest).
     pub fn write_batches(
@@ -215,6 +225,9 @@ impl ReportConfig {
         ok: u8,
     ) -> (u8, bool) {
         let mut status = ok;
+        if let Some(at) = self.at {
+            report.judge_at(at);
+        }
         let mut write = |report: &ScanReport, batch: &[Output]| -> bool {
             for e in report::write_outputs(report, batch, self.force) {
                 match e {

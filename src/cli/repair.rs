@@ -28,6 +28,10 @@ pub struct RepairArgs {
     /// Kinds to repair, comma-separated (default: every kind).
     #[arg(long, value_name = "KINDS")]
     kinds: Option<String>,
+    /// Repair only the defects that would show in a frame exposed TIME@ISO (`30s@1600`,
+    /// `1/250@100`): a dark current by its rate, a constant offset always.
+    #[arg(long, value_name = "TIME@ISO")]
+    at: Option<String>,
     /// Of a photo library's report (several cameras): repair with the defects of the camera whose
     /// name contains TEXT only (files of other cameras are left out).
     #[arg(long, value_name = "TEXT")]
@@ -43,6 +47,9 @@ fn prepare(a: &RepairArgs) -> Result<(RepairMaps, Vec<PathBuf>), String> {
     let mut map = RepairMaps::from_json(&text, a.camera.as_deref())
         .map_err(|e| format!("{}: {e}", a.map.display()))?;
     map.retain_kinds(&super::kinds_arg(a.kinds.as_deref())?);
+    if let Some(at) = super::at_arg(a.at.as_deref())? {
+        map.retain_shown_at(&at);
+    }
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("{}: cannot create: {e}", a.out.display()))?;
     let files = expand_inputs(&a.inputs).map_err(|e| e.to_string())?.files;

@@ -265,6 +265,7 @@ mod tests {
             pixels: vec![[8, 8]],
             index,
             seen: None,
+            dark: None,
         };
         (m, defect)
     }
@@ -341,6 +342,7 @@ mod tests {
             pixels: vec![[9, 8], [8, 8], [10, 8]],
             index: beside,
             seen: None,
+            dark: None,
         };
         let levels = Levels::encoded(8);
         assert_eq!(reading_point(&m, &defect), photosite);

@@ -128,6 +128,7 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
                 pixels: blob.iter().map(|(_, (x, y))| [*x, *y]).collect(),
                 index,
                 seen: None,
+                dark: None,
             }
         })
         .collect()

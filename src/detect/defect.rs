@@ -107,6 +107,33 @@ pub struct Defect {
     /// ([`super::timeline`]).
     #[serde(flatten)]
     pub seen: Option<Seen>,
+    /// How it grows with the exposure, for a dark-current defect of frames of varied exposures
+    /// ([`super::dark`]).
+    #[serde(flatten)]
+    pub dark: Option<DarkCurrent>,
+}
+
+/// How a dark-current defect grows with the exposure: its offset over its neighbours is
+/// `dark_offset + dark_rate × seconds × ISO / 100`, in linear light.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DarkCurrent {
+    /// The offset's growth: fraction of full scale per second at ISO 100 (linear light; from
+    /// images, an estimate through their transfer curve).
+    pub dark_rate: f32,
+    /// The offset at zero exposure: fraction of full scale.
+    pub dark_offset: f32,
+    /// The shortest exposure at ISO 100, seconds, at which it shows: its offset reaches
+    /// [`super::dark::SHOW_OFFSET`] (0: always).
+    pub visible_from: f32,
+    /// How sure: its slope's score, in robust standard deviations of the sensor's.
+    pub dark_score: f32,
+}
+
+impl DarkCurrent {
+    /// Its offset at an exposure of `seconds` at ISO 100.
+    pub fn offset_at(&self, exposure: f64) -> f64 {
+        self.dark_offset as f64 + self.dark_rate as f64 * exposure
+    }
 }
 
 /// A frame a defect was seen in.

@@ -1,8 +1,10 @@
 //! Detection: from per-subpixel statistics to physical defects — the lowest-`M2` ranking, the
-//! neighbour-residual score with automatic thresholds, clustering and kinds.
+//! neighbour-residual score with automatic thresholds, the rise with the exposure of a dark
+//! current, clustering and kinds.
 
 pub mod classify;
 pub mod cluster;
+pub mod dark;
 pub mod defect;
 pub mod rank;
 pub mod score;
@@ -10,7 +12,7 @@ pub mod timeline;
 pub mod variety;
 
 pub use cluster::cluster;
-pub use defect::{Defect, Kind, Seen, Sighting};
+pub use defect::{DarkCurrent, Defect, Kind, Seen, Sighting};
 pub use rank::{lowest_m2, Candidate};
 pub use score::{score, Scores, Thresholds};
 
@@ -64,6 +66,9 @@ pub struct Detection {
     pub defects: Vec<Defect>,
     /// The thresholds used.
     pub thresholds: Thresholds,
+    /// The threshold of the dark-current score, when the statistics have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dark_threshold: Option<f32>,
     /// Robust location of the quantity scored per class of subpixels ([`Scores::location`]):
     /// where a subpixel without a defect sits.
     #[serde(skip)]
@@ -98,15 +103,93 @@ pub fn detect(m: &Moments, options: &DetectOptions) -> Detection {
 /// and names each defect's kind, judging offsets in linear light through `levels`; then places
 /// each defect where its photosite is ([`place`]).
 pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Detection {
-    let scores = score(m, options, levels);
+    let mut scores = score(m, options, levels);
+    let dark = dark::score(m, options.sensitivity);
+    if let Some(d) = &dark {
+        scores.add(dark_candidates(m, d, levels));
+    }
     let mut defects = cluster(m, &scores);
     for d in &mut defects {
         d.kind = classify::classify(m, &scores, d, options.dark, levels);
         place(m, d);
+        if let Some(dark) = &dark {
+            d.dark = dark_current(m, dark, d, levels);
+            if let (Some(dc), Kind::Hot | Kind::Warm) = (d.dark, d.kind) {
+                // A dark current is hot or warm by what it reaches at 1 s, ISO 800.
+                d.kind = if dc.offset_at(dark::REFERENCE_EXPOSURE) >= classify::HOT_OFFSET as f64 {
+                    Kind::Hot
+                } else {
+                    Kind::Warm
+                };
+            }
+        }
     }
     Detection {
         defects,
         thresholds: scores.thresholds,
+        dark_threshold: dark.map(|d| d.threshold),
         location: scores.location,
     }
+}
+
+/// The subpixels of the dark-current candidate positions that show in the frames
+/// ([`dark_current_at`]), with their scores: a RAW photosite itself; of a pixel, the channel whose
+/// mean residual is the largest.
+fn dark_candidates(m: &Moments, dark: &dark::DarkScores, levels: &Levels) -> Vec<(usize, f32)> {
+    let c = m.shape.channels as usize;
+    dark.candidates
+        .iter()
+        .zip(&dark.values)
+        .filter(|&(&p, _)| dark_current_at(m, dark, p, levels).is_some())
+        .map(|(&p, &s)| {
+            let best = (p * c..(p + 1) * c)
+                .max_by(|&a, &b| m.res_mean[a].total_cmp(&m.res_mean[b]))
+                .expect("a pixel has a channel");
+            (best, s)
+        })
+        .collect()
+}
+
+/// How defect `d` grows with the exposure ([`dark_current_at`] its photosite).
+fn dark_current(
+    m: &Moments,
+    scores: &dark::DarkScores,
+    d: &Defect,
+    levels: &Levels,
+) -> Option<DarkCurrent> {
+    let p = (d.y as usize) * m.shape.width as usize + d.x as usize;
+    dark_current_at(m, scores, p, levels)
+}
+
+/// How position `p` grows with the exposure, when its slope is significant and rising and its
+/// offset reaches [`dark::SHOW_OFFSET`] within the frames' exposures (a rise none of them shows
+/// is not reported): its rate and offset in linear light, where it shows, and its score.
+fn dark_current_at(
+    m: &Moments,
+    scores: &dark::DarkScores,
+    p: usize,
+    levels: &Levels,
+) -> Option<DarkCurrent> {
+    let fit = scores.fit(p)?;
+    let score = scores.score(p)?;
+    if score < scores.threshold || fit.rate <= 0.0 {
+        return None;
+    }
+    let c = m.shape.channels as usize;
+    let level = (p * c..(p + 1) * c)
+        .map(|i| m.mean[i] - m.res_mean[i])
+        .sum::<f32>()
+        / c as f32;
+    let (x, y) = (
+        (p % m.shape.width as usize) as u32,
+        (p / m.shape.width as usize) as u32,
+    );
+    let (rate, offset) = dark::linear(&fit, levels, level, x, y);
+    let visible_from = dark::visible_from(rate, offset)?;
+    (visible_from as f64 <= scores.longest()).then_some(DarkCurrent {
+        dark_rate: rate,
+        dark_offset: offset,
+        visible_from,
+        dark_score: score,
+    })
 }

@@ -193,6 +193,23 @@ pub struct Scores {
     pub scale: Vec<f32>,
 }
 
+impl Scores {
+    /// Adds candidates found otherwise (`(subpixel, score)`): a subpixel already a candidate keeps
+    /// the larger score.
+    pub fn add(&mut self, more: Vec<(usize, f32)>) {
+        let mut all: Vec<(usize, f32)> = self
+            .candidates
+            .iter()
+            .copied()
+            .zip(self.values.iter().copied())
+            .chain(more)
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        all.dedup_by_key(|c| c.0);
+        (self.candidates, self.values) = all.into_iter().unzip();
+    }
+}
+
 /// Every `stride`-th subpixel, enough to estimate robust statistics of a large sensor quickly.
 fn sample_stride(len: usize) -> usize {
     // Odd and not a multiple of 3, so every channel is sampled.

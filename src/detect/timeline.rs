@@ -1,6 +1,12 @@
 //! The timeline of a camera's defects: the frames counted in windows of capture-time order, each
 //! window's detection kept as candidates, so that a defect that appeared late is found, named by
 //! what it has been since, and dated (first and last seen, and how often it stood out since).
+//!
+//! A dark current shows only in frames exposed long enough for its rate ([`DarkCurrent`]): it is
+//! dated from those frames alone, first seen at the first that could show it. It appeared only
+//! when it stands out in the last window and the frames before its first window, fitted alone,
+//! rose with the exposure at less than [`APPEARED_SHARE`] of its rate in that window, by
+//! [`APPEARED_CONFIDENCE`] standard errors: frames too short to show it say nothing of it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,7 +14,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::cluster::ECHO_DISTANCE;
-use super::{Defect, Detection, Seen, Sighting};
+use super::dark::{self, DarkFit};
+use super::{DarkCurrent, Defect, Detection, Seen, Sighting};
 use crate::geometry::Geometry;
 use crate::input::exif::CaptureTime;
 use crate::stats::Moments;
@@ -153,6 +160,10 @@ struct Track {
     /// The window defect it stood out most in, and by how many times that window's threshold.
     best: Defect,
     ratio: f32,
+    /// How its position rose with the exposure over the frames before its first window, and
+    /// over that window.
+    before_dark: Option<DarkFit>,
+    first_dark: Option<DarkFit>,
 }
 
 /// Frame `frame` of `frames` (the last one when past the end) as a sighting.
@@ -241,6 +252,71 @@ impl Track {
     }
 }
 
+impl Track {
+    /// When a dark current `dark` was seen ([module docs](self)), of `windows` windows over
+    /// `frames` (with their exposures, seconds at ISO 100, when known; `starts` the first frame of
+    /// every window, then the end).
+    fn seen_dark(
+        &self,
+        dark: &DarkCurrent,
+        frames: &[(PathBuf, CaptureTime)],
+        exposures: &[Option<f64>],
+        starts: &[usize],
+    ) -> Seen {
+        let windows = starts.len() - 1;
+        let shows = |f: usize| {
+            exposures
+                .get(f)
+                .copied()
+                .flatten()
+                .is_some_and(|e| e >= dark.visible_from as f64)
+        };
+        let standing_at_the_end = self.first_window + self.looks.len() == windows
+            && self.looks.last().is_some_and(|l| l.stood_out);
+        let appeared = self.first_window > 0
+            && standing_at_the_end
+            && match (self.before_dark, self.first_dark) {
+                (Some(before), Some(on)) => {
+                    before.rate + APPEARED_CONFIDENCE * before.error < APPEARED_SHARE * on.rate
+                }
+                _ => false,
+            };
+        let from = if appeared {
+            starts[self.first_window]
+        } else {
+            0
+        };
+        let onset = (from..frames.len()).find(|&f| shows(f)).unwrap_or(from);
+        let mut stood = vec![false; windows];
+        let (mut last, mut seen, mut could) = (onset, 0usize, 0usize);
+        for w in 0..windows {
+            let stood_out = w
+                .checked_sub(self.first_window)
+                .and_then(|k| self.looks.get(k))
+                .is_some_and(|l| l.stood_out);
+            stood[w] = stood_out;
+            for f in (starts[w]..starts[w + 1]).filter(|&f| f >= onset && shows(f)) {
+                could += 1;
+                if stood_out {
+                    seen += 1;
+                    last = f;
+                }
+            }
+        }
+        Seen {
+            first_seen: sighting(frames, onset),
+            last_seen: sighting(frames, last.max(onset)),
+            seen_share: if could == 0 {
+                1.0
+            } else {
+                seen as f32 / could as f32
+            },
+            appeared,
+            windows: stood,
+        }
+    }
+}
+
 /// Follows the candidates of every window through the windows after it; [`Tracker::finish`]
 /// turns them into the defects' timelines.
 pub struct Tracker {
@@ -289,6 +365,9 @@ impl Tracker {
                         looks: Vec::new(),
                         best: d.clone(),
                         ratio: r,
+                        before_dark: before
+                            .and_then(|b| dark::fit(b, d.index / b.shape.channels as usize)),
+                        first_dark: dark::fit(window, d.index / window.shape.channels as usize),
                     },
                 )),
             }
@@ -323,12 +402,15 @@ impl Tracker {
     /// [`APPEARED_SHARE`]; then that share of its first window's frames had it, and when all had,
     /// that share of the frames before too: its first frame is placed so. Any other defect is
     /// first seen at its first window's first frame (the first frame, when that is the first
-    /// window). A defect that appeared is named by the window it stands out most in.
+    /// window). A defect that appeared is named by the window it stands out most in. A dark
+    /// current is dated from the frames whose exposure (`exposures`, in the same order) could
+    /// show it instead ([module docs](self)).
     pub fn finish(
         self,
         total: &Moments,
         detection: &mut Detection,
         frames: &[(PathBuf, CaptureTime)],
+        exposures: &[Option<f64>],
     ) -> Option<Timeline> {
         if self.frames.len() < 2 || frames.is_empty() {
             return None;
@@ -344,6 +426,12 @@ impl Tracker {
             start += n as usize;
         }
         let count = self.frames.len();
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(self.frames.iter().scan(0usize, |at, &n| {
+                *at += n as usize;
+                Some(*at)
+            }))
+            .collect();
         let shape = total.shape;
         let geometry = Geometry::of(shape);
         let mut tracks: Vec<(usize, Track)> = self.tracks.into_iter().collect();
@@ -376,7 +464,10 @@ impl Tracker {
                 continue;
             };
             used[k] = true;
-            let seen = t.seen(off(*i), count, frames);
+            let seen = match &d.dark {
+                Some(dc) => t.seen_dark(dc, frames, exposures, &starts),
+                None => t.seen(off(*i), count, frames),
+            };
             if seen.appeared {
                 d.kind = t.best.kind;
             }
@@ -401,8 +492,14 @@ impl Tracker {
             if t.first_window == 0 || !t.to_the_end(count) {
                 continue;
             }
-            let seen = t.seen(off(*i), count, frames);
-            if seen.appeared {
+            let seen = match &t.best.dark {
+                Some(dc) => t.seen_dark(dc, frames, exposures, &starts),
+                None => t.seen(off(*i), count, frames),
+            };
+            // A dark current that turned up late is fitted badly over all frames, which mix its
+            // absence with it: one that stands out from a window to the last is a defect even
+            // when the frames before cannot say that it was absent.
+            if seen.appeared || t.best.dark.is_some() {
                 let mut d = t.best.clone();
                 d.seen = Some(seen);
                 detection.defects.push(d);
@@ -459,7 +556,9 @@ mod tests {
                 pixels: pixels.to_vec(),
                 index,
                 seen: None,
+                dark: None,
             }],
+            dark_threshold: None,
             thresholds: crate::detect::Thresholds {
                 method: "residual",
                 median: 0.0,
@@ -504,7 +603,9 @@ mod tests {
                 )
             })
             .collect();
-        tracker.finish(&total, &mut over_all, &frames).unwrap();
+        tracker
+            .finish(&total, &mut over_all, &frames, &vec![None; frames.len()])
+            .unwrap();
         let seen = over_all.defects[0].seen.as_ref().unwrap();
         assert!(seen.appeared, "{seen:?}");
         assert_eq!(seen.first_seen.frame, 24);

@@ -481,6 +481,7 @@ mod tests {
             colour: Colour::Red,
             kind: crate::detect::Kind::Hot,
             score: 9.0,
+            dark: None,
         };
         let map = DefectList {
             shape,

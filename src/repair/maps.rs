@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::detect::dark::AtExposure;
 use crate::detect::Kind;
 use crate::input::exif::{group_name, read_camera, Camera};
 use crate::report::list::DefectList;
@@ -32,6 +33,13 @@ impl RepairMaps {
     pub fn retain_kinds(&mut self, kinds: &[Kind]) {
         for list in &mut self.lists {
             list.retain_kinds(kinds);
+        }
+    }
+
+    /// Keeps in every list only the defects that show at `at`.
+    pub fn retain_shown_at(&mut self, at: &AtExposure) {
+        for list in &mut self.lists {
+            list.retain_shown_at(at);
         }
     }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::list::{DefectList, Listed};
 use super::mask::Polarity;
 use super::pixels;
-use crate::detect::Kind;
+use crate::detect::{DarkCurrent, Kind};
 use crate::input::exif::Camera;
 use crate::input::Shape;
 
@@ -183,20 +183,24 @@ fn csv_defects(text: &str, shape: Shape) -> Result<Vec<Listed>, String> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    match rows.next() {
-        Some((_, header)) if header.trim() == pixels::HEADER => {}
+    let fields = match rows.next() {
+        Some((_, header)) if header.trim() == pixels::HEADER => pixels::HEADER,
+        Some((_, header)) if header.trim() == pixels::HEADER_WITHOUT_DARK => {
+            pixels::HEADER_WITHOUT_DARK
+        }
         _ => return Err(format!("the first line must be '{}'", pixels::HEADER)),
-    }
+    };
+    let count = fields.split(',').count();
     let mut defects: Vec<Listed> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, row) in rows {
         let n = i + 1;
         let f: Vec<&str> = row.split(',').map(str::trim).collect();
-        let [id, x, y, channel, _colour, kind, score] = f.as_slice() else {
-            return Err(format!(
-                "line {n}: expected {} fields",
-                pixels::HEADER.split(',').count()
-            ));
+        if f.len() != count {
+            return Err(format!("line {n}: expected {count} fields"));
+        }
+        let [id, x, y, channel, _colour, kind, score, ..] = f.as_slice() else {
+            unreachable!("{count} fields, at least seven");
         };
         let p = point(
             coordinate(x, n, "x")?,
@@ -215,6 +219,7 @@ fn csv_defects(text: &str, shape: Shape) -> Result<Vec<Listed>, String> {
         let score: f32 = score
             .parse()
             .map_err(|_| format!("line {n}: score '{score}' is not a number"))?;
+        let dark = dark_columns(&f[7..], n)?;
         let next = defects.len();
         let at = *index.entry(id.to_string()).or_insert(next);
         if at == next {
@@ -222,12 +227,36 @@ fn csv_defects(text: &str, shape: Shape) -> Result<Vec<Listed>, String> {
                 channel,
                 kind,
                 score,
+                dark,
                 pixels: Vec::new(),
             });
         }
         defects[at].pixels.push([p.x, p.y]);
     }
     Ok(defects)
+}
+
+/// A row's `dark_rate,visible_from` (none when absent or empty): the defect's dark current, its
+/// offset at zero and score not known from the row.
+fn dark_columns(fields: &[&str], n: usize) -> Result<Option<DarkCurrent>, String> {
+    let [rate, from] = fields else {
+        return Ok(None);
+    };
+    if rate.is_empty() && from.is_empty() {
+        return Ok(None);
+    }
+    let number = |v: &str, name: &str| {
+        v.parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("line {n}: {name} '{v}' is not a number of zero or more"))
+    };
+    Ok(Some(DarkCurrent {
+        dark_rate: number(rate, "dark_rate")?,
+        visible_from: number(from, "visible_from")?,
+        dark_offset: 0.0,
+        dark_score: 0.0,
+    }))
 }
 
 /// The marked pixels of a mask image, in raster order.
@@ -298,6 +327,7 @@ fn group(points: Vec<Point>) -> Vec<Listed> {
                 channel: 0,
                 kind: p.kind,
                 score: 0.0,
+                dark: None,
                 pixels: Vec::new(),
             });
         }

@@ -64,6 +64,14 @@ struct Report<'a> {
     warnings: &'a [String],
     lowest_variance: &'a [Candidate],
     detection: &'a crate::detect::Thresholds,
+    /// The dark-current score's threshold, when the model is dark current.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dark_threshold: Option<f32>,
+    /// Which model of a hot pixel the scan used, and why.
+    model: &'a crate::model::Model,
+    /// The exposure the defects were judged at (`--at`), when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shown_at: Option<&'a crate::model::ShownAt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     timeline: Option<&'a crate::detect::timeline::Timeline>,
     defects: &'a [crate::detect::Defect],
@@ -153,6 +161,9 @@ fn document(report: &ScanReport) -> Report<'_> {
         warnings: &report.warnings,
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
+        dark_threshold: report.detection.dark_threshold,
+        model: &report.model,
+        shown_at: report.shown_at.as_ref(),
         timeline: report.timeline.as_ref(),
         exposure: report.exposure.as_ref(),
         defects: &report.detection.defects,

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Exporter;
-use crate::detect::Kind;
+use crate::detect::dark::AtExposure;
+use crate::detect::{DarkCurrent, Kind};
 use crate::input::exif::Camera;
 use crate::input::{Cfa, Colour, Shape};
 use crate::model::ScanReport;
@@ -27,6 +28,8 @@ pub struct ListedPixel {
     pub kind: Kind,
     /// The defect's score (negative when darker than expected).
     pub score: f32,
+    /// How the defect grows with the exposure, when it is a dark current.
+    pub dark: Option<DarkCurrent>,
 }
 
 /// The defects of one scan as a list of pixels, with what the formats say about where they come
@@ -49,6 +52,7 @@ impl DefectList {
             channel: d.channel,
             kind: d.kind,
             score: d.score,
+            dark: d.dark,
             pixels: d.pixels.clone(),
         });
         Self::build(report.shape, report.camera.clone(), defects)
@@ -96,6 +100,7 @@ impl DefectList {
             channel: d.channel,
             kind: d.kind,
             score: d.score,
+            dark: d.dark,
             pixels: d.pixels,
         });
         Ok(Self::build(shape, camera, defects))
@@ -121,6 +126,7 @@ impl DefectList {
                         colour: shape.colour(x, y, d.channel),
                         kind: d.kind,
                         score: d.score,
+                        dark: d.dark,
                     });
                 }
             }
@@ -149,6 +155,8 @@ impl DefectList {
             colour: Colour,
             kind: Kind,
             score: f32,
+            #[serde(flatten)]
+            dark: Option<DarkCurrent>,
             pixels: Vec<[u32; 2]>,
         }
         #[derive(Serialize)]
@@ -173,6 +181,7 @@ impl DefectList {
                     colour: p.colour,
                     kind: p.kind,
                     score: p.score,
+                    dark: p.dark,
                     pixels: vec![[p.x, p.y]],
                 }),
             }
@@ -205,6 +214,11 @@ impl DefectList {
         self.pixels.retain(|p| kinds.contains(&p.kind));
     }
 
+    /// Keeps the pixels of defects that show at `at` only ([`AtExposure::shows`]).
+    pub fn retain_shown_at(&mut self, at: &AtExposure) {
+        self.pixels.retain(|p| at.shows(p.dark.as_ref()));
+    }
+
     /// What the coordinates count, for the files' comments.
     pub fn coordinates(&self) -> &'static str {
         if self.shape.cfa.is_some() {
@@ -228,6 +242,7 @@ pub(crate) struct Listed {
     pub(crate) channel: u32,
     pub(crate) kind: Kind,
     pub(crate) score: f32,
+    pub(crate) dark: Option<DarkCurrent>,
     pub(crate) pixels: Vec<[u32; 2]>,
 }
 
@@ -250,6 +265,8 @@ struct JsonDefect {
     channel: u32,
     kind: Kind,
     score: f32,
+    #[serde(flatten)]
+    dark: Option<DarkCurrent>,
     pixels: Vec<[u32; 2]>,
 }
 

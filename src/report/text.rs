@@ -72,6 +72,7 @@ pub fn render(report: &ScanReport) -> String {
             e.frames
         );
     }
+    let _ = writeln!(s, "model: {}", r.model.describe());
     if r.twins_left_out > 0 {
         let (left, read, other) = match r.prefer {
             crate::input::Prefer::Raw => ("image", "RAW", "jpeg"),
@@ -183,6 +184,19 @@ pub fn timeline(report: &ScanReport) -> String {
     s
 }
 
+/// Seconds for the table: three significant digits, `1/N` below a quarter of a second.
+fn format_seconds(v: f32) -> String {
+    if v <= 0.0 {
+        "0".into()
+    } else if v < 0.25 {
+        format!("1/{}", (1.0 / v).round())
+    } else if v < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 /// The defects table: one line per physical defect, strongest first.
 pub fn defects(report: &ScanReport) -> String {
     let mut s = String::new();
@@ -196,13 +210,31 @@ pub fn defects(report: &ScanReport) -> String {
         t.threshold,
         t.sensitivity
     );
+    if let Some(shown) = &report.shown_at {
+        let _ = writeln!(
+            s,
+            "at {} ({} s at ISO 100): {} of the {} defects show",
+            shown.at.describe(),
+            (shown.at.exposure() * 1000.0).round() / 1000.0,
+            d.defects.len(),
+            shown.of
+        );
+    }
     if d.defects.is_empty() {
         return s;
     }
     let dated = report.timeline.is_some();
+    // The dark-current columns, when a defect is one: its rate (% of full scale per second at
+    // ISO 100) and the shortest exposure at ISO 100 it shows at.
+    let dark = d.defects.iter().any(|e| e.dark.is_some());
+    let dark_heading = if dark {
+        format!(" {:>8} {:>9}", "rate %/s", "from s")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9} {:>9} {:>8} {:>9}  pixels{}",
+        "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9} {:>9} {:>8} {:>9}{dark_heading}  pixels{}",
         "#",
         "x",
         "y",
@@ -226,9 +258,18 @@ pub fn defects(report: &ScanReport) -> String {
             (None, true) => format!("{more:<6}  -"),
             (None, false) => more,
         };
+        let dark_columns = match (&e.dark, dark) {
+            (Some(c), _) => format!(
+                " {:>8.3} {:>9}",
+                c.dark_rate * 100.0,
+                format_seconds(c.visible_from)
+            ),
+            (None, true) => format!(" {:>8} {:>9}", "-", "-"),
+            (None, false) => String::new(),
+        };
         let _ = writeln!(
             s,
-            "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9.1} {:>9.2} {:>8.2} {:>9.2}  {}",
+            "{:>4} {:>6} {:>6} {:>3} {:>6} {:>9.1} {:>9.2} {:>8.2} {:>9.2}{dark_columns}  {}",
             i + 1,
             e.x,
             e.y,

@@ -181,11 +181,12 @@ pub fn report_of(
         timeline: None,
         exposure: None,
         model,
+        shown_at: None,
     }
 }
 
 /// Adds to `report` what the discovery knows of its frames: how they were exposed (with a warning
-/// for dark frames of several settings) and, from `tracker`, when each defect was seen.
+/// for dark frames of several settings judged as constant offsets) and, from `tracker`, when each defect was seen.
 pub(super) fn describe_frames(
     report: &mut ScanReport,
     discovery: &Discovery,
@@ -198,11 +199,10 @@ pub(super) fn describe_frames(
             .iter()
             .filter_map(|f| discovery.exposures.get(f)),
     );
-    if let Some(mixed) = report
-        .exposure
-        .as_ref()
-        .filter(|e| options.detect.dark && e.settings.len() > 1)
-    {
+    if let Some(mixed) = report.exposure.as_ref().filter(|e| {
+        // The dark-current model fits the settings' levels; a constant offset mixes them.
+        options.detect.dark && e.settings.len() > 1 && !report.model.is_dark_current()
+    }) {
         report.warnings.push(mixed_darks(mixed));
     }
     if let Some(tracker) = tracker {
@@ -211,6 +211,12 @@ pub(super) fn describe_frames(
             .iter()
             .map(|f| (f.clone(), discovery.taken[f]))
             .collect();
-        report.timeline = tracker.finish(&report.moments, &mut report.detection, &frames);
+        let exposures: Vec<Option<f64>> = report
+            .files
+            .iter()
+            .map(|f| discovery.exposures.get(f).and_then(|e| e.dark()))
+            .collect();
+        report.timeline =
+            tracker.finish(&report.moments, &mut report.detection, &frames, &exposures);
     }
 }

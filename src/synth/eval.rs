@@ -162,6 +162,7 @@ mod tests {
             pixels: vec![[x, 10]],
             index: 0,
             seen: None,
+            dark: None,
         }
     }
 

@@ -10,8 +10,8 @@ pub mod spec;
 
 pub use set::{plant, write_set};
 pub use spec::{
-    DefectKind, SetFormat, SetSpec, SynthError, TrueDefect, Truth, DARK_SECONDS, DEFAULT_ISO,
-    DEFAULT_ONSET, DEFAULT_PERIOD_SECONDS, DEFAULT_START_SECONDS, PHOTO_SECONDS,
+    DefectKind, SetFormat, SetSpec, SynthError, TrueDefect, Truth, DARK_CONSTANT, DARK_SECONDS,
+    DEFAULT_ISO, DEFAULT_ONSET, DEFAULT_PERIOD_SECONDS, DEFAULT_START_SECONDS, PHOTO_SECONDS,
 };
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,327 @@
+//! Dark current: a hot or warm photosite's offset grows with exposure time × gain (the dark
+//! signal EMVA 1288 measures as a rise with the exposure time), so it is found by how its residual
+//! rises with the frames' exposure `e` (seconds × ISO / 100), even when most frames, short ones,
+//! do not show it.
+//!
+//! Per position ([`crate::stats::dark`]) a straight line `residual = offset + rate × e` is fitted by
+//! weighted least squares to the frames that did not clip there — taken to be its shortest
+//! exposures: a dark current clips the longest ones first. The rate's standard error comes from
+//! the frames' own misfits to the line, each counted by how much it moves the slope (HC3), so a
+//! bright detail of the scene in one or two long exposures, or a dark one in a short exposure,
+//! makes the slope uncertain instead of steep. Frames that clipped there say the offset reached
+//! the headroom: when the line reaches it at their exposures they agree with it and lend it their
+//! leverage. The slope's significance (rate over error) is scored against the sensor's, per class
+//! of position, in robust standard deviations, like the residual score.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::score::{median_spread, DEFAULT_K, MIN_SCORE_SPREAD, MIN_THRESHOLD};
+use crate::geometry::Geometry;
+use crate::input::Levels;
+use crate::stats::dark::{leverage_weight, sum};
+use crate::stats::{DarkMoments, Moments};
+
+/// A frame exposed at 1 s at ISO 800, as seconds at ISO 100: where hot is told from warm.
+pub const REFERENCE_EXPOSURE: f64 = 8.0;
+
+/// A dark-current defect shows once its offset reaches this fraction of full scale (linear
+/// light): 2 %, a step of about 25 levels of 8-bit sRGB over a dark scene.
+pub const SHOW_OFFSET: f32 = 0.02;
+
+/// Fewer unclipped frames than this fit no line.
+pub const MIN_FIT_FRAMES: usize = 4;
+
+/// The least misfit a frame is taken to have, in the residual's units (half a step of the
+/// samples): a line through noiseless frames is not infinitely sure.
+pub const MIN_MISFIT: f64 = 0.5;
+
+/// Positions the sensor's robust statistics are drawn from, at most.
+const SAMPLED_POSITIONS: usize = 500_000;
+
+/// The straight line fitted to one position's residual against the exposure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DarkFit {
+    /// Rise of the residual per unit of exposure (per second at ISO 100), in the frames' own
+    /// residual units (channels summed).
+    pub rate: f32,
+    /// The residual at zero exposure, in the same units.
+    pub offset: f32,
+    /// The rate's standard error.
+    pub error: f32,
+    /// Frames the line was fitted to (those with an exposure that did not clip there).
+    pub frames: u32,
+}
+
+impl DarkFit {
+    /// How many standard errors the rate is from zero.
+    pub fn significance(&self) -> f32 {
+        self.rate / self.error
+    }
+}
+
+/// The frames' exposures sorted from the shortest, as distances `d = e − reference` from the sums'
+/// reference, with prefix sums over the first `k` of them: `[Σω, Σωd, Σωd², Σκ, Σκd, Σκd²]`, `ω`
+/// being each frame's leverage weight and `κ` its misfit weight.
+struct Design {
+    distances: Vec<f64>,
+    prefix: Vec<[f64; 6]>,
+}
+
+impl Design {
+    fn of(dark: &DarkMoments) -> Self {
+        let reference = dark.setup.reference();
+        let mut frames: Vec<(f64, f64)> = dark
+            .exposures
+            .iter()
+            .zip(&dark.misfit_weights)
+            .map(|(&e, &k)| (e as f64, k as f64))
+            .collect();
+        frames.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut prefix = Vec::with_capacity(frames.len() + 1);
+        let mut acc = [0.0f64; 6];
+        prefix.push(acc);
+        for &(e, k) in &frames {
+            let (w, d) = (leverage_weight(e), e - reference);
+            for (a, t) in acc
+                .iter_mut()
+                .zip([w, w * d, w * d * d, k, k * d, k * d * d])
+            {
+                *a += t;
+            }
+            prefix.push(acc);
+        }
+        Design {
+            distances: frames.iter().map(|&(e, _)| e - reference).collect(),
+            prefix,
+        }
+    }
+
+    fn frames(&self) -> usize {
+        self.distances.len()
+    }
+
+    /// The weighted mean distance and the weighted spread `Σω(d − d̄)²` of the first `k` frames.
+    fn line(&self, k: usize) -> (f64, f64) {
+        let [sw, swd, swdd, ..] = self.prefix[k];
+        let mean = swd / sw;
+        (mean, swdd - swd * mean)
+    }
+}
+
+/// The fit of position `p` ([module docs](self)); `None` when too few frames did not clip there.
+fn fit_at(dark: &DarkMoments, design: &Design, p: usize) -> Option<DarkFit> {
+    let frames = design.frames();
+    let clipped = (dark.clipped[p] as usize).min(frames);
+    let kept = frames - clipped;
+    if kept < MIN_FIT_FRAMES {
+        return None;
+    }
+    let [sw, _, _, sk, skd, skdd] = design.prefix[kept];
+    let (mean, spread) = design.line(kept);
+    if spread <= 0.0 {
+        return None;
+    }
+    let at = |k: usize| dark.sums[k][p] as f64;
+    let rate = (at(sum::WEIGHTED) - at(sum::SUM) * mean) / spread;
+    // The line's value at the reference (d = 0).
+    let level = at(sum::SUM) / sw - rate * mean;
+    // Σκ(r − level − rate·d)², expanded over the sums.
+    let misfits = at(sum::MISFIT_SQUARES)
+        - 2.0 * level * at(sum::MISFIT_SUM)
+        - 2.0 * rate * at(sum::MISFIT_WEIGHTED)
+        + level * level * sk
+        + 2.0 * level * rate * skd
+        + rate * rate * skdd;
+    let misfits = misfits.max(MIN_MISFIT * MIN_MISFIT * sk);
+    let mut error = misfits.sqrt() / spread;
+    if clipped > 0 && level + rate * design.distances[kept] >= dark.setup.headroom() {
+        // The clipped frames agree with the line: their leverage is the line's too.
+        error *= spread / design.line(frames).1;
+    }
+    Some(DarkFit {
+        rate: rate as f32,
+        offset: (level - rate * dark.setup.reference()) as f32,
+        error: error as f32,
+        frames: kept as u32,
+    })
+}
+
+/// The fit of position `p` of `m` (with dark-current sums: `None` without), one position alone.
+pub fn fit(m: &Moments, p: usize) -> Option<DarkFit> {
+    let dark = m.dark.as_ref()?;
+    fit_at(dark, &Design::of(dark), p)
+}
+
+/// The class of position `p`: its Bayer position for RAW photosites, one class for pixels.
+fn class(g: Geometry, channels: usize, p: usize) -> usize {
+    if channels == 1 {
+        g.class_of(p)
+    } else {
+        0
+    }
+}
+
+/// Every position's dark-current score: its fit's significance against the sensor's, per class
+/// of position ([module docs](self)).
+pub struct DarkScores<'a> {
+    dark: &'a DarkMoments,
+    design: Design,
+    geometry: Geometry,
+    channels: usize,
+    /// The robust location and spread of the significance per class.
+    usual: Vec<(f32, f32)>,
+    /// A position whose score reaches this is a candidate.
+    pub threshold: f32,
+    /// Candidate positions, ascending.
+    pub candidates: Vec<usize>,
+    /// Their scores, in the same order.
+    pub values: Vec<f32>,
+}
+
+impl DarkScores<'_> {
+    /// The fit at position `p`, when one can be made.
+    pub fn fit(&self, p: usize) -> Option<DarkFit> {
+        fit_at(self.dark, &self.design, p)
+    }
+
+    /// The longest exposure of the frames (seconds at ISO 100).
+    pub fn longest(&self) -> f64 {
+        self.design
+            .distances
+            .last()
+            .map_or(0.0, |d| d + self.dark.setup.reference())
+    }
+
+    /// Position `p`'s score: its significance over the sensor's, in robust standard deviations.
+    pub fn score(&self, p: usize) -> Option<f32> {
+        let (median, spread) = self.usual[class(self.geometry, self.channels, p)];
+        self.fit(p).map(|f| (f.significance() - median) / spread)
+    }
+}
+
+/// Scores every position of `m` (with dark-current sums: `None` without) and keeps those whose
+/// score reaches the threshold, drawn as the residual score's is, at `sensitivity`.
+pub fn score(m: &Moments, sensitivity: f32) -> Option<DarkScores<'_>> {
+    let dark = m.dark.as_ref()?;
+    let design = Design::of(dark);
+    let g = Geometry::of(m.shape);
+    let channels = m.shape.channels as usize;
+    let positions = m.shape.pixels();
+    let classes = if channels == 1 { g.classes() } else { 1 };
+    let stride = (positions / SAMPLED_POSITIONS).max(1) | 1;
+    let mut by_class = vec![Vec::new(); classes];
+    for p in (0..positions).step_by(stride) {
+        if let Some(fit) = fit_at(dark, &design, p) {
+            by_class[class(g, channels, p)].push(fit.significance());
+        }
+    }
+    let usual = by_class
+        .iter_mut()
+        .map(|v| {
+            let (median, spread) = median_spread(v);
+            (median, spread.max(MIN_SCORE_SPREAD))
+        })
+        .collect();
+    let sensitivity = if sensitivity > 0.0 { sensitivity } else { 1.0 };
+    let mut scores = DarkScores {
+        dark,
+        design,
+        geometry: g,
+        channels,
+        usual,
+        threshold: (DEFAULT_K / sensitivity).max(MIN_THRESHOLD / sensitivity),
+        candidates: Vec::new(),
+        values: Vec::new(),
+    };
+    let hits: Vec<(usize, f32)> = (0..positions)
+        .into_par_iter()
+        .filter_map(|p| {
+            let s = scores.score(p)?;
+            (s >= scores.threshold).then_some((p, s))
+        })
+        .collect();
+    (scores.candidates, scores.values) = hits.into_iter().unzip();
+    Some(scores)
+}
+
+/// A fit's rate and offset in linear light, as fractions of full scale (per second at ISO 100
+/// for the rate), at a place whose neighbours read `level` on average: RAW values over their
+/// range; image values through the transfer curve's slope at that level (an estimate: the curve
+/// bends over a large offset).
+pub fn linear(fit: &DarkFit, levels: &Levels, level: f32, x: u32, y: u32) -> (f32, f32) {
+    let per_value = levels.linear_slope(level, x, y);
+    (fit.rate * per_value, fit.offset * per_value)
+}
+
+/// The shortest exposure (seconds at ISO 100) at which an offset of `offset` plus `rate` per
+/// second (linear light) reaches [`SHOW_OFFSET`]: 0 when it always does, `None` when it never
+/// rises.
+pub fn visible_from(rate: f32, offset: f32) -> Option<f32> {
+    if offset >= SHOW_OFFSET {
+        return Some(0.0);
+    }
+    (rate > 0.0).then(|| (SHOW_OFFSET - offset) / rate)
+}
+
+/// An exposure the defects are judged at (`--at 30s@1600`, `--at 1/250@100`): only those that
+/// would show in a frame exposed so are kept ([`AtExposure::shows`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AtExposure {
+    /// Exposure time, seconds.
+    pub seconds: f64,
+    /// ISO setting.
+    pub iso: u32,
+}
+
+impl AtExposure {
+    /// Parses `TIME@ISO`: TIME in seconds as a number (`30`, `0.5`, with or without an `s`) or a
+    /// fraction (`1/250`); ISO a whole number.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let wrong =
+            |why: &str| format!("'{text}': {why} (expected TIME@ISO, as 30s@1600 or 1/250@100)");
+        let (time, iso) = text.split_once('@').ok_or_else(|| wrong("no '@'"))?;
+        let time = time.trim().trim_end_matches('s');
+        let seconds = match time.split_once('/') {
+            Some((n, d)) => {
+                let (n, d): (f64, f64) = (
+                    n.trim().parse().map_err(|_| wrong("not a time"))?,
+                    d.trim().parse().map_err(|_| wrong("not a time"))?,
+                );
+                n / d
+            }
+            None => time.parse().map_err(|_| wrong("not a time"))?,
+        };
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return Err(wrong("the time must be positive"));
+        }
+        let iso: u32 = iso.trim().parse().map_err(|_| wrong("not an ISO"))?;
+        if iso == 0 {
+            return Err(wrong("the ISO must be positive"));
+        }
+        Ok(AtExposure { seconds, iso })
+    }
+
+    /// The exposure as seconds at ISO 100.
+    pub fn exposure(&self) -> f64 {
+        self.seconds * self.iso as f64 / 100.0
+    }
+
+    /// True when a defect that grows as `dark` says (`None`: a constant offset, which always
+    /// shows) shows at this exposure: its offset reaches [`SHOW_OFFSET`] by then.
+    pub fn shows(&self, dark: Option<&crate::detect::DarkCurrent>) -> bool {
+        dark.is_none_or(|d| d.visible_from as f64 <= self.exposure())
+    }
+
+    /// `30 s at ISO 1600`, `1/250 s at ISO 100`.
+    pub fn describe(&self) -> String {
+        let time = if self.seconds < 1.0
+            && (1.0 / self.seconds - (1.0 / self.seconds).round()).abs() < 1e-6
+        {
+            format!("1/{}", (1.0 / self.seconds).round())
+        } else {
+            format!("{}", (self.seconds * 1000.0).round() / 1000.0)
+        };
+        format!("{time} s at ISO {}", self.iso)
+    }
+}
