@@ -246,6 +246,36 @@ fn demo_on_raw_frames_scans_the_photosites() {
         .stdout(predicate::str::contains("FAILED").not());
 }
 
+/// `demo --exposures`: a library's mix of exposures, the dark-current model named, every planted
+/// hot photosite found with its rate.
+#[test]
+fn demo_with_exposures_measures_the_dark_current() {
+    let out = bin()
+        .args(["demo", "--backend", "cpu", "--format", "dng", "--exposures"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("model: dark current: offsets grow with exposure time x ISO"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("hot 16/16"), "{stdout}");
+    // The planted rows: `x y cfa kind level rate  found as`.
+    let planted_hot: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 6 && f[3] == "hot" && f[2].len() == 1 && f[5].parse::<f64>().is_ok()
+        })
+        .collect();
+    assert_eq!(planted_hot.len(), 16, "{stdout}");
+    assert!(
+        planted_hot.iter().all(|l| l.contains("hot, rate ")),
+        "{stdout}"
+    );
+}
+
 /// RAW+JPEG shots: the RAW files are read and one line counts the JPEGs left out.
 #[test]
 fn raw_and_jpeg_twins_are_counted_in_one_line() {

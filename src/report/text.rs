@@ -204,10 +204,13 @@ pub fn defects(report: &ScanReport) -> String {
     let t = &d.thresholds;
     let _ = writeln!(
         s,
-        "defects: {} found ({} score, threshold |score| >= {:.1}, sensitivity {:.2})",
+        "defects: {} found ({} score, threshold |score| >= {:.1}{}, sensitivity {:.2})",
         d.defects.len(),
         t.method,
         t.threshold,
+        d.dark_threshold
+            .map(|k| format!("; dark-current score >= {k:.1}"))
+            .unwrap_or_default(),
         t.sensitivity
     );
     if let Some(shown) = &report.shown_at {

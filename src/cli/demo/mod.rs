@@ -28,6 +28,11 @@ pub struct DemoArgs {
     /// File format of the synthetic frames (`dng`: the camera's RAW photosites).
     #[arg(long, value_enum, default_value = "jpeg")]
     format: super::synth::FormatArg,
+    /// Frames exposed as a photo library's are (mostly short daylight exposures, some indoor and
+    /// night ones), exposure time and ISO in each, the hot and warm photosites dark current that
+    /// grows with them: the dark-current model, with each defect's rate.
+    #[arg(long)]
+    exposures: bool,
 }
 
 /// Runs `demo`.
@@ -51,16 +56,22 @@ pub fn run(a: DemoArgs) -> u8 {
         frames: a.frames,
         seed: a.seed,
         format: a.format.into(),
+        exposures: a.exposures,
         ..Default::default()
     };
     let intro = format!(
         "demo: {} synthetic {}x{} {} frames from a simulated RGGB camera with {} defective \
-         photosites (bursts, underexposed frames), written to a temporary folder",
+         photosites ({}), written to a temporary folder",
         spec.frames,
         spec.width,
         spec.height,
         format!("{:?}", a.format).to_uppercase(),
-        spec.hot + spec.warm + spec.stuck + spec.dead + 2 * spec.pairs
+        spec.hot + spec.warm + spec.stuck + spec.dead + 2 * spec.pairs,
+        if a.exposures {
+            "exposed as a photo library is: hot and warm ones as dark current"
+        } else {
+            "bursts, underexposed frames"
+        }
     );
     if let Err(stop) = print(&(intro + "\n")) {
         return stopped(stop);

@@ -51,22 +51,31 @@ impl DemoOutcome {
         );
         let _ = writeln!(
             s,
-            "{:>6} {:>6} {:>3} {:>6} {:>6}  found as",
-            "x", "y", "cfa", "kind", "level"
+            "{:>6} {:>6} {:>3} {:>6} {:>6} {:>8}  found as",
+            "x", "y", "cfa", "kind", "level", "rate %/s"
         );
         let defects = &self.report.detection.defects;
         for t in &self.truth.defects {
             let hit = defects.iter().position(|d| touches(d, t.x, t.y));
             let _ = writeln!(
                 s,
-                "{:>6} {:>6} {:>3} {:>6} {:>6.2}  {}",
+                "{:>6} {:>6} {:>3} {:>6} {:>6.2} {:>8}  {}",
                 t.x,
                 t.y,
                 t.cfa,
                 t.kind.name(),
                 t.level,
+                t.rate
+                    .map(|r| format!("{:.2}", r * 100.0))
+                    .unwrap_or_default(),
                 match hit {
-                    Some(k) => format!("#{} {}", k + 1, defects[k].kind.name()),
+                    Some(k) => {
+                        let d = &defects[k];
+                        let rate = d
+                            .dark
+                            .map(|dc| format!(", rate {:.2} %/s", dc.dark_rate * 100.0));
+                        format!("#{} {}{}", k + 1, d.kind.name(), rate.unwrap_or_default())
+                    }
                     None => "not found".to_string(),
                 }
             );
