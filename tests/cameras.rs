@@ -691,7 +691,8 @@ fn repair_of_a_mixed_folder_gives_each_file_its_own_cameras_defects() {
             .arg(&library),
     );
     let text = std::fs::read_to_string(&library).unwrap();
-    let lists = hotpixels::report::list::DefectList::all_from_json(&text).unwrap();
+    let lists =
+        hotpixels::report::list::DefectList::all_from_json(&text, &Default::default()).unwrap();
     assert_eq!(lists.len(), 2, "one list per body");
     // A third body, never scanned.
     let stranger = dir.path().join("a1");

@@ -981,6 +981,39 @@ fn a_crafted_raw_count_is_that_files_error() {
     );
 }
 
+/// A mask to import whose header claims 100,000 × 100,000 pixels is refused by its header's size
+/// against the frames', before it is decoded.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mask_bomb_is_refused_by_its_header() {
+    const LIMIT: u64 = 200 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    photos(dir.path(), 1);
+    let bomb = dir.path().join("mask.png");
+    fs::write(&bomb, png_bomb(100_000, 100_000)).unwrap();
+    let like = dir.path().join("IMG_0000.PNG");
+    let out = dir.path().join("map.json");
+    let args = [
+        "import".as_ref(),
+        "mask".as_ref(),
+        bomb.as_os_str(),
+        "--like".as_ref(),
+        like.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ];
+    let (code, stderr, peak) = run_measured(&args);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("mask.png")
+            && stderr.contains("the mask is 100000x100000, the frames 64x48"),
+        "{stderr}"
+    );
+    assert!(peak < LIMIT, "peak {peak} bytes");
+    assert!(!out.exists());
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn decompression_bombs_are_refused_in_little_memory() {

@@ -38,17 +38,10 @@ pub struct ExportArgs {
     /// Of a photo library's report (several cameras): the camera whose name contains TEXT.
     #[arg(long, value_name = "TEXT")]
     camera: Option<String>,
-}
-
-/// The report's text: the file, or standard input for `-`.
-fn read_report(path: &PathBuf) -> Result<String, String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| format!("standard input: {e}"))?;
-        return Ok(text);
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    /// Refuse a report whose frame is larger than this many megapixels (a report is read as
+    /// untrusted input: its shape sizes what is written).
+    #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
+    max_megapixels: f64,
 }
 
 /// The JSON report itself (of a library's, `camera`'s), with the defects of other kinds, and
@@ -78,6 +71,10 @@ fn filtered_json(
     out.push('\n');
     Ok(out.into_bytes())
 }
+
+/// Bytes a mask takes while it is made, per pixel: its 16-bit values, their 8-bit copy and the
+/// encoded file.
+const MASK_BYTES_PER_PIXEL: u64 = 4;
 
 fn export(a: &ExportArgs) -> Result<(), String> {
     let format = Format::export(&a.format)
@@ -113,11 +110,22 @@ fn export(a: &ExportArgs) -> Result<(), String> {
             ));
         }
     }
-    let text = read_report(&a.report)?;
+    let limits = super::limits_arg(a.max_megapixels)?;
+    let text = report::readback::read_report_text(&a.report)?;
+    let name = if a.report.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        a.report.display().to_string()
+    };
+    // Every format reads the list first: it checks the report before anything is sized by it.
+    let mut list = DefectList::from_json_within(&text, a.camera.as_deref(), &limits)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if let Format::Mask(_) = format {
+        report::readback::check_memory("the mask", list.shape.pixels(), MASK_BYTES_PER_PIXEL)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
     let bytes = match format.list_exporter() {
         Some(exporter) => {
-            let mut list = DefectList::from_json_for(&text, a.camera.as_deref())
-                .map_err(|e| format!("{}: {e}", a.report.display()))?;
             list.retain_kinds(&kinds);
             if let Some(at) = &at {
                 list.retain_shown_at(at);
@@ -128,7 +136,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
             exporter.render_list(&list)
         }
         None => filtered_json(&text, &kinds, at.as_ref(), a.camera.as_deref())
-            .map_err(|e| format!("{}: {e}", a.report.display()))?,
+            .map_err(|e| format!("{name}: {e}"))?,
     };
     match report::write_to(&dest, &bytes, a.force) {
         Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),

@@ -64,8 +64,7 @@ fn run_import(a: &ImportArgs) -> Result<(), String> {
             .raw
             .map(|r| Camera::from_exif(&r.make, &r.model, None))
     });
-    let bytes =
-        std::fs::read(&a.file).map_err(|e| format!("{}: cannot read: {e}", a.file.display()))?;
+    let bytes = hotpixels::report::readback::read_capped(&a.file)?;
     let list = import(format, &bytes, header.shape, camera)
         .map_err(|e| format!("{}: {e}", a.file.display()))?;
     let json = list.to_json(&a.format, &a.file.display().to_string());

@@ -102,6 +102,14 @@ pub fn at_arg(at: Option<&str>) -> Result<Option<hotpixels::detect::dark::AtExpo
         .transpose()
 }
 
+/// The limits a report read back is held to, from `--max-megapixels`.
+pub fn limits_arg(max_megapixels: f64) -> Result<hotpixels::report::readback::ReadLimits, String> {
+    if !(max_megapixels > 0.0 && max_megapixels.is_finite()) {
+        return Err("--max-megapixels must be a positive number".into());
+    }
+    Ok(hotpixels::report::readback::ReadLimits { max_megapixels })
+}
+
 /// Prints `hotpixels: error: MSG` on standard error.
 pub fn error(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "hotpixels: error: {msg}");

@@ -36,15 +36,19 @@ pub struct RepairArgs {
     /// name contains TEXT only (files of other cameras are left out).
     #[arg(long, value_name = "TEXT")]
     camera: Option<String>,
+    /// Refuse a report whose frame is larger than this many megapixels (a report is read as
+    /// untrusted input: its shape sizes what is written).
+    #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
+    max_megapixels: f64,
 }
 
 fn prepare(a: &RepairArgs) -> Result<(RepairMaps, Vec<PathBuf>), String> {
     if !(1..=100).contains(&a.quality) {
         return Err("--quality must be between 1 and 100".into());
     }
-    let text = std::fs::read_to_string(&a.map)
-        .map_err(|e| format!("{}: cannot read: {e}", a.map.display()))?;
-    let mut map = RepairMaps::from_json(&text, a.camera.as_deref())
+    let limits = super::limits_arg(a.max_megapixels)?;
+    let text = hotpixels::report::readback::read_report_text(&a.map)?;
+    let mut map = RepairMaps::from_json(&text, a.camera.as_deref(), &limits)
         .map_err(|e| format!("{}: {e}", a.map.display()))?;
     map.retain_kinds(&super::kinds_arg(a.kinds.as_deref())?);
     if let Some(at) = super::at_arg(a.at.as_deref())? {

@@ -8,6 +8,7 @@ use crate::detect::dark::AtExposure;
 use crate::detect::Kind;
 use crate::input::exif::{group_name, read_camera, Camera};
 use crate::report::list::DefectList;
+use crate::report::readback::ReadLimits;
 
 /// The defect lists a repair draws on, one per camera of a report.
 #[derive(Clone, Debug)]
@@ -16,12 +17,16 @@ pub struct RepairMaps {
 }
 
 impl RepairMaps {
-    /// The lists of a JSON report or library document (`text`); with `camera`, only the group
-    /// whose name contains it ([`crate::report::json::one_report`]).
-    pub fn from_json(text: &str, camera: Option<&str>) -> Result<Self, String> {
+    /// The lists of a JSON report or library document (`text`), within `limits`; with `camera`,
+    /// only the group whose name contains it ([`crate::report::json::one_report`]).
+    pub fn from_json(
+        text: &str,
+        camera: Option<&str>,
+        limits: &ReadLimits,
+    ) -> Result<Self, String> {
         let lists = match camera {
-            Some(_) => vec![DefectList::from_json_for(text, camera)?],
-            None => DefectList::all_from_json(text)?,
+            Some(_) => vec![DefectList::from_json_within(text, camera, limits)?],
+            None => DefectList::all_from_json(text, limits)?,
         };
         if lists.is_empty() {
             return Err("a library document without a camera".into());

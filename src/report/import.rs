@@ -261,12 +261,21 @@ fn dark_columns(fields: &[&str], n: usize) -> Result<Option<DarkCurrent>, String
 
 /// The marked pixels of a mask image, in raster order.
 fn mask_points(bytes: &[u8], shape: Shape, polarity: Polarity) -> Result<Vec<Point>, String> {
-    let (w, h, values) = super::mask::read(bytes)?;
-    if (w, h) != (shape.width, shape.height) {
-        return Err(format!(
+    let wrong_size = |(w, h): (u32, u32)| {
+        format!(
             "the mask is {w}x{h}, the frames {}x{}",
             shape.width, shape.height
-        ));
+        )
+    };
+    // The header's size first: a mask is decoded only when it is the frames'.
+    if let Some(size) = super::mask::dimensions(bytes)? {
+        if size != (shape.width, shape.height) {
+            return Err(wrong_size(size));
+        }
+    }
+    let (w, h, values) = super::mask::read(bytes)?;
+    if (w, h) != (shape.width, shape.height) {
+        return Err(wrong_size((w, h)));
     }
     let bad = |v: u32| match polarity {
         Polarity::BadIsOne => v != 0,

@@ -172,15 +172,54 @@ fn document(report: &ScanReport) -> Report<'_> {
 
 /// Every version-1 report in `doc`: `doc` itself, or each camera group of a library's document
 /// (version [`LIBRARY_VERSION`]).
+///
+/// Each is checked to be of its version ([`super::readback::check_version`]), and no two groups
+/// of a library's document may name the same camera body.
 pub fn reports(doc: serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
-    match doc {
+    use super::readback::check_version;
+    const REPORT: &str = "hotpixels JSON report";
+    let groups = match doc {
         serde_json::Value::Object(mut map) => match map.remove("groups") {
-            None => Ok(vec![serde_json::Value::Object(map)]),
-            Some(serde_json::Value::Array(groups)) => Ok(groups),
-            Some(_) => Err("not a hotpixels JSON report: groups is not a list".into()),
+            None => {
+                let doc = serde_json::Value::Object(map);
+                check_version(&doc, VERSION, REPORT)?;
+                return Ok(vec![doc]);
+            }
+            Some(serde_json::Value::Array(groups)) => {
+                check_version(
+                    &serde_json::Value::Object(map),
+                    LIBRARY_VERSION,
+                    "hotpixels library document",
+                )?;
+                groups
+            }
+            Some(_) => return Err("not a hotpixels JSON report: groups is not a list".into()),
         },
-        _ => Err("not a hotpixels JSON report".into()),
+        _ => return Err("not a hotpixels JSON report".into()),
+    };
+    let mut names: Vec<String> = Vec::with_capacity(groups.len());
+    for (i, g) in groups.iter().enumerate() {
+        check_version(g, VERSION, REPORT).map_err(|e| format!("group {}: {e}", i + 1))?;
+        let name = group_name_of(g);
+        if let Some(j) = names.iter().position(|n| *n == name) {
+            return Err(format!(
+                "groups {} and {} are both of {name}: a document holds one group per camera",
+                j + 1,
+                i + 1
+            ));
+        }
+        names.push(name);
     }
+    Ok(groups)
+}
+
+/// The body name of a group ([`crate::input::exif::group_name`] of its `camera`).
+fn group_name_of(g: &serde_json::Value) -> String {
+    let camera = g
+        .get("camera")
+        .cloned()
+        .and_then(|c| serde_json::from_value::<crate::input::exif::Camera>(c).ok());
+    crate::input::exif::group_name(camera.as_ref())
 }
 
 /// The version-1 report in `doc`: `doc` itself, or, in a library's document (version
@@ -198,14 +237,7 @@ pub fn one_report(
     if !library {
         return Ok(groups.remove(0));
     }
-    let name = |g: &serde_json::Value| {
-        let camera = g
-            .get("camera")
-            .cloned()
-            .and_then(|c| serde_json::from_value::<crate::input::exif::Camera>(c).ok());
-        crate::input::exif::group_name(camera.as_ref())
-    };
-    let names: Vec<String> = groups.iter().map(name).collect();
+    let names: Vec<String> = groups.iter().map(group_name_of).collect();
     let wanted: Vec<usize> = match camera {
         Some(text) => {
             let text = text.to_lowercase();

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::readback::{check_defect, ReadLimits};
 use super::Exporter;
 use crate::detect::dark::AtExposure;
 use crate::detect::{DarkCurrent, Kind};
@@ -64,39 +65,78 @@ impl DefectList {
     }
 
     /// The list of a JSON report written by `hotpixels scan --json`; of a library's document,
-    /// the group of `camera` ([`super::json::one_report`]).
+    /// the group of `camera` ([`super::json::one_report`]); within the default [`ReadLimits`].
     pub fn from_json_for(text: &str, camera: Option<&str>) -> Result<Self, String> {
+        Self::from_json_within(text, camera, &ReadLimits::default())
+    }
+
+    /// [`DefectList::from_json_for`] within `limits`.
+    pub fn from_json_within(
+        text: &str,
+        camera: Option<&str>,
+        limits: &ReadLimits,
+    ) -> Result<Self, String> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
-        Self::from_report(super::json::one_report(doc, camera)?)
+        Self::from_report(super::json::one_report(doc, camera)?, limits)
     }
 
     /// The lists of every camera of a JSON report: one for a report of one camera, one per
-    /// camera group of a library's document ([`super::json::reports`]).
-    pub fn all_from_json(text: &str) -> Result<Vec<Self>, String> {
+    /// camera group of a library's document ([`super::json::reports`]); within `limits`.
+    pub fn all_from_json(text: &str, limits: &ReadLimits) -> Result<Vec<Self>, String> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        let library = doc.get("groups").is_some();
         super::json::reports(doc)?
             .into_iter()
-            .map(Self::from_report)
+            .enumerate()
+            .map(|(i, r)| {
+                Self::from_report(r, limits).map_err(|e| match library {
+                    true => format!("group {}: {e}", i + 1),
+                    false => e,
+                })
+            })
             .collect()
     }
 
-    /// The list of one camera's report (version 1), as a JSON value.
-    fn from_report(report: serde_json::Value) -> Result<Self, String> {
+    /// The list of one camera's report (version 1), as a JSON value, checked against `limits`
+    /// and its own shape before anything is sized by it ([`super::readback`]).
+    fn from_report(report: serde_json::Value, limits: &ReadLimits) -> Result<Self, String> {
         let doc: JsonReport = serde_json::from_value(report)
             .map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
         let s = doc.shape;
-        let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)?;
+        let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)
+            .map_err(|e| format!("shape: {e}"))?;
         if let Some(cfa) = s.cfa {
-            shape = Shape::raw(s.width, s.height, Cfa::parse(&cfa)?)?;
+            shape = Shape::raw(s.width, s.height, Cfa::parse(&cfa)?)
+                .map_err(|e| format!("shape: {e}"))?;
         }
+        limits.check_shape(shape)?;
+        if doc.defects.len() > shape.pixels() {
+            return Err(format!(
+                "defects: {}, more than the frame's {} pixels",
+                doc.defects.len(),
+                shape.pixels()
+            ));
+        }
+        let defects = doc
+            .defects
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let d: JsonDefect =
+                    serde_json::from_value(v).map_err(|e| format!("defect {}: {e}", i + 1))?;
+                let at = d.x.zip(d.y).map(|(x, y)| [x, y]);
+                check_defect(i + 1, shape, d.channel, at, &d.pixels)?;
+                Ok(d)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let camera = doc.camera.map(JsonCamera::into_camera).or_else(|| {
             s.make
                 .zip(s.model)
                 .map(|(make, model)| Camera::from_exif(&make, &model, None))
         });
-        let defects = doc.defects.into_iter().map(|d| Listed {
+        let defects = defects.into_iter().map(|d| Listed {
             channel: d.channel,
             kind: d.kind,
             score: d.score,
@@ -262,6 +302,10 @@ struct JsonShape {
 
 #[derive(Deserialize)]
 struct JsonDefect {
+    #[serde(default)]
+    x: Option<u32>,
+    #[serde(default)]
+    y: Option<u32>,
     channel: u32,
     kind: Kind,
     score: f32,
@@ -293,7 +337,7 @@ struct JsonReport {
     #[serde(default)]
     camera: Option<JsonCamera>,
     shape: JsonShape,
-    defects: Vec<JsonDefect>,
+    defects: Vec<serde_json::Value>,
 }
 
 /// Turns a defect list into the bytes of one format. Every list format is an [`Exporter`] too:

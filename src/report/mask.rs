@@ -131,6 +131,20 @@ fn fits(w: u32, h: u32, values: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The width and height a mask image's header claims (PNG, TIFF), read before it is decoded; `None`
+/// for FITS, whose values are all in the file's bytes.
+pub fn dimensions(bytes: &[u8]) -> Result<Option<(u32, u32)>, String> {
+    if bytes.starts_with(b"SIMPLE  =") {
+        return Ok(None);
+    }
+    image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("not a mask image (PNG, TIFF or FITS): {e}"))?
+        .into_dimensions()
+        .map(Some)
+        .map_err(|e| format!("not a mask image (PNG, TIFF or FITS): {e}"))
+}
+
 /// Reads a mask: PNG, TIFF or FITS (its primary image, any integer or float type; a bottom-up FITS, by its
 /// `ROWORDER` keyword, is turned top row first). Returns the width, height and values, top row
 /// first.

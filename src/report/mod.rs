@@ -16,6 +16,7 @@ pub mod mask;
 pub mod pixels;
 pub mod preview;
 pub mod rawtherapee;
+pub mod readback;
 pub mod siril;
 pub mod text;
 pub mod timeline;

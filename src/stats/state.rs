@@ -258,15 +258,35 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
 
 /// Reads the state at `path`.
 pub fn read(path: &Path) -> Result<State, StateError> {
+    let io = |e: std::io::Error| StateError::Io {
+        path: path.to_path_buf(),
+        reason: format!("cannot read: {e}"),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    read_from(std::io::BufReader::new(file), len, path)
+}
+
+/// Bytes of a state file's statistics for `shape`, with dark-current sums or not: what its header
+/// promises to follow.
+pub fn array_bytes(shape: Shape, dark: bool) -> u64 {
+    let subpixels = shape.subpixels() as u64;
+    let dark = if dark {
+        shape.pixels() as u64 * crate::stats::dark::DARK_BYTES_PER_POSITION
+    } else {
+        0
+    };
+    subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark
+}
+
+/// Reads a state of `len` bytes from `input` (named `path` in errors). The file is untrusted:
+/// its header's length and the arrays its shape promises are checked against `len` before
+/// anything is allocated for them.
+pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, StateError> {
     let format = |reason: String| StateError::Format {
         path: path.to_path_buf(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| StateError::Io {
-        path: path.to_path_buf(),
-        reason: format!("cannot read: {e}"),
-    })?;
-    let mut input = std::io::BufReader::new(file);
     let mut exact = |buf: &mut [u8]| {
         input
             .read_exact(buf)
@@ -277,13 +297,16 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     if &magic != MAGIC {
         return Err(format("it does not start as one".into()));
     }
-    let mut len = [0u8; 8];
-    exact(&mut len)?;
-    let len = u64::from_le_bytes(len);
-    if len > 1 << 32 {
-        return Err(format(format!("a header of {len} bytes")));
+    let mut len_bytes = [0u8; 8];
+    exact(&mut len_bytes)?;
+    let header_len = u64::from_le_bytes(len_bytes);
+    let prefix = (MAGIC.len() + 8) as u64;
+    if header_len > len.saturating_sub(prefix) {
+        return Err(format(format!(
+            "its header claims {header_len} bytes, more than the file's {len}"
+        )));
     }
-    let mut header = vec![0u8; len as usize];
+    let mut header = vec![0u8; header_len as usize];
     exact(&mut header)?;
     let header: StateHeader =
         serde_json::from_slice(&header).map_err(|e| format(format!("bad header: {e}")))?;
@@ -301,6 +324,27 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     .map_err(&format)?;
     if shape != s {
         return Err(format(format!("an impossible shape {}", s.describe())));
+    }
+    let expected = prefix + header_len + array_bytes(shape, header.dark.is_some());
+    if expected != len {
+        let how = if expected > len {
+            "the file is cut short"
+        } else {
+            "more bytes than its shape holds"
+        };
+        return Err(format(format!(
+            "{how}: its shape {} takes {expected} bytes, the file has {len}",
+            shape.describe()
+        )));
+    }
+    if let Some(d) = &header.dark {
+        if d.exposures.len() > header.frames as usize {
+            return Err(format(format!(
+                "{} exposures for {} frames",
+                d.exposures.len(),
+                header.frames
+            )));
+        }
     }
     let setup = header.dark.as_ref().map(|d| d.setup);
     let mut moments = Moments::with_dark(shape, setup);
