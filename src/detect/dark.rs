@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::score::{median_spread, DEFAULT_K, MIN_SCORE_SPREAD, MIN_THRESHOLD};
 use crate::geometry::Geometry;
 use crate::input::Levels;
-use crate::stats::dark::{leverage_weight, sum};
+use crate::stats::dark::{leverage_weight, sum, MAX_LEVERAGE};
 use crate::stats::{DarkMoments, Moments};
 
 /// A frame exposed at 1 s at ISO 800, as seconds at ISO 100: where hot is told from warm.
@@ -65,6 +65,8 @@ impl DarkFit {
 /// being each frame's leverage weight and `κ` its misfit weight.
 struct Design {
     distances: Vec<f64>,
+    /// Each frame's leverage weight `ω`, in the same order.
+    weights: Vec<f64>,
     prefix: Vec<[f64; 6]>,
 }
 
@@ -93,12 +95,27 @@ impl Design {
         }
         Design {
             distances: frames.iter().map(|&(e, _)| e - reference).collect(),
+            weights: frames.iter().map(|&(e, _)| leverage_weight(e)).collect(),
             prefix,
         }
     }
 
     fn frames(&self) -> usize {
         self.distances.len()
+    }
+
+    /// The largest leverage (hat value) among the first `k` frames on their line: the shortest's
+    /// or the longest's.
+    fn max_leverage(&self, k: usize) -> f64 {
+        let sw = self.prefix[k][0];
+        let (mean, spread) = self.line(k);
+        [0, k - 1]
+            .into_iter()
+            .map(|i| {
+                let (w, d) = (self.weights[i], self.distances[i] - mean);
+                w / sw + w * d * d / spread
+            })
+            .fold(0.0, f64::max)
     }
 
     /// The weighted mean distance and the weighted spread `Σω(d − d̄)²` of the first `k` frames.
@@ -138,6 +155,10 @@ fn fit_at(dark: &DarkMoments, design: &Design, p: usize) -> Option<DarkFit> {
     if clipped > 0 && level + rate * design.distances[kept] >= dark.setup.headroom() {
         // The clipped frames agree with the line: their leverage is the line's too.
         error *= spread / design.line(frames).1;
+    } else if design.max_leverage(kept) > MAX_LEVERAGE {
+        // One frame carries the line (a single long exposure): its misfit cannot show, and a
+        // bright detail of the scene in it would pass for a dark current.
+        return None;
     }
     Some(DarkFit {
         rate: rate as f32,

@@ -112,7 +112,8 @@ pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Det
     for d in &mut defects {
         d.kind = classify::classify(m, &scores, d, options.dark, levels);
         place(m, d);
-        if let Some(dark) = &dark {
+        // A dark current is a brighter offset: hot or warm, not a stuck or dead photosite.
+        if let (Some(dark), Kind::Hot | Kind::Warm) = (&dark, d.kind) {
             d.dark = dark_current(m, dark, d, levels);
             if let (Some(dc), Kind::Hot | Kind::Warm) = (d.dark, d.kind) {
                 // A dark current is hot or warm by what it reaches at 1 s, ISO 800.
