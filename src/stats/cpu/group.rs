@@ -6,7 +6,7 @@
 
 use crate::geometry::{Geometry, NEIGHBOUR_DISTANCE};
 use crate::input::Sample;
-use crate::stats::batch::{wide_to_f32, MAX_BATCH, RESIDUAL_SCALE};
+use crate::stats::batch::{MAX_BATCH, RESIDUAL_SCALE};
 use crate::stats::dark::{DarkTable, DARK_SUMS, LINEAR_DARK_SUMS};
 use crate::stats::FrameWeights;
 
@@ -45,45 +45,6 @@ pub(super) trait Lane: Sample {
         _group: &mut Group<Self::Square>,
     ) -> bool {
         false
-    }
-}
-
-impl Lane for u8 {
-    type Square = u32;
-    #[inline(always)]
-    fn square(d: i32) -> u32 {
-        (d * d) as u32
-    }
-    #[inline(always)]
-    fn squares_to_f32(q: u32) -> f32 {
-        // Below 2³¹ over a whole batch, so the signed conversion (one vector instruction) gives
-        // the same number as `wide_to_f32`, whose high word is 0.
-        q as i32 as f32
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    unsafe fn interior_avx2(
-        frames: &[&[u8]],
-        base: usize,
-        dh: usize,
-        dv: usize,
-        dark: Option<&DarkBatch>,
-        group: &mut Group<u32>,
-    ) -> bool {
-        // SAFETY: as the caller promises.
-        unsafe { super::avx2::interior_group(frames, base, dh, dv, dark, group) }
-    }
-}
-
-impl Lane for u16 {
-    type Square = u64;
-    #[inline(always)]
-    fn square(d: i32) -> u64 {
-        (d as i64 * d as i64) as u64
-    }
-    #[inline(always)]
-    fn squares_to_f32(q: u64) -> f32 {
-        wide_to_f32(q)
     }
 }
 

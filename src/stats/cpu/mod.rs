@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use self::group::{
     border_group, group_lanes, interior_group, prefetch_ahead, DarkBatch, Group, Lane,
 };
-use super::batch::{Fold, MAX_BATCH, RESIDUAL_SCALE};
+use super::batch::{wide_to_f32, Fold, MAX_BATCH, RESIDUAL_SCALE};
 use super::dark::{DarkTable, DARK_SUMS};
 use super::{
     check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup,
@@ -358,6 +358,47 @@ impl Accumulator for CpuAccumulator {
             adapter: format!("CPU ({threads} threads)"),
             driver: String::new(),
         }
+    }
+}
+
+/// 8-bit samples: 32-bit squares, and the AVX2 code of [`avx2`] for interior groups.
+impl Lane for u8 {
+    type Square = u32;
+    #[inline(always)]
+    fn square(d: i32) -> u32 {
+        (d * d) as u32
+    }
+    #[inline(always)]
+    fn squares_to_f32(q: u32) -> f32 {
+        // Below 2³¹ over a whole batch, so the signed conversion (one vector instruction) gives
+        // the same number as `wide_to_f32`, whose high word is 0.
+        q as i32 as f32
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn interior_avx2(
+        frames: &[&[u8]],
+        base: usize,
+        dh: usize,
+        dv: usize,
+        dark: Option<&DarkBatch>,
+        group: &mut Group<u32>,
+    ) -> bool {
+        // SAFETY: as the caller promises.
+        unsafe { avx2::interior_group(frames, base, dh, dv, dark, group) }
+    }
+}
+
+/// 16-bit samples: 64-bit squares, the portable code only.
+impl Lane for u16 {
+    type Square = u64;
+    #[inline(always)]
+    fn square(d: i32) -> u64 {
+        (d as i64 * d as i64) as u64
+    }
+    #[inline(always)]
+    fn squares_to_f32(q: u64) -> f32 {
+        wide_to_f32(q)
     }
 }
 
