@@ -7,6 +7,7 @@ mod console;
 mod demo;
 mod devices;
 mod export;
+mod html;
 mod import;
 mod merge;
 mod outputs;
@@ -56,6 +57,8 @@ enum Command {
     /// Write a scan's JSON report as the defect list of another tool (dcraw, RawTherapee, Siril)
     /// or as CSV.
     Export(export::ExportArgs),
+    /// Write a scan's JSON report (or a photo library's) as one self-contained HTML page.
+    Html(html::HtmlArgs),
     /// Read a defect list written by another tool (dcraw, RawTherapee, Siril), a per-pixel CSV
     /// or a mask into a JSON report that `repair` and `export` take.
     Import(import::ImportArgs),
@@ -161,6 +164,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Bench(a) => bench::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export::run(a),
+        Command::Html(a) => html::run(a),
         Command::Import(a) => import::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Repair(a) => repair::run(a),

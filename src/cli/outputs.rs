@@ -22,6 +22,10 @@ pub struct ReportArgs {
     /// Write the JSON report to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
+    /// Write the answer as one self-contained page to FILE.html: per camera the summary, the
+    /// sensor map, the defects table, an exposure control, crops and the export commands.
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<String>,
     /// Write the lowest-variance list as CSV to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     csv: Option<String>,
@@ -108,6 +112,8 @@ pub struct ReportConfig {
     pub kinds: Vec<hotpixels::detect::Kind>,
     /// The exposure the defects are judged at (`--at`).
     pub at: Option<AtExposure>,
+    /// The JSON report the HTML page's commands name: `--json`'s file, or a placeholder.
+    pub report_name: String,
     /// Replace existing report files.
     pub force: bool,
     /// Print only errors.
@@ -127,6 +133,7 @@ impl ReportConfig {
         let requested = [
             (Format::Json, a.json.as_deref().map(Destination::parse)),
             (Format::Csv, a.csv.as_deref().map(Destination::parse)),
+            (Format::Html, a.html.as_deref().map(Destination::parse)),
             (Format::Map, a.map.as_deref().map(Destination::parse)),
             (Format::Crops, a.crops.as_deref().map(Destination::parse)),
             (
@@ -185,7 +192,12 @@ impl ReportConfig {
             );
         }
         report::check_outputs(&outputs, inputs, a.force).map_err(|e| e.to_string())?;
+        let report_name = match a.json.as_deref() {
+            Some(name) if name != "-" => name.to_string(),
+            _ => report::html::REPORT_PLACEHOLDER.to_string(),
+        };
         Ok(ReportConfig {
+            report_name,
             top: a.top,
             detect: hotpixels::detect::DetectOptions {
                 sensitivity: a.sensitivity,
@@ -228,8 +240,19 @@ impl ReportConfig {
         if let Some(at) = self.at {
             report.judge_at(at);
         }
+        let name = &self.report_name;
         let mut write = |report: &ScanReport, batch: &[Output]| -> bool {
-            for e in report::write_outputs(report, batch, self.force) {
+            // The page names the JSON report in its commands; every other format is the report's.
+            let errors = batch.iter().flat_map(|o| match o.format {
+                Format::Html => {
+                    let page = report::html::render_scans(&[report], name);
+                    report::write_to(&o.dest, page.as_bytes(), self.force).err()
+                }
+                _ => report::write_outputs(report, std::slice::from_ref(o), self.force)
+                    .into_iter()
+                    .next(),
+            });
+            for e in errors.collect::<Vec<_>>() {
                 match e {
                     OutputError::ClosedPipe => return false,
                     e => {

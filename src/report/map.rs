@@ -24,6 +24,36 @@ pub const MAP_SIZE: u32 = 1600;
 /// The mean frame, box-averaged down to at most [`MAP_SIZE`] pixels a side and stretched to the
 /// full range, with every defect circled in its kind's colour and labelled `rank kind`.
 pub fn render_map(m: &Moments, defects: &[Defect]) -> RgbImage {
+    let (mut img, factor) = mean_picture(m);
+    let mw = img.width() as usize;
+    let scale = if mw >= 800 { 2 } else { 1 };
+    for (rank, d) in defects.iter().enumerate().rev() {
+        let (cx, cy) = (
+            (d.x as usize / factor) as i64,
+            (d.y as usize / factor) as i64,
+        );
+        let colour = kind_colour(d.kind);
+        ring(&mut img, cx, cy, 9.0, colour);
+        ring(&mut img, cx, cy, 10.0, Rgb([0, 0, 0]));
+        let label = format!("{} {}", rank + 1, d.kind.name());
+        let (lx, ly) = (cx + 12, cy - 3 * scale as i64);
+        fill(
+            &mut img,
+            lx - 1,
+            ly - 1,
+            text_width(&label, scale) + 1,
+            5 * scale + 2,
+            Rgb([0, 0, 0]),
+        );
+        draw_text(&mut img, lx, ly, &label, scale, colour);
+    }
+    draw_legend(&mut img, scale);
+    img
+}
+
+/// The mean frame, box-averaged down by a whole factor to at most [`MAP_SIZE`] pixels a side,
+/// stretched to the full range and dimmed so marks stand out; and the factor.
+pub fn mean_picture(m: &Moments) -> (RgbImage, usize) {
     let s = m.shape;
     let (w, h, c) = (s.width as usize, s.height as usize, s.channels as usize);
     let factor = (w.max(h) as f64 / MAP_SIZE as f64).ceil().max(1.0) as usize;
@@ -57,29 +87,7 @@ pub fn render_map(m: &Moments, defects: &[Defect]) -> RgbImage {
         let px = p.map(|v| (((v - lo) / span) * 160.0 + 20.0) as u8);
         img.put_pixel((k % mw) as u32, (k / mw) as u32, Rgb(px));
     }
-    let scale = if mw >= 800 { 2 } else { 1 };
-    for (rank, d) in defects.iter().enumerate().rev() {
-        let (cx, cy) = (
-            (d.x as usize / factor) as i64,
-            (d.y as usize / factor) as i64,
-        );
-        let colour = kind_colour(d.kind);
-        ring(&mut img, cx, cy, 9.0, colour);
-        ring(&mut img, cx, cy, 10.0, Rgb([0, 0, 0]));
-        let label = format!("{} {}", rank + 1, d.kind.name());
-        let (lx, ly) = (cx + 12, cy - 3 * scale as i64);
-        fill(
-            &mut img,
-            lx - 1,
-            ly - 1,
-            text_width(&label, scale) + 1,
-            5 * scale + 2,
-            Rgb([0, 0, 0]),
-        );
-        draw_text(&mut img, lx, ly, &label, scale, colour);
-    }
-    draw_legend(&mut img, scale);
-    img
+    (img, factor)
 }
 
 fn draw_legend(img: &mut RgbImage, scale: u32) {

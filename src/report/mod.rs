@@ -8,6 +8,7 @@ pub mod crops;
 pub mod csv;
 pub mod dcraw;
 pub mod draw;
+pub mod html;
 pub mod import;
 pub mod json;
 pub mod list;
@@ -54,6 +55,8 @@ pub enum Format {
     RepairPreview,
     /// When each defect was seen, PNG ([`timeline`]).
     Timeline,
+    /// The answer as one self-contained page ([`html`]).
+    Html,
 }
 
 impl Format {
@@ -72,6 +75,7 @@ impl Format {
             Format::Mask(_) => "mask",
             Format::RepairPreview => "repair-preview",
             Format::Timeline => "timeline",
+            Format::Html => "html",
         }
     }
 
@@ -142,6 +146,7 @@ impl Format {
             Format::Mask(m) => m.as_static(),
             Format::RepairPreview => &preview::RepairPreview,
             Format::Timeline => &timeline::TimelinePicture,
+            Format::Html => &html::Html,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `hotpixels scan` over a photo library of several cameras: one scan per camera group, one after
-//! another, every output but the JSON report written per camera (named after it), and the JSON
-//! report written once for all of them.
+//! another, every output but the JSON report and the HTML page written per camera (named after
+//! it), and those two written once for all of them.
 
 use std::io::Write;
 
@@ -12,6 +12,9 @@ use hotpixels::scan;
 use super::config::ScanConfig;
 use crate::cli::console::Console;
 use crate::cli::{error, EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED};
+
+/// The groups, and the JSON report and HTML page written once for all of them.
+type Plan = (Vec<Group>, Option<Output>, Option<Output>);
 
 /// One camera group with the outputs written for it.
 struct Group {
@@ -29,7 +32,7 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
         .iter()
         .map(|g| group_name(g.camera.as_ref()))
         .collect();
-    let (groups, json) = match plan(cfg, groups, &names) {
+    let (groups, json, html) = match plan(cfg, groups, &names) {
         Ok(plan) => plan,
         Err(e) => {
             error(e);
@@ -47,6 +50,7 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
     let mut status = EXIT_OK;
     let mut scanned = 0;
     let mut documents = Vec::new();
+    let mut sections = Vec::new();
     for (i, g) in groups.into_iter().enumerate() {
         let memory = g.discovery.shape.map_or_else(String::new, |shape| {
             let dark = hotpixels::scan::exposure::choose(
@@ -89,6 +93,13 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
         if json.is_some() {
             documents.push(json::group_value(&report));
         }
+        if html.is_some() {
+            let section = report::html::Section::of(
+                json::group_value(&report),
+                report::html::Pictures::of_scan(&report),
+            );
+            sections.extend(section.ok());
+        }
         let (written, open) = cfg
             .report
             .write_batches(report, &g.outputs, &g.exports, EXIT_OK);
@@ -100,12 +111,15 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
     if scanned == 0 {
         return EXIT_FATAL;
     }
-    if let Some(o) = json {
-        match report::write_to(
-            &o.dest,
-            json::render_library(documents).as_bytes(),
-            cfg.report.force,
-        ) {
+    let whole = json
+        .map(|o| (o, json::render_library(documents)))
+        .into_iter()
+        .chain(html.map(|o| {
+            let page = report::html::page::render(&sections, &cfg.report.report_name);
+            (o, page)
+        }));
+    for (o, text) in whole {
+        match report::write_to(&o.dest, text.as_bytes(), cfg.report.force) {
             Ok(()) | Err(OutputError::ClosedPipe) => {}
             Err(e) => {
                 error(e);
@@ -119,12 +133,8 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
 /// The outputs of every group, checked before any work: no output on standard output but the
 /// text and JSON reports (each camera has its own), no file that exists (without `--force`) or
 /// is one of the files found, no state file (it holds one camera's statistics). Returns the
-/// groups and the JSON report written for all of them.
-fn plan(
-    cfg: &ScanConfig,
-    groups: Vec<Discovery>,
-    names: &[String],
-) -> Result<(Vec<Group>, Option<Output>), String> {
+/// groups, and the JSON report and HTML page written for all of them.
+fn plan(cfg: &ScanConfig, groups: Vec<Discovery>, names: &[String]) -> Result<Plan, String> {
     if cfg.options.state.is_some() {
         return Err(format!(
             "--state holds the statistics of one camera, and the inputs hold {}: {}; choose one with --camera",
@@ -134,9 +144,10 @@ fn plan(
     }
     let (outputs, exports) = cfg.report.split();
     let json = outputs.iter().find(|o| o.format == Format::Json).cloned();
+    let html = outputs.iter().find(|o| o.format == Format::Html).cloned();
     let outputs: Vec<Output> = outputs
         .iter()
-        .filter(|o| o.format != Format::Json)
+        .filter(|o| o.format != Format::Json && o.format != Format::Html)
         .cloned()
         .collect();
     if let Some(o) = outputs
@@ -175,9 +186,13 @@ fn plan(
         .iter()
         .flat_map(|g| g.discovery.files.iter().cloned())
         .collect();
-    let all: Vec<Output> = files.into_iter().chain(json.clone()).collect();
+    let all: Vec<Output> = files
+        .into_iter()
+        .chain(json.clone())
+        .chain(html.clone())
+        .collect();
     report::check_not_inputs(&all, &found).map_err(|e| e.to_string())?;
-    Ok((groups, json))
+    Ok((groups, json, html))
 }
 
 /// Writes a group's heading before its scan (and so before its text report and the errors of
