@@ -25,6 +25,17 @@ fn bin() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("hotpixels"))
 }
 
+/// Runs `command` and asserts it succeeded; its standard output.
+fn succeed(command: &mut Command) -> Vec<u8> {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// The Chromium binary, or `None` (after saying so) when there is none and none is required.
 fn chromium() -> Option<PathBuf> {
     let candidates = std::env::var_os("HOTPIXELS_CHROMIUM")
@@ -169,19 +180,14 @@ fn the_page_agrees_with_the_json_report_in_a_browser() {
     let photos = dir.path().join("photos");
     library(&photos);
     let (json, page) = (dir.path().join("lib.json"), dir.path().join("lib.html"));
-    let out = bin()
-        .args(["scan", "--backend", "cpu", "-q"])
-        .arg(&photos)
-        .arg("--json")
-        .arg(&json)
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        bin()
+            .args(["scan", "--backend", "cpu", "-q"])
+            .arg(&photos)
+            .arg("--json")
+            .arg(&json)
+            .arg("--html")
+            .arg(&page),
     );
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let groups = doc["groups"].as_array().unwrap();
@@ -232,17 +238,12 @@ fn the_page_agrees_with_the_json_report_in_a_browser() {
         let dom = dom(&chromium, &page, &format!("#at={at}"));
         for (k, (rows, group)) in rows_by_section(&dom).iter().zip(groups).enumerate() {
             let model = group["camera"]["model"].as_str().unwrap();
-            let out = bin()
-                .args(["export", "--format", "json", "--at", at, "--camera", model])
-                .arg(&json)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
+            let out = succeed(
+                bin()
+                    .args(["export", "--format", "json", "--at", at, "--camera", model])
+                    .arg(&json),
             );
-            let kept: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let kept: serde_json::Value = serde_json::from_slice(&out).unwrap();
             let kept: Vec<(u64, u64)> = kept["defects"]
                 .as_array()
                 .unwrap()
@@ -313,18 +314,7 @@ fn a_large_report_makes_a_page_within_bounds() {
     let json = dir.path().join("big.json");
     std::fs::write(&json, report.to_string()).unwrap();
     let page = dir.path().join("big.html");
-    let out = bin()
-        .arg("html")
-        .arg(&json)
-        .arg("-o")
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(bin().arg("html").arg(&json).arg("-o").arg(&page));
     let bytes = std::fs::metadata(&page).unwrap().len();
     assert!(bytes < MAX_PAGE_BYTES, "{bytes} bytes");
     let Some(chromium) = chromium() else {
