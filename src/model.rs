@@ -153,9 +153,11 @@ impl ScanReport {
     }
 }
 
-/// Where a scan's time went: the decoders' busy time (summed over their threads), the time the
-/// accumulator waited for the next frame in file order, the time it spent on the statistics
-/// (adding frames; the GPU's read-back), and detection.
+/// Where a scan's time went: per frame, the decoders' busy time (summed over their threads), the
+/// time the accumulator waited for the next frame in file order, the time it spent on the
+/// statistics (adding frames; the GPU's read-back); once per scan, making the statistics' memory
+/// (allocation and first touch), ranking the lowest `M2`, estimating the scenes, detection, and
+/// the timeline's windows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timing {
     /// Decoding, summed over the decoder threads.
@@ -164,8 +166,16 @@ pub struct Timing {
     pub wait: Duration,
     /// Adding frames to the statistics and finishing them.
     pub statistics: Duration,
-    /// Ranking and detection.
+    /// Making the accumulators: allocating their state and touching it first.
+    pub allocate: Duration,
+    /// Ranking the lowest `M2`.
+    pub rank: Duration,
+    /// Estimating how many independent scenes the frames show.
+    pub scenes: Duration,
+    /// Scoring, clustering and naming the defects.
     pub detect: Duration,
+    /// Detecting in the timeline's windows and dating the defects.
+    pub timeline: Duration,
 }
 
 impl Timing {
@@ -174,6 +184,15 @@ impl Timing {
         self.decode += other.decode;
         self.wait += other.wait;
         self.statistics += other.statistics;
+        self.allocate += other.allocate;
+        self.rank += other.rank;
+        self.scenes += other.scenes;
         self.detect += other.detect;
+        self.timeline += other.timeline;
+    }
+
+    /// The once-per-scan stages: allocation, ranking, scenes, detection and the timeline.
+    pub fn fixed(&self) -> Duration {
+        self.allocate + self.rank + self.scenes + self.detect + self.timeline
     }
 }

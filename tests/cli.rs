@@ -645,7 +645,7 @@ fn bench_measures_every_stage_and_writes_json() {
             "--sizes",
             "1",
             "--frames",
-            "3",
+            "4",
             "--accumulate-frames",
             "2",
             "--repeat",
@@ -685,8 +685,29 @@ fn bench_measures_every_stage_and_writes_json() {
         ms(scan_row, "wait_ms") + ms(scan_row, "statistics_ms") <= wall_ms,
         "{scan_row}"
     );
+    // The steady state from 2 and 4 files, and the once-per-scan cost by stage, each within
+    // the whole run.
+    let steady = &scan_row["steady"];
+    assert!(
+        steady["frames_per_second"].as_f64().unwrap() > 0.0,
+        "{steady}"
+    );
+    assert!(steady["vs_decode"].as_f64().unwrap() > 0.0, "{steady}");
+    let seconds = scan_row["seconds"].as_f64().unwrap();
+    let stages = ["allocate", "rank", "scenes", "detect", "timeline"];
+    let split: f64 = stages
+        .iter()
+        .map(|s| steady[format!("{s}_seconds")].as_f64().unwrap())
+        .sum();
+    assert!(split > 0.0 && split <= seconds, "{steady}");
+    assert!(steady["detect_seconds"].as_f64().unwrap() > 0.0, "{steady}");
+    assert!(
+        steady["allocate_seconds"].as_f64().unwrap() > 0.0,
+        "{steady}"
+    );
     // The table goes to stderr when the JSON takes stdout.
     assert!(stderr.contains("frames/s"));
+    assert!(stderr.contains("steady state (from N and 2N files)"));
 }
 
 /// The bar's decision itself is tested in the binary (`cli::console`); this checks that a log

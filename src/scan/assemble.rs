@@ -143,12 +143,18 @@ pub fn report_of(
         backend,
     } = counted;
     let shape = moments.shape;
-    let detecting = Instant::now();
+    let ranking = Instant::now();
     let lowest = lowest_m2(&moments, options.top);
+    let rank = ranking.elapsed();
     let levels = levels_of(raw.as_ref(), &files, shape);
+    let estimating = Instant::now();
     let (detect, warnings, scenes) = detect_options(&moments, options);
+    let scenes_time = estimating.elapsed();
+    let detecting = Instant::now();
     let detection = detect_with(&moments, &detect, &levels);
     let timing = Timing {
+        rank,
+        scenes: scenes_time,
         detect: detecting.elapsed(),
         ..Timing::default()
     };

@@ -129,7 +129,9 @@ impl Prepared {
         let mut info = None;
         let mut at = 0;
         loop {
+            let allocating = Instant::now();
             let mut acc = backend.accumulator(shape, dark)?;
+            timing.allocate += allocating.elapsed();
             let acc_info = acc.info();
             pacer.restart(already + at);
             let stretch = &plan.todo[at..plan.end(at)];
@@ -168,7 +170,7 @@ impl Prepared {
                 let detecting = Instant::now();
                 let (detect, _, _) = detect_options(&part, options);
                 tracker.window(total.as_ref(), &part, &detect_with(&part, &detect, &levels));
-                timing.detect += detecting.elapsed();
+                timing.timeline += detecting.elapsed();
             }
             if part.n > 0 {
                 match total.as_mut() {
@@ -227,7 +229,9 @@ impl Prepared {
             report.model = model;
         }
         report.timing.add(&timing);
+        let dating = Instant::now();
         super::assemble::describe_frames(&mut report, &discovery, plan.tracker, options);
+        report.timing.timeline += dating.elapsed();
         Ok(report)
     }
 }

@@ -89,6 +89,31 @@ pub struct BenchRow {
     pub vs_decode: Option<f64>,
     /// Decode and scan rows: where the time went, per frame.
     pub per_frame: Option<PerFrame>,
+    /// Scan rows: the steady state and the once-per-scan cost, from runs of N and 2N files.
+    pub steady: Option<Steady>,
+}
+
+/// A scan's cost split into a per-frame and a once-per-scan part: runs of `N` and `2N` files
+/// take `t(N)` and `t(2N)`, so a frame costs `(t(2N) − t(N)) / N` in the steady state and a scan
+/// `t(N) − N × that` once; the once-per-scan stages as the scan timed them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Steady {
+    /// Frames per second in the steady state.
+    pub frames_per_second: f64,
+    /// Against decoding alone in the steady state.
+    pub vs_decode: f64,
+    /// The once-per-scan cost, seconds (from the two runs).
+    pub fixed_seconds: f64,
+    /// Making the statistics' memory (allocation and first touch), seconds.
+    pub allocate_seconds: f64,
+    /// Ranking the lowest `M2`, seconds.
+    pub rank_seconds: f64,
+    /// Estimating the scenes, seconds.
+    pub scenes_seconds: f64,
+    /// Detection, seconds.
+    pub detect_seconds: f64,
+    /// The timeline's windows and dating, seconds.
+    pub timeline_seconds: f64,
 }
 
 /// Where a run's time went, in milliseconds per frame ([`hotpixels::scan::Timing`] over the
@@ -191,7 +216,18 @@ fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) ->
         gigabytes_per_second: fps * shape.frame_bytes() as f64 / 1e9,
         vs_decode: None,
         per_frame: None,
+        steady: None,
     }
+}
+
+/// Files in the smaller of the two runs a steady state is drawn from, at least.
+const MIN_STEADY_FILES: usize = 2;
+
+/// Frames per second in the steady state and the once-per-scan seconds, from `n1` frames in
+/// `t1` seconds and `n2 > n1` in `t2`.
+fn steady_state(n1: usize, t1: f64, n2: usize, t2: f64) -> (f64, f64) {
+    let per_frame = ((t2 - t1) / (n2 - n1).max(1) as f64).max(1e-9);
+    (1.0 / per_frame, (t1 - n1 as f64 * per_frame).max(0.0))
 }
 
 /// The run of median time, with its timing.
@@ -224,26 +260,37 @@ fn measure_files(
         },
         &mut Silent,
     )?;
-    // Decode-only and whole scans, interleaved run by run so a slow spell of the machine
-    // touches them alike; each reports its median.
-    let mut decode_times = Vec::new();
-    let mut decoded = 0;
-    let mut scan_times = vec![Vec::new(); backends.len()];
+    // Decode-only and whole scans of the first half of the files (N) and of all of them (2N),
+    // interleaved run by run so a slow spell of the machine touches them alike; each reports its
+    // median.
+    // A scan needs two frames: the steady state wants four files at least (else N = 2N).
+    let half = if files.len() >= 2 * MIN_STEADY_FILES {
+        files.len() / 2
+    } else {
+        files.len()
+    };
+    let sets: [&[PathBuf]; 2] = [&files[..half], files];
+    let set_inputs: Vec<Vec<String>> = vec![
+        files[..half]
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+        inputs.to_vec(),
+    ];
+    let mut decode_times = [Vec::new(), Vec::new()];
+    let mut decoded = [0; 2];
+    let mut scan_times = vec![[Vec::new(), Vec::new()]; backends.len()];
     let mut labels = vec![String::new(); backends.len()];
-    let mut used = vec![0; backends.len()];
+    let mut used = vec![[0; 2]; backends.len()];
     for round in 0..options.repeat.max(1) {
-        let started = Instant::now();
-        let mut sink = Discard(shape);
-        let done = accumulate_files(
-            files,
-            shape,
-            &|_| None,
-            &mut sink,
-            options.jobs,
-            &mut Silent,
-        )?;
-        decoded = done.used;
-        decode_times.push((started.elapsed().as_secs_f64(), done.timing));
+        for (k, set) in sets.iter().enumerate() {
+            let started = Instant::now();
+            let mut sink = Discard(shape);
+            let done =
+                accumulate_files(set, shape, &|_| None, &mut sink, options.jobs, &mut Silent)?;
+            decoded[k] = done.used;
+            decode_times[k].push((started.elapsed().as_secs_f64(), done.timing));
+        }
         // The backends take turns at running first after the decode pass.
         let order = (0..backends.len()).map(|i| (i + round) % backends.len());
         for b in order {
@@ -253,27 +300,53 @@ fn measure_files(
                 jobs: options.jobs,
                 ..Default::default()
             };
-            let started = Instant::now();
-            let report = scan(inputs, &scan_options, &mut Silent)?;
-            scan_times[b].push((started.elapsed().as_secs_f64(), report.timing));
-            used[b] = report.frames_used;
-            labels[b] = match (*name, report.backend.kind) {
-                ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
-                ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
-                (n, _) => n.to_string(),
-            };
+            for (k, inputs) in set_inputs.iter().enumerate() {
+                let started = Instant::now();
+                let report = scan(inputs, &scan_options, &mut Silent)?;
+                scan_times[b][k].push((started.elapsed().as_secs_f64(), report.timing));
+                used[b][k] = report.frames_used;
+                labels[b] = match (*name, report.backend.kind) {
+                    ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
+                    ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
+                    (n, _) => n.to_string(),
+                };
+            }
         }
     }
-    let (seconds, timing) = median_run(decode_times);
-    let mut decode = row("decode", shape, "-", decoded, seconds);
-    decode.per_frame = Some(PerFrame::of(&timing, decoded));
+    let [half_decode, full_decode] = decode_times.map(median_run);
+    let mut decode = row("decode", shape, "-", decoded[1], full_decode.0);
+    decode.per_frame = Some(PerFrame::of(&full_decode.1, decoded[1]));
     let decode_fps = decode.frames_per_second;
+    let (decode_steady, decode_fixed) =
+        steady_state(decoded[0], half_decode.0, decoded[1], full_decode.0);
+    decode.steady = (decoded[1] > decoded[0]).then_some(Steady {
+        frames_per_second: decode_steady,
+        vs_decode: 1.0,
+        fixed_seconds: decode_fixed,
+        allocate_seconds: 0.0,
+        rank_seconds: 0.0,
+        scenes_seconds: 0.0,
+        detect_seconds: 0.0,
+        timeline_seconds: 0.0,
+    });
     rows.push(decode);
     for b in 0..backends.len() {
-        let (seconds, timing) = median_run(scan_times[b].clone());
-        let mut r = row("scan", shape, &labels[b], used[b], seconds);
+        let [(t1, _), (t2, timing)] = scan_times[b].clone().map(median_run);
+        let mut r = row("scan", shape, &labels[b], used[b][1], t2);
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
-        r.per_frame = Some(PerFrame::of(&timing, used[b]));
+        r.per_frame = Some(PerFrame::of(&timing, used[b][1]));
+        let (fps, fixed) = steady_state(used[b][0], t1, used[b][1], t2);
+        let secs = |d: std::time::Duration| d.as_secs_f64();
+        r.steady = (used[b][1] > used[b][0]).then_some(Steady {
+            frames_per_second: fps,
+            vs_decode: fps / decode_steady.max(1e-9),
+            fixed_seconds: fixed,
+            allocate_seconds: secs(timing.allocate),
+            rank_seconds: secs(timing.rank),
+            scenes_seconds: secs(timing.scenes),
+            detect_seconds: secs(timing.detect),
+            timeline_seconds: secs(timing.timeline),
+        });
         rows.push(r);
     }
     Ok(())
@@ -453,6 +526,35 @@ pub fn render(report: &BenchReport) -> String {
             r.vs_decode.map(|v| format!("{v:.2}x")).unwrap_or_default(),
             per_frame
         );
+    }
+    let steady: Vec<&BenchRow> = report.rows.iter().filter(|r| r.steady.is_some()).collect();
+    if !steady.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nsteady state (from N and 2N files) and once-per-scan cost, seconds: allocation and first touch / ranking / scenes / detection / timeline"
+        );
+        let _ = writeln!(
+            s,
+            "{:<shape_width$} {:<11} {:>9} {:>9} {:>8}  split",
+            "shape", "backend", "frames/s", "vs decode", "fixed s"
+        );
+        for r in steady {
+            let st = r.steady.as_ref().expect("filtered");
+            let _ = writeln!(
+                s,
+                "{:<shape_width$} {:<11} {:>9.2} {:>8.2}x {:>8.2}  {:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
+                r.shape,
+                r.backend,
+                st.frames_per_second,
+                st.vs_decode,
+                st.fixed_seconds,
+                st.allocate_seconds,
+                st.rank_seconds,
+                st.scenes_seconds,
+                st.detect_seconds,
+                st.timeline_seconds
+            );
+        }
     }
     s
 }
