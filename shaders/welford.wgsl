@@ -34,7 +34,7 @@ struct Params {
     channels: u32,     // interleaved channels
     first_row: u32,    // the tile's first row in the frame
     halo_row: u32,     // the first row uploaded (first_row minus the halo above)
-    _pad: u32,
+    shifted: u32,      // 1: the value means are kept relative to `shift` (16-bit frames)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -44,6 +44,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> res_mean: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> res_m2: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> below: array<vec4<f32>>;
+// Each subpixel's value in the first frame, which its value mean is kept relative to when
+// `shifted` (`value_shift` of src/stats/batch.rs); set by the first batch.
+@group(0) @binding(15) var<storage, read_write> shift: array<vec4<f32>>;
 
 // Sample `idx` (counted from the first uploaded row) of frame `frame`.
 fn sample(frame: u32, idx: u32) -> i32 {
@@ -200,7 +203,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         sqr = add_square(sqr, e);
         under = under + select(vec4<u32>(0u), vec4<u32>(1u), v.r < vec4<i32>(0));
     }
-    let value = fold(Moments(mean[q], m2[q]), k.x, s, wide_to_f32(sq), 1.0);
+    var base = vec4<i32>(0);
+    if (p.shifted == 1u) {
+        if (p.count == 0u) {
+            shift[q] = vec4<f32>(k.x);
+        }
+        base = vec4<i32>(shift[q]);
+    }
+    let value = fold(Moments(mean[q], m2[q]), k.x - base, s, wide_to_f32(sq), 1.0);
     let residual = fold(Moments(res_mean[q], res_m2[q]), k.r, sr, wide_to_f32(sqr), RESIDUAL_SCALE);
     mean[q] = value.mean;
     m2[q] = value.m2;

@@ -172,6 +172,7 @@ pub(super) fn save(
         raw: raw.cloned(),
         files: counted.to_vec(),
         dark: None,
+        mean_low: false,
     };
     state::write_parts(&st.path, &header, m)
 }

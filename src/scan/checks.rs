@@ -57,7 +57,18 @@ pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) ->
     } else {
         0
     };
-    states * (subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark) + frame * frames
+    // 16-bit frames: the means' low parts in every state, and the accumulator's value shifts.
+    let (low, shift) = if crate::stats::batch::value_shift(shape, 0) {
+        (
+            subpixels * crate::stats::STATE_VALUE_BYTES,
+            subpixels * crate::stats::batch::SHIFT_BYTES_PER_SUBPIXEL,
+        )
+    } else {
+        (0, 0)
+    };
+    states * (subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark + low)
+        + shift
+        + frame * frames
 }
 
 /// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),

@@ -16,6 +16,19 @@
 /// input fits 32 bits, and `Σd` of its doubled residual (`|d| ≤ 1020`) 16 bits.
 pub const MAX_BATCH: usize = 32;
 
+/// Whether an accumulator for `shape` starting from `n` frames keeps its value means relative to
+/// each subpixel's value in its first frame, and so holds a shift per subpixel ([`SHIFT_BYTES_PER_SUBPIXEL`] on the CPU):
+/// 16-bit frames counted from the start. A mean near 40,000 keeps only three binary digits below
+/// the point in f32, and the batch folds then lose `M2`'s digits (5e-4 of it over 3,000 frames);
+/// relative to the first value the mean is small and every digit stays. 8-bit means never
+/// exceed 255. Both backends follow the rule.
+pub fn value_shift(shape: crate::input::Shape, n: u32) -> bool {
+    shape.bit_depth == 16 && n == 0
+}
+
+/// Bytes of the value shift per subpixel ([`value_shift`]).
+pub const SHIFT_BYTES_PER_SUBPIXEL: u64 = std::mem::size_of::<u16>() as u64;
+
 /// The value of a 64-bit sum's high 32-bit word: 2³².
 pub const HIGH_WORD: f32 = 4_294_967_296.0;
 

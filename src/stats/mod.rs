@@ -69,6 +69,11 @@ pub struct Moments {
     pub n: u32,
     /// Running mean of each subpixel.
     pub mean: Vec<f32>,
+    /// What each mean holds below f32's precision, for 16-bit frames ([`batch::value_shift`]):
+    /// the mean is `mean + mean_low` (a mean near 40,000 keeps three binary digits below the
+    /// point in one f32, and two parts' means would differ by their rounding when merged).
+    /// Empty for 8-bit frames.
+    pub mean_low: Vec<f32>,
     /// Running sum of squared deviations from the mean (`M2`); variance is `M2 / (n - 1)`.
     pub m2: Vec<f32>,
     /// Running mean of each subpixel's residual against its neighbours.
@@ -85,6 +90,47 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// Stores mean `exact` of subpixel `i` as its f32 and what lies below it ([`Moments::mean_low`]).
+    pub fn set_mean(&mut self, i: usize, exact: f64) {
+        let high = exact as f32;
+        self.mean[i] = high;
+        if let Some(low) = self.mean_low.get_mut(i) {
+            *low = (exact - high as f64) as f32;
+        }
+    }
+
+    /// The mean of subpixel `i` with every digit the statistics keep.
+    pub fn exact_mean(&self, i: usize) -> f64 {
+        self.mean[i] as f64 + self.mean_low.get(i).map_or(0.0, |&l| l as f64)
+    }
+
+    /// Chan et al.'s merge of the value series with the means' low parts (`na`, `nb` frames).
+    fn merge_precise(&mut self, other: &Moments, na: f64, nb: f64) {
+        if self.mean_low.is_empty() {
+            self.mean_low = crate::mem::filled(self.mean.len(), 0.0);
+        }
+        let n = na + nb;
+        let other_low = |i: usize| other.mean_low.get(i).map_or(0.0, |&l| l as f64);
+        self.mean
+            .par_chunks_mut(MERGE_CHUNK)
+            .zip(self.mean_low.par_chunks_mut(MERGE_CHUNK))
+            .zip(self.m2.par_chunks_mut(MERGE_CHUNK))
+            .enumerate()
+            .for_each(|(c, ((mean, low), m2))| {
+                for j in 0..mean.len() {
+                    let i = c * MERGE_CHUNK + j;
+                    let a = mean[j] as f64 + low[j] as f64;
+                    let b = other.mean[i] as f64 + other_low(i);
+                    let delta = b - a;
+                    let exact = a + delta * nb / n;
+                    mean[j] = exact as f32;
+                    low[j] = (exact - mean[j] as f64) as f32;
+                    m2[j] =
+                        (m2[j] as f64 + other.m2[i] as f64 + delta * delta * na * nb / n) as f32;
+                }
+            });
+    }
+
     /// Back to no frame seen, keeping the arrays' memory (zeroed on all cores), with dark-current
     /// statistics taken with `dark` when these have them.
     pub fn clear(&mut self, dark: Option<DarkSetup>) {
@@ -92,6 +138,9 @@ impl Moments {
         for a in self.arrays_mut() {
             a.par_chunks_mut(MERGE_CHUNK).for_each(|c| c.fill(0.0));
         }
+        self.mean_low
+            .par_chunks_mut(MERGE_CHUNK)
+            .for_each(|c| c.fill(0.0));
         self.below
             .par_chunks_mut(MERGE_CHUNK)
             .for_each(|c| c.fill(0));
@@ -108,6 +157,11 @@ impl Moments {
             shape,
             n: 0,
             mean: crate::mem::filled(len, 0.0),
+            mean_low: if batch::value_shift(shape, 0) {
+                crate::mem::filled(len, 0.0)
+            } else {
+                Vec::new()
+            },
             m2: crate::mem::filled(len, 0.0),
             res_mean: crate::mem::filled(len, 0.0),
             res_m2: crate::mem::filled(len, 0.0),
@@ -228,7 +282,11 @@ impl Moments {
                     }
                 });
         };
-        pair(&mut self.mean, &mut self.m2, &other.mean, &other.m2);
+        if self.mean_low.is_empty() && other.mean_low.is_empty() {
+            pair(&mut self.mean, &mut self.m2, &other.mean, &other.m2);
+        } else {
+            self.merge_precise(other, na, nb);
+        }
         pair(
             &mut self.res_mean,
             &mut self.res_m2,

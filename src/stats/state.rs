@@ -81,6 +81,10 @@ pub struct StateHeader {
     /// the statistics themselves).
     #[serde(default)]
     pub dark: Option<StateDark>,
+    /// The file holds the low parts of the means ([`Moments::mean_low`], 16-bit frames) after
+    /// every other array (written from the statistics themselves).
+    #[serde(default)]
+    pub mean_low: bool,
 }
 
 /// What a state says of its dark-current statistics besides their arrays.
@@ -234,6 +238,7 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
             exposures: d.exposures.clone(),
             misfit_weights: d.misfit_weights.clone(),
         }),
+        mean_low: !m.mean_low.is_empty(),
         ..header.clone()
     };
     let header = serde_json::to_vec(&header).expect("a state header serialises");
@@ -251,6 +256,7 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
         }
         write_array(&mut out, &d.clipped).map_err(io)?;
     }
+    write_array(&mut out, &m.mean_low).map_err(io)?;
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io)?;
     crate::atomic::persist(tmp, path, true).map_err(io)
@@ -267,16 +273,21 @@ pub fn read(path: &Path) -> Result<State, StateError> {
     read_from(std::io::BufReader::new(file), len, path)
 }
 
-/// Bytes of a state file's statistics for `shape`, with dark-current sums or not: what its header
-/// promises to follow.
-pub fn array_bytes(shape: Shape, dark: bool) -> u64 {
+/// Bytes of a state file's statistics for `shape`, with dark-current sums or not, with the
+/// means' low parts or not: what its header promises to follow.
+pub fn array_bytes(shape: Shape, dark: bool, mean_low: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let dark = if dark {
         shape.pixels() as u64 * crate::stats::dark::DARK_BYTES_PER_POSITION
     } else {
         0
     };
-    subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark
+    let low = if mean_low {
+        subpixels * STATE_VALUE_BYTES
+    } else {
+        0
+    };
+    subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark + low
 }
 
 /// Reads a state of `len` bytes from `input` (named `path` in errors). The file is untrusted:
@@ -325,7 +336,7 @@ pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, S
     if shape != s {
         return Err(format(format!("an impossible shape {}", s.describe())));
     }
-    let expected = prefix + header_len + array_bytes(shape, header.dark.is_some());
+    let expected = prefix + header_len + array_bytes(shape, header.dark.is_some(), header.mean_low);
     if expected != len {
         let how = if expected > len {
             "the file is cut short"
@@ -368,6 +379,13 @@ pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, S
         d.exposures = h.exposures.clone();
         d.misfit_weights = h.misfit_weights.clone();
     }
+    moments.mean_low = if header.mean_low {
+        let mut low = crate::mem::filled(shape.subpixels(), 0.0f32);
+        read_array(&mut exact, &mut low)?;
+        low
+    } else {
+        Vec::new()
+    };
     let mut rest = [0u8; 1];
     if input.read(&mut rest).map_err(|e| format(e.to_string()))? != 0 {
         return Err(format("more bytes than its shape holds".into()));
@@ -470,6 +488,7 @@ mod tests {
                     exposures,
                     misfit_weights,
                 }),
+                mean_low: false,
             },
             moments,
         };

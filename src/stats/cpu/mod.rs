@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use self::group::{
     border_group, group_lanes, interior_group, prefetch_ahead, DarkBatch, Group, Lane,
 };
-use super::batch::{wide_to_f32, Fold, MAX_BATCH, RESIDUAL_SCALE};
+use super::batch::{value_shift, wide_to_f32, Fold, MAX_BATCH, RESIDUAL_SCALE};
 use super::dark::{DarkTable, DARK_SUMS};
 use super::{
     check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup,
@@ -24,6 +24,9 @@ use crate::input::{Frame, Samples, Shape};
 
 /// Groups per parallel block: a block's state stays in L2 while a batch is applied.
 const BLOCK_GROUPS: usize = 1024;
+
+/// Subpixels per parallel task when the means are made absolute.
+const FINISH_CHUNK: usize = 1 << 16;
 
 /// Default number of frames held and applied together per block.
 pub const DEFAULT_BATCH: usize = 4;
@@ -39,6 +42,9 @@ pub struct CpuAccumulator {
     pool: Option<rayon::ThreadPool>,
     /// The dark-current residual's table, for sRGB frames.
     table: Option<DarkTable>,
+    /// Each subpixel's value in the first frame, which the state's means are kept relative to
+    /// while it counts ([`value_shift`]; empty when they are absolute).
+    shift: Vec<u16>,
 }
 
 impl CpuAccumulator {
@@ -80,6 +86,16 @@ impl CpuAccumulator {
             .dark
             .as_ref()
             .and_then(|d| d.setup.table(state.shape.max_value()));
+        let shift = if value_shift(state.shape, state.n) {
+            crate::mem::filled(state.shape.subpixels(), 0u16)
+        } else {
+            Vec::new()
+        };
+        let mut state = state;
+        if shift.is_empty() {
+            // Counting on from absolute means: their low parts would no longer match them.
+            state.mean_low.iter_mut().for_each(|l| *l = 0.0);
+        }
         CpuAccumulator {
             table,
             shape: state.shape,
@@ -87,6 +103,7 @@ impl CpuAccumulator {
             pending: Vec::with_capacity(batch),
             batch,
             pool,
+            shift,
         }
     }
 
@@ -96,6 +113,7 @@ impl CpuAccumulator {
         }
         let frames = std::mem::take(&mut self.pending);
         let state = &mut self.state;
+        let shift = &mut self.shift[..];
         let table = self.table.as_ref();
         // Each frame's weight in the dark-current sums; its exposure joins the state's.
         let weights: Vec<Option<FrameWeights>> = match state.dark.as_mut() {
@@ -108,11 +126,11 @@ impl CpuAccumulator {
         let mut run = move || match frames[0].samples() {
             Samples::U8(_) => {
                 let slices: Vec<&[u8]> = frames.iter().filter_map(Frame::as_u8).collect();
-                update_blocks(state, &slices, &weights, table)
+                update_blocks(state, shift, &slices, &weights, table)
             }
             Samples::U16(_) => {
                 let slices: Vec<&[u16]> = frames.iter().filter_map(Frame::as_u16).collect();
-                update_blocks(state, &slices, &weights, table)
+                update_blocks(state, shift, &slices, &weights, table)
             }
         };
         match &self.pool {
@@ -129,10 +147,13 @@ struct DarkBlock<'a> {
     clipped: &'a mut [Count],
 }
 
-/// Applies `frames` in order to the state, block by block on all threads; `weights` are the
-/// frames' weights in the dark-current sums, `table` linearises their residual.
+/// Applies `frames` in order to the state, block by block on all threads; `shift` holds each
+/// subpixel's first value the value means are relative to (set by the first batch; empty: the
+/// means are absolute); `weights` are the frames' weights in the dark-current sums, `table`
+/// linearises their residual.
 fn update_blocks<T: Lane>(
     state: &mut Moments,
+    shift: &mut [u16],
     frames: &[&[T]],
     weights: &[Option<FrameWeights>],
     table: Option<&DarkTable>,
@@ -142,6 +163,11 @@ fn update_blocks<T: Lane>(
     let channels = state.shape.channels as usize;
     let block_len = group_lanes(channels) * BLOCK_GROUPS;
     let blocks = state.mean.len().div_ceil(block_len);
+    let first = state.n == 0;
+    // One chunk per block, or none when the means are absolute.
+    let shift_len = if shift.is_empty() { 0 } else { block_len };
+    let mut shifts: Vec<&mut [u16]> = shift.chunks_mut(shift_len.max(1)).collect();
+    shifts.resize_with(blocks, Default::default);
     // Frames without an exposure add nothing: a batch of them skips the dark sums.
     let dark_batch = state.dark.as_ref().and_then(|d| {
         weights.iter().any(Option::is_some).then_some(DarkBatch {
@@ -179,20 +205,25 @@ fn update_blocks<T: Lane>(
         .zip(state.res_m2.par_chunks_mut(block_len))
         .zip(state.below.par_chunks_mut(block_len))
         .zip(dark_blocks.into_par_iter())
+        .zip(shifts.into_par_iter())
         .enumerate()
-        .for_each(|(b, (((((mean, m2), res_mean), res_m2), below), dark))| {
-            let mut block = Block {
-                start: b * block_len,
-                fold,
-                mean,
-                m2,
-                res_mean,
-                res_m2,
-                below,
-                dark,
-            };
-            update_block(&mut block, g, frames, dark_batch.as_ref());
-        });
+        .for_each(
+            |(b, ((((((mean, m2), res_mean), res_m2), below), dark), shift))| {
+                let mut block = Block {
+                    start: b * block_len,
+                    fold,
+                    shift,
+                    first,
+                    mean,
+                    m2,
+                    res_mean,
+                    res_m2,
+                    below,
+                    dark,
+                };
+                update_block(&mut block, g, frames, dark_batch.as_ref());
+            },
+        );
     state.n += frames.len() as u32;
 }
 
@@ -201,6 +232,9 @@ fn update_blocks<T: Lane>(
 struct Block<'a> {
     start: usize,
     fold: Fold,
+    /// The block's value shifts (empty: absolute means), set when this is the `first` batch.
+    shift: &'a mut [u16],
+    first: bool,
     mean: &'a mut [f32],
     m2: &'a mut [f32],
     res_mean: &'a mut [f32],
@@ -227,8 +261,21 @@ impl Block<'_> {
         let (res_mean, res_m2) = (&mut self.res_mean[range.clone()], &mut self.res_m2[range]);
         let q = group.q.map(T::squares_to_f32);
         let qr = group.qr.map(T::squares_to_f32);
-        for j in 0..lanes {
-            fold.apply(&mut mean[j], &mut m2[j], group.k[j], group.s[j], q[j], 1.0);
+        if self.shift.is_empty() {
+            for j in 0..lanes {
+                fold.apply(&mut mean[j], &mut m2[j], group.k[j], group.s[j], q[j], 1.0);
+            }
+        } else {
+            let shift = &mut self.shift[at..at + lanes];
+            if self.first {
+                for (s, &k) in shift.iter_mut().zip(&group.k) {
+                    *s = k as u16;
+                }
+            }
+            for j in 0..lanes {
+                let k = group.k[j] - shift[j] as i32;
+                fold.apply(&mut mean[j], &mut m2[j], k, group.s[j], q[j], 1.0);
+            }
         }
         for j in 0..lanes {
             fold.apply(
@@ -340,6 +387,23 @@ impl Accumulator for CpuAccumulator {
 
     fn finish(mut self: Box<Self>) -> Result<Moments, StatsError> {
         self.flush();
+        // The value means made absolute again, every digit kept (`Moments::mean_low`).
+        let shift = std::mem::take(&mut self.shift);
+        if !shift.is_empty() {
+            let state = &mut self.state;
+            state
+                .mean
+                .par_chunks_mut(FINISH_CHUNK)
+                .zip(state.mean_low.par_chunks_mut(FINISH_CHUNK))
+                .zip(shift.par_chunks(FINISH_CHUNK))
+                .for_each(|((mean, low), shift)| {
+                    for ((m, l), &s) in mean.iter_mut().zip(low).zip(shift) {
+                        let exact = s as f64 + *m as f64;
+                        *m = exact as f32;
+                        *l = (exact - *m as f64) as f32;
+                    }
+                });
+        }
         Ok(self.state)
     }
 

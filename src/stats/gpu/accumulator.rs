@@ -100,6 +100,12 @@ fn write_le(mut dest: wgpu::WriteOnly<[u8]>, samples: &Samples, range: std::ops:
     }
 }
 
+/// The binding of the value shifts in `shaders/welford.wgsl`.
+const SHIFT_BINDING: u32 = 15;
+
+/// The size of the shift buffer bound when the means are absolute (one vec4, never read).
+const SHIFT_PLACEHOLDER_BYTES: u64 = 16;
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -114,7 +120,7 @@ struct Params {
     channels: u32,
     first_row: u32,
     halo_row: u32,
-    _pad: u32,
+    shifted: u32,
 }
 
 /// The buffers of one tile of the plan (`GpuAccumulator::plan.tiles`, in the same order).
@@ -123,6 +129,8 @@ struct Tile {
     state: [wgpu::Buffer; STATE_ARRAYS],
     /// The frames-below count, as f32 (the binding after the state arrays).
     below: wgpu::Buffer,
+    /// The value shifts ([`value_shift`]), as f32 (exact to 2²⁴); a placeholder when unused.
+    shift: wgpu::Buffer,
     batch: wgpu::Buffer,
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
@@ -263,6 +271,14 @@ impl GpuAccumulator {
             .map(|spec| {
                 let state = STATE_ORDER.map(|label| storage(label, spec.state_bytes));
                 let below = storage("below", spec.state_bytes);
+                let shift = storage(
+                    "shift",
+                    if plan.shift {
+                        spec.state_bytes
+                    } else {
+                        SHIFT_PLACEHOLDER_BYTES
+                    },
+                );
                 let batch = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("batch"),
                     size: spec.stride * plan.batch as u64,
@@ -281,7 +297,7 @@ impl GpuAccumulator {
                     channels: shape.channels,
                     first_row: spec.first_row as u32,
                     halo_row: spec.halo_row as u32,
-                    _pad: 0,
+                    shifted: plan.shift as u32,
                 };
                 // Written through the queue: a mapped initial write panics on a lost device.
                 let uniform = device.create_buffer(&wgpu::BufferDescriptor {
@@ -301,6 +317,10 @@ impl GpuAccumulator {
                         binding: binding as u32,
                         resource: b.as_entire_binding(),
                     })
+                    .chain([wgpu::BindGroupEntry {
+                        binding: SHIFT_BINDING,
+                        resource: shift.as_entire_binding(),
+                    }])
                     .collect();
                 let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("welford tile"),
@@ -313,6 +333,7 @@ impl GpuAccumulator {
                 Tile {
                     state,
                     below,
+                    shift,
                     batch,
                     params,
                     bind_group,
@@ -483,6 +504,17 @@ impl GpuAccumulator {
             for (buffer, dest) in tile.state.iter().zip(out.arrays_mut()) {
                 self.copy_out(&readback, buffer, spec.len, |b| {
                     dest[range.clone()].copy_from_slice(bytemuck::cast_slice(b))
+                })?;
+            }
+            if self.plan.shift {
+                // The value means made absolute again, every digit kept (`Moments::mean_low`).
+                let start = spec.start;
+                self.copy_out(&readback, &tile.shift, spec.len, |b| {
+                    let shift: &[f32] = bytemuck::cast_slice(b);
+                    for (i, &k) in shift.iter().take(spec.len).enumerate() {
+                        let exact = k as f64 + out.mean[start + i] as f64;
+                        out.set_mean(start + i, exact);
+                    }
                 })?;
             }
             let below = &mut out.below[range];

@@ -78,6 +78,9 @@ pub struct TilePlan {
     pub staging_bytes: u64,
     /// Bytes of the dark-current buffers of every tile (0 without them).
     pub dark_bytes: u64,
+    /// The value means are kept relative to each subpixel's first value
+    /// ([`crate::stats::batch::value_shift`]): one more state buffer per tile.
+    pub shift: bool,
 }
 
 impl TilePlan {
@@ -92,7 +95,9 @@ impl TilePlan {
         let tiles: u64 = self
             .tiles
             .iter()
-            .map(|t| STATE_BUFFERS * t.state_bytes + t.stride * self.batch as u64)
+            .map(|t| {
+                (STATE_BUFFERS + self.shift as u64) * t.state_bytes + t.stride * self.batch as u64
+            })
             .sum();
         tiles + RING as u64 * self.staging_bytes + self.dark_bytes
     }
@@ -187,6 +192,7 @@ pub fn plan_tiles(
         tiles,
         staging_bytes: staging_offset,
         dark_bytes,
+        shift: crate::stats::batch::value_shift(shape, 0),
     })
 }
 
