@@ -270,6 +270,26 @@ fn the_page_agrees_with_the_json_report_in_a_browser() {
         )));
     }
 
+    // A library scan judged at an exposure: its one document (and page) keeps what shows then,
+    // as each camera's outputs do.
+    let judged = dir.path().join("judged.json");
+    succeed(
+        bin()
+            .args(["scan", "--backend", "cpu", "-q", "--at", "1/1000@100"])
+            .arg(&photos)
+            .arg("--json")
+            .arg(&judged),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&judged).unwrap()).unwrap();
+    let first = &doc["groups"][0];
+    let of = first["shown_at"]["of"].as_u64().unwrap() as usize;
+    let kept = first["defects"].as_array().unwrap();
+    assert!(kept.len() < of, "{} of {of}", kept.len());
+    assert_eq!(of, groups[0]["defects"].as_array().unwrap().len());
+    assert!(kept
+        .iter()
+        .all(|d| d["visible_from"].as_f64().is_none_or(|v| v <= 0.001)));
+
     // A screenshot of the map shows the marks in their kinds' colours.
     let shot = dir.path().join("shot.png");
     browse(

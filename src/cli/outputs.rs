@@ -237,7 +237,8 @@ impl ReportConfig {
         ok: u8,
     ) -> (u8, bool) {
         let mut status = ok;
-        if let Some(at) = self.at {
+        // Once: a library's report was judged already for its one document.
+        if let (Some(at), None) = (self.at, &report.shown_at) {
             report.judge_at(at);
         }
         let name = &self.report_name;

@@ -78,7 +78,7 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
         let result = scan::prepare_discovered(g.discovery, &cfg.options, console)
             .and_then(|p| p.run_on(&mut backend, &cfg.options, console));
         console.finish();
-        let report = match result {
+        let mut report = match result {
             Ok(report) => report,
             Err(e) => {
                 error(format!("{}: {e}", g.name));
@@ -89,6 +89,10 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
         scanned += 1;
         if report.failed > 0 {
             status = status.max(EXIT_SOME_FAILED);
+        }
+        // The one document and page show what the per-camera outputs show.
+        if let Some(at) = cfg.report.at {
+            report.judge_at(at);
         }
         if json.is_some() {
             documents.push(json::group_value(&report));
