@@ -202,6 +202,20 @@ fn jpeg_library_mix() {
         q.summary(),
         q.false_positives
     );
+    // The rate, an estimate from JPEG: the median over the single hot photosites within 25 %.
+    let mut ratios: Vec<f32> = truth
+        .defects
+        .iter()
+        .filter(|t| t.kind == Kind::Hot && t.pair.is_none())
+        .filter_map(|t| {
+            let planted = t.rate? as f32;
+            Some(found(&report.detection.defects, t.x, t.y)?.dark?.dark_rate / planted)
+        })
+        .collect();
+    ratios.sort_by(f32::total_cmp);
+    assert!(ratios.len() >= 8, "{ratios:?}");
+    let median = ratios[ratios.len() / 2];
+    assert!((median - 1.0).abs() <= 0.25, "median rate ratio {median}: {ratios:?}");
     gpu_agrees("jpeg 120", dir.path(), &report, false);
     let part = first(dir.path(), &truth, 60);
     let report = run(part.path(), BackendChoice::Cpu, false);

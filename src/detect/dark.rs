@@ -267,11 +267,12 @@ pub fn score(m: &Moments, sensitivity: f32) -> Option<DarkScores<'_>> {
 }
 
 /// A fit's rate and offset in linear light, as fractions of full scale (per second at ISO 100
-/// for the rate), at a place whose neighbours read `level` on average: RAW values over their
-/// range; image values through the transfer curve's slope at that level (an estimate: the curve
-/// bends over a large offset).
-pub fn linear(fit: &DarkFit, levels: &Levels, level: f32, x: u32, y: u32) -> (f32, f32) {
-    let per_value = levels.linear_slope(level, x, y);
+/// for the rate), at `(x, y)`: the sums are of residuals in linear light already (an image's
+/// samples through the sRGB curve, [`crate::stats::dark::DarkTable`]), in units of the samples'
+/// range, so this is their share of it. From an image it stays an estimate: the camera's
+/// rendering and JPEG's compression reshape an offset before the file holds it.
+pub fn linear(fit: &DarkFit, levels: &Levels, x: u32, y: u32) -> (f32, f32) {
+    let per_value = 1.0 / levels.range_at(x, y);
     (fit.rate * per_value, fit.offset * per_value)
 }
 

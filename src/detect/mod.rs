@@ -176,16 +176,11 @@ fn dark_current_at(
     if score < scores.threshold || fit.rate <= 0.0 {
         return None;
     }
-    let c = m.shape.channels as usize;
-    let level = (p * c..(p + 1) * c)
-        .map(|i| m.mean[i] - m.res_mean[i])
-        .sum::<f32>()
-        / c as f32;
     let (x, y) = (
         (p % m.shape.width as usize) as u32,
         (p / m.shape.width as usize) as u32,
     );
-    let (rate, offset) = dark::linear(&fit, levels, level, x, y);
+    let (rate, offset) = dark::linear(&fit, levels, x, y);
     let visible_from = dark::visible_from(rate, offset)?;
     (visible_from as f64 <= scores.longest()).then_some(DarkCurrent {
         dark_rate: rate,

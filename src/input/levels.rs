@@ -172,7 +172,7 @@ impl Levels {
     }
 
     /// White minus the black level at `(x, y)`: the values from no light to full scale there.
-    fn range_at(&self, x: u32, y: u32) -> f32 {
+    pub fn range_at(&self, x: u32, y: u32) -> f32 {
         (self.white - self.black_at(x, y)).max(1.0)
     }
 
