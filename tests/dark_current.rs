@@ -215,7 +215,10 @@ fn jpeg_library_mix() {
     ratios.sort_by(f32::total_cmp);
     assert!(ratios.len() >= 8, "{ratios:?}");
     let median = ratios[ratios.len() / 2];
-    assert!((median - 1.0).abs() <= 0.25, "median rate ratio {median}: {ratios:?}");
+    assert!(
+        (median - 1.0).abs() <= 0.25,
+        "median rate ratio {median}: {ratios:?}"
+    );
     gpu_agrees("jpeg 120", dir.path(), &report, false);
     let part = first(dir.path(), &truth, 60);
     let report = run(part.path(), BackendChoice::Cpu, false);

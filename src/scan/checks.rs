@@ -50,7 +50,7 @@ impl Prepared {
 pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let frame = subpixels * (shape.bit_depth as u64 / 8);
-    let frames = (window_size(jobs) + crate::stats::cpu::DEFAULT_BATCH) as u64;
+    let frames = (window_size(jobs) + crate::stats::cpu::batch_for(dark)) as u64;
     let states = if state_file { 2 } else { 1 };
     let dark = if dark {
         shape.pixels() as u64 * DARK_BYTES_PER_POSITION
@@ -174,7 +174,7 @@ mod tests {
         let err = check_memory(huge, 2, false, false, Some(24_000_000_000)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the statistics of 100000x100000 RGB 8-bit frames need 780.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+            "the statistics of 100000x100000 RGB 8-bit frames need 840.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
         );
         assert!(
             check_memory(huge, 2, false, false, None).is_ok(),
@@ -182,19 +182,20 @@ mod tests {
         );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
         assert!(check_memory(camera, 2, false, true, Some(24_000_000_000)).is_ok());
-        // 18 bytes of state per subpixel, eight frames of one byte per subpixel; and the
-        // dark-current statistics, 22 bytes per pixel.
+        // 18 bytes of state per subpixel, ten frames of one byte per subpixel (two decoding,
+        // eight in the CPU's batch); with the dark-current statistics, 22 bytes per pixel and a
+        // batch of four.
         assert_eq!(
             memory_needed(camera, 2, false, false),
-            72_000_000 * (18 + 8)
+            72_000_000 * (18 + 10)
         );
         assert_eq!(
             memory_needed(camera, 2, true, false),
-            72_000_000 * (2 * 18 + 8)
+            72_000_000 * (2 * 18 + 10)
         );
         assert_eq!(
             memory_needed(camera, 2, false, true),
-            72_000_000 * (18 + 8) + 24_000_000 * 22
+            72_000_000 * (18 + 6) + 24_000_000 * 22
         );
     }
 }

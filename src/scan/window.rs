@@ -80,15 +80,15 @@ impl Window {
 }
 
 /// Files the decoders of a scan with `jobs` of them may run ahead of the accumulator: one each,
-/// and two decoded frames waiting.
+/// while the accumulator works on a batch (it holds the batch's frames itself).
 pub fn window_size(jobs: usize) -> usize {
-    jobs + 2
+    jobs
 }
 
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order, until the
 /// observer asks to [pause](ScanObserver::pause).
 ///
-/// Decoders run at most a window of `jobs + 2` files ahead of the accumulator, so at most that
+/// Decoders run at most a window of `jobs` files ahead of the accumulator, so at most that
 /// many decoded frames wait besides the ones the accumulator holds
 /// ([`Accumulator::frames_held`]).
 ///
