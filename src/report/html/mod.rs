@@ -5,10 +5,13 @@
 //! request leaves the file: style and script are inline, images are `data:` URIs, and the page's
 //! content security policy forbids anything else.
 
+mod commands;
+pub mod data;
+mod defects;
 pub mod page;
 pub mod pictures;
 
-pub use page::Section;
+pub use data::Section;
 pub use pictures::Pictures;
 
 use super::Exporter;
@@ -53,6 +56,16 @@ pub fn render_json(text: &str, report_name: &str, limits: &ReadLimits) -> Result
         .map(|r| Section::of(r, Pictures::default()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(page::render(&sections, report_name))
+}
+
+/// `1/250`, `0.5`, `30`: an exposure time as cameras write it.
+pub fn seconds(t: f64) -> String {
+    if t > 0.0 && t < 1.0 && ((1.0 / t) - (1.0 / t).round()).abs() < 0.02 * (1.0 / t) {
+        format!("1/{}", (1.0 / t).round())
+    } else {
+        let rounded = (t * 1000.0).round() / 1000.0;
+        format!("{rounded}")
+    }
 }
 
 /// `text` safe inside HTML text and attribute values.
