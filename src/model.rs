@@ -190,9 +190,4 @@ impl Timing {
         self.detect += other.detect;
         self.timeline += other.timeline;
     }
-
-    /// The once-per-scan stages: allocation, ranking, scenes, detection and the timeline.
-    pub fn fixed(&self) -> Duration {
-        self.allocate + self.rank + self.scenes + self.detect + self.timeline
-    }
 }

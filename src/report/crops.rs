@@ -34,6 +34,14 @@ pub const MAX_CROPS: usize = 120;
 /// Frames re-read to find where each defect shows best.
 pub const CROP_FRAMES: usize = 16;
 
+/// Up to [`CROP_FRAMES`] of `files`, spread evenly over the scan: the frames read again to find
+/// where each defect shows best.
+pub(crate) fn spread_files(files: &[PathBuf]) -> impl Iterator<Item = &PathBuf> {
+    let step = (files.len() as f64 / CROP_FRAMES as f64).max(1.0);
+    (0..CROP_FRAMES.min(files.len()))
+        .map(move |k| &files[((k as f64 * step) as usize).min(files.len() - 1)])
+}
+
 /// A crop's pixels (RGB) and how strongly the defect showed in that frame.
 struct Crop {
     strength: f64,
@@ -66,11 +74,7 @@ pub fn render_crops(
     let defects = &defects[..defects.len().min(MAX_CROPS)];
     let side = 2 * CROP_RADIUS + 1;
     let mut best: Vec<Option<Crop>> = (0..defects.len()).map(|_| None).collect();
-    let step = (files.len() as f64 / CROP_FRAMES as f64).max(1.0);
-    let picks: Vec<&PathBuf> = (0..CROP_FRAMES.min(files.len()))
-        .map(|k| &files[((k as f64 * step) as usize).min(files.len() - 1)])
-        .collect();
-    for path in picks {
+    for path in spread_files(files) {
         let Ok(frame) = decode_file(path, shape) else {
             continue;
         };

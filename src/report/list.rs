@@ -78,7 +78,7 @@ impl DefectList {
     ) -> Result<Self, String> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
-        Self::from_report(super::json::one_report(doc, camera)?, limits)
+        Self::from_report(&super::json::one_report(doc, camera)?, limits)
     }
 
     /// The lists of every camera of a JSON report: one for a report of one camera, one per
@@ -86,23 +86,36 @@ impl DefectList {
     pub fn all_from_json(text: &str, limits: &ReadLimits) -> Result<Vec<Self>, String> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        Ok(Self::checked_reports(doc, limits)?
+            .into_iter()
+            .map(|(_, list)| list)
+            .collect())
+    }
+
+    /// Every version-1 report of `doc` ([`super::json::reports`]) with its list, each checked
+    /// within `limits` ([`DefectList::from_report`]; a library's errors name the group).
+    pub fn checked_reports(
+        doc: serde_json::Value,
+        limits: &ReadLimits,
+    ) -> Result<Vec<(serde_json::Value, Self)>, String> {
         let library = doc.get("groups").is_some();
         super::json::reports(doc)?
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                Self::from_report(r, limits).map_err(|e| match library {
+                let list = Self::from_report(&r, limits).map_err(|e| match library {
                     true => format!("group {}: {e}", i + 1),
                     false => e,
-                })
+                })?;
+                Ok((r, list))
             })
             .collect()
     }
 
     /// The list of one camera's report (version 1), as a JSON value, checked against `limits`
     /// and its own shape before anything is sized by it ([`super::readback`]).
-    fn from_report(report: serde_json::Value, limits: &ReadLimits) -> Result<Self, String> {
-        let doc: JsonReport = serde_json::from_value(report)
+    pub fn from_report(report: &serde_json::Value, limits: &ReadLimits) -> Result<Self, String> {
+        let doc = JsonReport::deserialize(report)
             .map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
         let s = doc.shape;
         let mut shape = Shape::new(s.width, s.height, s.channels, s.bit_depth)
@@ -124,8 +137,7 @@ impl DefectList {
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                let d: JsonDefect =
-                    serde_json::from_value(v).map_err(|e| format!("defect {}: {e}", i + 1))?;
+                let d = JsonDefect::deserialize(v).map_err(|e| format!("defect {}: {e}", i + 1))?;
                 let at = d.x.zip(d.y).map(|(x, y)| [x, y]);
                 check_defect(i + 1, shape, d.channel, at, &d.pixels)?;
                 Ok(d)

@@ -5,7 +5,7 @@
 use image::{Rgb, RgbImage};
 
 use super::crops::{
-    caption, crop_pixels, paint_crop, strength, CROP_FRAMES, CROP_RADIUS, CROP_ZOOM,
+    caption, crop_pixels, paint_crop, spread_files, strength, CROP_RADIUS, CROP_ZOOM,
 };
 use super::draw::{draw_text, kind_colour, png_bytes};
 use super::list::DefectList;
@@ -36,15 +36,13 @@ impl Exporter for RepairPreview {
     }
 }
 
-/// The frame (of up to [`CROP_FRAMES`] re-read, spread over the scan) in which the shown defects
+/// The frame (of up to [`CROP_FRAMES`](super::crops::CROP_FRAMES) re-read, spread over the scan) in which the shown defects
 /// stand out most in all, and its path's name.
 fn pick_frame(report: &ScanReport, shown: usize) -> Option<(Frame, String)> {
     let files = &report.files;
     let defects = &report.detection.defects[..shown];
-    let step = (files.len() as f64 / CROP_FRAMES as f64).max(1.0);
     let mut best: Option<(f64, Frame, String)> = None;
-    for k in 0..CROP_FRAMES.min(files.len()) {
-        let path = &files[((k as f64 * step) as usize).min(files.len() - 1)];
+    for path in spread_files(files) {
         let Ok(frame) = decode_file(path, report.shape) else {
             continue;
         };

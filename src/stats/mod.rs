@@ -19,6 +19,13 @@ use serde::Serialize;
 
 use crate::input::{Frame, Shape};
 
+/// A mean as its f32 and what lies below it ([`Moments::mean_low`]).
+#[inline]
+pub fn split_mean(exact: f64) -> (f32, f32) {
+    let high = exact as f32;
+    (high, (exact - high as f64) as f32)
+}
+
 /// The f32 arrays of the state ([`Moments::arrays`]): running means and `M2`s.
 pub const STATE_ARRAYS: usize = 4;
 
@@ -92,16 +99,11 @@ pub struct Moments {
 impl Moments {
     /// Stores mean `exact` of subpixel `i` as its f32 and what lies below it ([`Moments::mean_low`]).
     pub fn set_mean(&mut self, i: usize, exact: f64) {
-        let high = exact as f32;
+        let (high, low) = split_mean(exact);
         self.mean[i] = high;
-        if let Some(low) = self.mean_low.get_mut(i) {
-            *low = (exact - high as f64) as f32;
+        if let Some(l) = self.mean_low.get_mut(i) {
+            *l = low;
         }
-    }
-
-    /// The mean of subpixel `i` with every digit the statistics keep.
-    pub fn exact_mean(&self, i: usize) -> f64 {
-        self.mean[i] as f64 + self.mean_low.get(i).map_or(0.0, |&l| l as f64)
     }
 
     /// Chan et al.'s merge of the value series with the means' low parts (`na`, `nb` frames).
@@ -122,9 +124,7 @@ impl Moments {
                     let a = mean[j] as f64 + low[j] as f64;
                     let b = other.mean[i] as f64 + other_low(i);
                     let delta = b - a;
-                    let exact = a + delta * nb / n;
-                    mean[j] = exact as f32;
-                    low[j] = (exact - mean[j] as f64) as f32;
+                    (mean[j], low[j]) = split_mean(a + delta * nb / n);
                     m2[j] =
                         (m2[j] as f64 + other.m2[i] as f64 + delta * delta * na * nb / n) as f32;
                 }

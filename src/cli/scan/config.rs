@@ -89,9 +89,7 @@ impl ScanConfig {
         if a.jobs == Some(0) {
             return Err("--jobs must be at least 1".into());
         }
-        if !(a.max_megapixels > 0.0 && a.max_megapixels.is_finite()) {
-            return Err("--max-megapixels must be a positive number".into());
-        }
+        let max_megapixels = crate::cli::limits_arg(a.max_megapixels)?.max_megapixels;
         if a.checkpoint_frames == 0 || a.checkpoint_seconds == 0 {
             return Err("--checkpoint-frames and --checkpoint-seconds must be at least 1".into());
         }
@@ -114,7 +112,7 @@ impl ScanConfig {
                 top: report.top,
                 jobs: a.jobs.unwrap_or_else(scan::default_jobs),
                 detect: report.detect,
-                max_megapixels: a.max_megapixels,
+                max_megapixels,
                 prefer: if a.prefer == "jpeg" {
                     hotpixels::input::Prefer::Jpeg
                 } else {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::pictures::Pictures;
 use crate::detect::Kind;
+use crate::input::exif::Camera;
 
 /// The report fields a page shows (everything optional: an imported list has few of them).
 #[derive(Debug, Default, Deserialize)]
@@ -27,14 +28,6 @@ pub struct PageReport {
     pub(super) imported_from: Option<Imported>,
     pub(super) timeline: Option<Timeline>,
     pub(super) defects: Vec<PageDefect>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct Camera {
-    pub(super) make: String,
-    pub(super) model: String,
-    pub(super) serial: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -47,13 +47,12 @@ pub fn render_scans(reports: &[&ScanReport], report_name: &str) -> String {
 /// The page of a saved JSON report or library document (`text`, named `report_name`), without
 /// pictures: checked as every report read back is ([`crate::report::readback`]).
 pub fn render_json(text: &str, report_name: &str, limits: &ReadLimits) -> Result<String, String> {
-    // The same checks as export and repair: versions, shapes, counts, coordinates.
-    crate::report::list::DefectList::all_from_json(text, limits)?;
     let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
-    let sections = super::json::reports(doc)?
+    // The same checks as export and repair: versions, shapes, counts, coordinates.
+    let sections = crate::report::list::DefectList::checked_reports(doc, limits)?
         .into_iter()
-        .map(|r| Section::of(r, Pictures::default()))
+        .map(|(r, _)| Section::of(r, Pictures::default()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(page::render(&sections, report_name))
 }

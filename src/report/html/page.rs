@@ -75,7 +75,7 @@ fn section(s: &mut String, i: usize, c: &Section, report_name: &str) {
     );
     summary(s, r);
     exposure_control(s, i, r, report_name);
-    map(s, i, c);
+    map(s, c);
     table(s, i, r);
     details(s, i, c);
     commands(s, c, report_name);
@@ -245,7 +245,7 @@ fn exposure_control(s: &mut String, i: usize, r: &PageReport, report_name: &str)
 
 /// The sensor map: the mean frame (when the page has it) with every defect marked in its kind's
 /// colour; zoomed by the script.
-fn map(s: &mut String, i: usize, c: &Section) {
+fn map(s: &mut String, c: &Section) {
     let (w, h) = (c.report.shape.width.max(1), c.report.shape.height.max(1));
     // Marks a fixed share of the sensor's size, so they show on any sensor.
     let radius = (w.max(h) as f64 / 150.0).max(3.0);
@@ -286,7 +286,6 @@ fn map(s: &mut String, i: usize, c: &Section) {
          <span class=\"listed\">listed</span>). Scroll to zoom, drag to move, double-click to \
          reset; click a mark for its details.</figcaption></figure>"
     );
-    let _ = i;
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use image::{Rgb, RgbImage};
 use crate::input::decode_file;
 use crate::model::ScanReport;
 use crate::repair::{repair_frame, repair_region};
-use crate::report::crops::{crop_pixels, strength, CROP_FRAMES, CROP_RADIUS};
+use crate::report::crops::{crop_pixels, spread_files, strength, CROP_RADIUS};
 use crate::report::draw::png_bytes;
 use crate::report::list::DefectList;
 
@@ -41,7 +41,7 @@ pub struct Pictures {
 }
 
 impl Pictures {
-    /// The pictures of a finished scan: its mean frame, and crops from up to [`CROP_FRAMES`] of
+    /// The pictures of a finished scan: its mean frame, and crops from up to [`CROP_FRAMES`](crate::report::crops::CROP_FRAMES) of
     /// its files read again (files that no longer decode are passed over).
     pub fn of_scan(report: &ScanReport) -> Self {
         let (mean, factor) = crate::report::map::mean_picture(&report.moments);
@@ -51,9 +51,7 @@ impl Pictures {
         let files = &report.files;
         if !detailed.is_empty() && !files.is_empty() {
             let region = repair_region(&DefectList::of(report));
-            let step = (files.len() as f64 / CROP_FRAMES as f64).max(1.0);
-            for k in 0..CROP_FRAMES.min(files.len()) {
-                let path = &files[((k as f64 * step) as usize).min(files.len() - 1)];
+            for path in spread_files(files) {
                 let Ok(frame) = decode_file(path, report.shape) else {
                     continue;
                 };

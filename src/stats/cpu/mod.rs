@@ -16,7 +16,7 @@ use self::group::{
 use super::batch::{value_shift, wide_to_f32, Fold, MAX_BATCH, RESIDUAL_SCALE};
 use super::dark::{DarkTable, DARK_SUMS};
 use super::{
-    check_shape, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup,
+    check_shape, split_mean, Accumulator, BackendInfo, BackendKind, Count, DarkMoments, DarkSetup,
     FrameWeights, Moments, StatsError,
 };
 use crate::geometry::Geometry;
@@ -418,9 +418,7 @@ impl Accumulator for CpuAccumulator {
                 .zip(shift.par_chunks(FINISH_CHUNK))
                 .for_each(|((mean, low), shift)| {
                     for ((m, l), &s) in mean.iter_mut().zip(low).zip(shift) {
-                        let exact = s as f64 + *m as f64;
-                        *m = exact as f32;
-                        *l = (exact - *m as f64) as f32;
+                        (*m, *l) = split_mean(s as f64 + *m as f64);
                     }
                 });
         }
