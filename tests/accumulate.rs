@@ -291,6 +291,55 @@ fn gpu_24mp_rgb_agrees_with_cpu() {
     }
 }
 
+/// One long run of frames counted four ways: the exact reference, one CPU accumulator, two CPU
+/// accumulators for its halves (merged at the end), and the GPU when an adapter opens.
+struct Runs {
+    frames: usize,
+    reference: Reference,
+    whole: CpuAccumulator,
+    halves: [CpuAccumulator; 2],
+    gpu: Option<hotpixels::stats::GpuAccumulator>,
+}
+
+impl Runs {
+    fn new(label: &str, shape: Shape, frames: usize) -> Self {
+        Runs {
+            frames,
+            reference: Reference::new(shape),
+            whole: CpuAccumulator::new(shape),
+            halves: [CpuAccumulator::new(shape), CpuAccumulator::new(shape)],
+            gpu: gpu(label).map(|ctx| ctx.accumulator(shape, GpuOptions::default()).unwrap()),
+        }
+    }
+
+    /// Counts frame number `f` everywhere.
+    fn add(&mut self, f: usize, frame: hotpixels::Frame) {
+        self.reference.add(&frame);
+        if let Some(g) = self.gpu.as_mut() {
+            g.add(frame.clone()).unwrap();
+        }
+        self.halves[usize::from(f >= self.frames / 2)]
+            .add(frame.clone())
+            .unwrap();
+        self.whole.add(frame).unwrap();
+    }
+
+    /// The reference, and each way's statistics by name: `cpu`, `merged halves`, `gpu`.
+    fn finish(self) -> (Reference, Vec<(&'static str, hotpixels::stats::Moments)>) {
+        let [first, second] = self.halves;
+        let mut merged = Box::new(first).finish().unwrap();
+        merged.merge(&Box::new(second).finish().unwrap()).unwrap();
+        let mut results = vec![
+            ("cpu", Box::new(self.whole).finish().unwrap()),
+            ("merged halves", merged),
+        ];
+        if let Some(g) = self.gpu {
+            results.push(("gpu", Box::new(g).finish().unwrap()));
+        }
+        (self.reference, results)
+    }
+}
+
 /// The documented bound of the f32 state: over 10,000 16-bit frames, every subpixel's M2 within
 /// 1e-3 of the exact value (relative), on both backends, and the same for two halves merged with
 /// Chan's formula. The frames mix full-range noise with subpixels that barely move near full scale
@@ -304,10 +353,7 @@ fn ten_thousand_16bit_frames_hold_m2_to_1e_3() {
     let len = shape.subpixels();
     let planted: Vec<usize> = vec![3, 50];
     let quiet: Vec<usize> = vec![10, 20, 30, 77, 90];
-    let mut reference = Reference::new(shape);
-    let mut whole = CpuAccumulator::new(shape);
-    let (mut first, mut second) = (CpuAccumulator::new(shape), CpuAccumulator::new(shape));
-    let mut gpu_acc = gpu(label).map(|ctx| ctx.accumulator(shape, GpuOptions::default()).unwrap());
+    let mut runs = Runs::new(label, shape, FRAMES);
     // Near full scale, moving by a level or two: variance ~1 on a mean of ~65,000.
     let (bright, brighter) = (5usize, 66usize);
     for f in 0..FRAMES {
@@ -316,31 +362,16 @@ fn ten_thousand_16bit_frames_hold_m2_to_1e_3() {
             s[bright] = 65_000 + (f % 3) as u16;
             s[brighter] = 65_534 + (common::hash(f as u64) % 2) as u16;
         }
-        reference.add(&frame);
-        if let Some(g) = gpu_acc.as_mut() {
-            g.add(frame.clone()).unwrap();
-        }
-        let half = if f < FRAMES / 2 {
-            &mut first
-        } else {
-            &mut second
-        };
-        half.add(frame.clone()).unwrap();
-        whole.add(frame).unwrap();
+        runs.add(f, frame);
     }
+    let (reference, moments) = runs.finish();
     let worst = |m: &hotpixels::stats::Moments| -> f64 {
         (0..len)
             .filter(|&i| reference.m2(i) > 0.0)
             .map(|i| (m.m2[i] as f64 - reference.m2(i)).abs() / reference.m2(i))
             .fold(0.0, f64::max)
     };
-    let cpu = Box::new(whole).finish().unwrap();
-    let mut merged = Box::new(first).finish().unwrap();
-    merged.merge(&Box::new(second).finish().unwrap()).unwrap();
-    let mut results = vec![("cpu", worst(&cpu)), ("merged halves", worst(&merged))];
-    if let Some(g) = gpu_acc {
-        results.push(("gpu", worst(&Box::new(g).finish().unwrap())));
-    }
+    let results: Vec<(&str, f64)> = moments.iter().map(|(n, m)| (*n, worst(m))).collect();
     eprintln!("{label}: worst relative M2 error {results:?}");
     for (name, err) in results {
         assert!(err <= BOUND, "{label} {name}: M2 off by {err:e} relative");
@@ -359,10 +390,7 @@ fn three_thousand_frames_near_40000_hold_the_lowest_m2_to_1e_5() {
     let label = "3000 frames at 40000";
     let shape = Shape::new(16, 8, 1, 16).unwrap();
     let len = shape.subpixels();
-    let mut reference = Reference::new(shape);
-    let mut whole = CpuAccumulator::new(shape);
-    let (mut first, mut second) = (CpuAccumulator::new(shape), CpuAccumulator::new(shape));
-    let mut gpu_acc = gpu(label).map(|ctx| ctx.accumulator(shape, GpuOptions::default()).unwrap());
+    let mut runs = Runs::new(label, shape, FRAMES);
     for f in 0..FRAMES {
         // Each subpixel its own level near 40,000 and a spread of about one level.
         let samples: Vec<u16> = (0..len)
@@ -371,19 +399,12 @@ fn three_thousand_frames_near_40000_hold_the_lowest_m2_to_1e_5() {
                 (40_000 + 37 * i as i32 + noise) as u16
             })
             .collect();
-        let frame = hotpixels::Frame::new(shape, hotpixels::Samples::U16(samples)).unwrap();
-        reference.add(&frame);
-        if let Some(g) = gpu_acc.as_mut() {
-            g.add(frame.clone()).unwrap();
-        }
-        let half = if f < FRAMES / 2 {
-            &mut first
-        } else {
-            &mut second
-        };
-        half.add(frame.clone()).unwrap();
-        whole.add(frame).unwrap();
+        runs.add(
+            f,
+            hotpixels::Frame::new(shape, hotpixels::Samples::U16(samples)).unwrap(),
+        );
     }
+    let (reference, moments) = runs.finish();
     let mut lowest: Vec<usize> = (0..len).collect();
     lowest.sort_by(|&a, &b| reference.m2(a).total_cmp(&reference.m2(b)));
     lowest.truncate(TOP);
@@ -393,7 +414,7 @@ fn three_thousand_frames_near_40000_hold_the_lowest_m2_to_1e_5() {
             .map(|&i| (m.m2[i] as f64 - reference.m2(i)).abs() / reference.m2(i))
             .fold(0.0, f64::max)
     };
-    let cpu = Box::new(whole).finish().unwrap();
+    let cpu = &moments[0].1;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.state");
     let state = hotpixels::stats::state::State {
@@ -411,16 +432,8 @@ fn three_thousand_frames_near_40000_hold_the_lowest_m2_to_1e_5() {
     };
     hotpixels::stats::state::write(&path, &state).unwrap();
     let read = hotpixels::stats::state::read(&path).unwrap().moments;
-    let mut merged = Box::new(first).finish().unwrap();
-    merged.merge(&Box::new(second).finish().unwrap()).unwrap();
-    let mut results = vec![
-        ("cpu", worst(&cpu)),
-        ("state file", worst(&read)),
-        ("merged halves", worst(&merged)),
-    ];
-    if let Some(g) = gpu_acc {
-        results.push(("gpu", worst(&Box::new(g).finish().unwrap())));
-    }
+    let mut results: Vec<(&str, f64)> = moments.iter().map(|(n, m)| (*n, worst(m))).collect();
+    results.push(("state file", worst(&read)));
     eprintln!("{label}: worst relative M2 error of the {TOP} lowest {results:?}");
     for (name, err) in results {
         assert!(err <= BOUND, "{label} {name}: M2 off by {err:e} relative");
