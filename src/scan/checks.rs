@@ -45,12 +45,12 @@ impl Prepared {
 
 /// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (with the
 /// dark-current statistics when `dark`; twice with a state file: the total so far beside the
-/// stretch being counted), and the frames alive at once (one per decoder, the window's waiting
-/// ones, and the CPU backend's batch).
+/// stretch being counted), and the frames alive at once ([`window_size`]: the decoders' and the
+/// CPU backend's batch).
 pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let frame = subpixels * (shape.bit_depth as u64 / 8);
-    let frames = (window_size(jobs) + crate::stats::cpu::batch_for(dark)) as u64;
+    let frames = window_size(jobs, crate::stats::cpu::batch_for(dark)) as u64;
     let states = if state_file { 2 } else { 1 };
     let dark = if dark {
         shape.pixels() as u64 * DARK_BYTES_PER_POSITION

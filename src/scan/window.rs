@@ -1,6 +1,6 @@
 //! The decoders and the accumulator: a pool of decoder threads reads files ahead, at most a
-//! window of files past the one the accumulator is on, and the accumulator takes the frames in
-//! file order, so the results do not depend on thread timing and memory is bounded by the window.
+//! window of frames alive counting the ones the accumulator holds, and the accumulator takes the
+//! frames in file order, so the results do not depend on thread timing and memory is bounded by the window.
 //! A decoder that panics fails its file only; an accumulator that fails stops the decoders.
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub struct Accumulated {
 }
 
 /// How far decoders may run ahead of the accumulator: at most `size` files past the last one
-/// consumed. Waiting and aborting go through one mutex, so an abort cannot slip between a
+/// consumed (whose frame the accumulator no longer holds). Waiting and aborting go through one mutex, so an abort cannot slip between a
 /// decoder's check and its wait.
 struct Window {
     size: usize,
@@ -66,7 +66,7 @@ impl Window {
         !s.aborted
     }
 
-    /// Files before `consumed` have been taken by the accumulator.
+    /// The frames of files before `consumed` have been consumed by the accumulator.
     fn advance(&self, consumed: usize) {
         self.lock().consumed = consumed;
         self.moved.notify_all();
@@ -79,18 +79,20 @@ impl Window {
     }
 }
 
-/// Files the decoders of a scan with `jobs` of them may run ahead of the accumulator: one each,
-/// while the accumulator works on a batch (it holds the batch's frames itself).
-pub fn window_size(jobs: usize) -> usize {
-    jobs
+/// Frames alive at once in a scan with `jobs` decoders and an accumulator that holds `held`
+/// ([`Accumulator::frames_held`]): the decoders' frames and the accumulator's share one window,
+/// so the decoders run ahead only into the room the accumulator's batch leaves (on two cores the
+/// batch's pass takes both anyway), and never fewer than one frame per decoder.
+pub fn window_size(jobs: usize, held: usize) -> usize {
+    jobs.max(held)
 }
 
 /// Decodes `files` on `jobs` threads and adds the frames to `acc` in file order, until the
 /// observer asks to [pause](ScanObserver::pause).
 ///
-/// Decoders run at most a window of `jobs` files ahead of the accumulator, so at most that
-/// many decoded frames wait besides the ones the accumulator holds
-/// ([`Accumulator::frames_held`]).
+/// Decoders run ahead of the accumulator only while fewer than a window of frames
+/// ([`window_size`]) is alive: decoded, waiting, or held by the accumulator
+/// ([`Accumulator::frames_pending`]).
 ///
 /// Each frame carries the exposure `exposure` gives for its file ([`Frame::with_exposure`]).
 pub fn accumulate_files(
@@ -119,12 +121,12 @@ pub fn accumulate_with(
     decode: &DecodeFn,
 ) -> Result<Accumulated, StatsError> {
     let jobs = jobs.max(1).min(files.len().max(1));
-    let window = Window::new(window_size(jobs));
+    let window = Window::new(window_size(jobs, acc.frames_held()));
     let next = AtomicUsize::new(0);
     let decode_nanos = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<_, DecodeError>)>(window.size);
-    // Enough idle buffers for every frame that can be alive at once.
-    let pool = FramePool::new(window.size + acc.frames_held());
+    // A buffer for every frame that can be alive at once.
+    let pool = FramePool::new(window.size);
 
     std::thread::scope(|s| {
         for k in 0..jobs {
@@ -175,7 +177,8 @@ pub fn accumulate_with(
                         }
                     }
                     expected += 1;
-                    window.advance(expected);
+                    // The frames the accumulator still holds stay in the window.
+                    window.advance(expected - acc.frames_pending());
                     observer.progress(expected, files.len(), bytes);
                     if expected < files.len() && observer.pause() {
                         break 'files;
@@ -300,6 +303,73 @@ mod tests {
                 accumulate_with(&files, &mut Failing(0), 4, &mut Silent, &decode).is_err()
             });
             assert!(result);
+        }
+    }
+
+    /// An accumulator that holds frames in batches of `batch`, as the CPU backend does, and counts
+    /// the frames it let go.
+    struct Holding {
+        batch: usize,
+        pending: Vec<Frame>,
+        released: Arc<AtomicUsize>,
+    }
+
+    impl Accumulator for Holding {
+        fn shape(&self) -> Shape {
+            shape()
+        }
+        fn add(&mut self, frame: Frame) -> Result<(), StatsError> {
+            self.pending.push(frame);
+            if self.pending.len() == self.batch {
+                // Slow, as a batch's pass over the state is, while the decoders are quick.
+                std::thread::sleep(Duration::from_millis(5));
+                self.released.fetch_add(self.batch, Ordering::SeqCst);
+                self.pending.clear();
+            }
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> Result<Moments, StatsError> {
+            Ok(Moments::new(shape()))
+        }
+        fn info(&self) -> BackendInfo {
+            Failing(0).info()
+        }
+        fn frames_held(&self) -> usize {
+            self.batch
+        }
+        fn frames_pending(&self) -> usize {
+            self.pending.len()
+        }
+    }
+
+    #[test]
+    fn the_frames_alive_at_once_are_one_window_counting_the_accumulators_batch() {
+        for (jobs, batch) in [(2, 4), (3, 2), (2, 8)] {
+            let most = within_a_minute(move || {
+                let released = Arc::new(AtomicUsize::new(0));
+                let mut acc = Holding {
+                    batch,
+                    pending: Vec::new(),
+                    released: released.clone(),
+                };
+                let (started, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+                let decode = |p: &Path, _: &Arc<FramePool>| {
+                    let alive = started.fetch_add(1, Ordering::SeqCst) + 1
+                        - released.load(Ordering::SeqCst);
+                    most.fetch_max(alive, Ordering::SeqCst);
+                    let i: usize = p.to_str().unwrap()[1..4].parse().unwrap();
+                    Ok(frame(i))
+                };
+                let done = accumulate_with(&paths(64), &mut acc, jobs, &mut Silent, &decode);
+                assert_eq!(done.unwrap().used, 64);
+                most.load(Ordering::SeqCst)
+            });
+            let window = window_size(jobs, batch);
+            assert!(
+                most <= window,
+                "{most} frames alive with {jobs} decoders and a batch of {batch}: more than {window}"
+            );
+            assert!(most >= batch, "the batch never filled: {most} frames alive");
         }
     }
 

@@ -361,6 +361,10 @@ pub trait Accumulator: Send {
     /// The most frames the backend keeps before consuming them (a CPU batch; 0 when frames are
     /// copied out as they come): with the decoders' window, how many frames can be alive at once.
     fn frames_held(&self) -> usize;
+    /// The frames it holds now, not yet consumed (at most [`Accumulator::frames_held`]).
+    fn frames_pending(&self) -> usize {
+        0
+    }
 }
 
 pub(crate) fn check_shape(expected: Shape, frame: &Frame) -> Result<(), StatsError> {

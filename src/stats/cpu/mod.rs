@@ -429,6 +429,10 @@ impl Accumulator for CpuAccumulator {
         self.batch
     }
 
+    fn frames_pending(&self) -> usize {
+        self.pending.len()
+    }
+
     fn info(&self) -> BackendInfo {
         let threads = self
             .pool
