@@ -223,11 +223,31 @@ fn row(stage: &str, shape: Shape, backend: &str, frames: usize, seconds: f64) ->
 /// Files in the smaller of the two runs a steady state is drawn from, at least.
 const MIN_STEADY_FILES: usize = 2;
 
-/// Frames per second in the steady state and the once-per-scan seconds, from `n1` frames in
-/// `t1` seconds and `n2 > n1` in `t2`.
-fn steady_state(n1: usize, t1: f64, n2: usize, t2: f64) -> (f64, f64) {
-    let per_frame = ((t2 - t1) / (n2 - n1).max(1) as f64).max(1e-9);
-    (1.0 / per_frame, (t1 - n1 as f64 * per_frame).max(0.0))
+/// Frames per second in the steady state and the once-per-scan seconds, from paired runs: round by
+/// round, `n1` frames took `t1[r]` seconds and then `n2 > n1` frames took `t2[r]`, one right after
+/// the other, so that a slow spell of the machine touches both alike. A frame costs the median of
+/// the rounds' differences over `n2 − n1`; a scan, once, the median of what each round's smaller
+/// run leaves beside its frames.
+fn steady_state(n1: usize, t1: &[f64], n2: usize, t2: &[f64]) -> (f64, f64) {
+    let frames = (n2 - n1).max(1) as f64;
+    let per_frame =
+        median(t1.iter().zip(t2).map(|(a, b)| (b - a) / frames).collect()).max(MIN_FRAME_SECONDS);
+    let fixed = median(t1.iter().map(|t| t - n1 as f64 * per_frame).collect());
+    (1.0 / per_frame, fixed.max(0.0))
+}
+
+/// The least a frame is taken to cost in the steady state: a rate stays finite.
+const MIN_FRAME_SECONDS: f64 = 1e-9;
+
+/// The median of `v` (the upper one of an even count); 0 when empty.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The runs' seconds, in their order.
+fn seconds_of(runs: &[(f64, Timing)]) -> Vec<f64> {
+    runs.iter().map(|r| r.0).collect()
 }
 
 /// The run of median time, with its timing.
@@ -313,12 +333,13 @@ fn measure_files(
             }
         }
     }
-    let [half_decode, full_decode] = decode_times.map(median_run);
+    let full_decode = median_run(decode_times[1].clone());
     let mut decode = row("decode", shape, "-", decoded[1], full_decode.0);
     decode.per_frame = Some(PerFrame::of(&full_decode.1, decoded[1]));
     let decode_fps = decode.frames_per_second;
+    let [half_times, full_times] = decode_times.each_ref().map(|v| seconds_of(v));
     let (decode_steady, decode_fixed) =
-        steady_state(decoded[0], half_decode.0, decoded[1], full_decode.0);
+        steady_state(decoded[0], &half_times, decoded[1], &full_times);
     decode.steady = (decoded[1] > decoded[0]).then_some(Steady {
         frames_per_second: decode_steady,
         vs_decode: 1.0,
@@ -331,11 +352,12 @@ fn measure_files(
     });
     rows.push(decode);
     for b in 0..backends.len() {
-        let [(t1, _), (t2, timing)] = scan_times[b].clone().map(median_run);
+        let (t2, timing) = median_run(scan_times[b][1].clone());
         let mut r = row("scan", shape, &labels[b], used[b][1], t2);
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
         r.per_frame = Some(PerFrame::of(&timing, used[b][1]));
-        let (fps, fixed) = steady_state(used[b][0], t1, used[b][1], t2);
+        let [t1s, t2s] = scan_times[b].each_ref().map(|v| seconds_of(v));
+        let (fps, fixed) = steady_state(used[b][0], &t1s, used[b][1], &t2s);
         let secs = |d: std::time::Duration| d.as_secs_f64();
         r.steady = (used[b][1] > used[b][0]).then_some(Steady {
             frames_per_second: fps,
@@ -557,4 +579,25 @@ pub fn render(report: &BenchReport) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slow spell over the second round and the third round's larger run: medians of each
+    /// size's runs would take 16 frames to cost 3.8 s; the rounds' own differences say 2 s.
+    #[test]
+    fn the_steady_state_comes_from_each_rounds_own_pair_of_runs() {
+        let (fps, fixed) = steady_state(16, &[3.0, 5.0, 3.2], 32, &[5.0, 7.0, 7.2]);
+        assert!((fps - 8.0).abs() < 1e-9, "{fps} frames/s");
+        assert!((fixed - 1.2).abs() < 1e-9, "{fixed} s once");
+    }
+
+    #[test]
+    fn a_steady_state_stays_finite_and_its_fixed_cost_not_negative() {
+        let (fps, fixed) = steady_state(4, &[1.0], 8, &[0.5]);
+        assert!(fps.is_finite() && fps > 0.0);
+        assert!((fixed - 1.0).abs() < 1e-6, "{fixed} s once");
+    }
 }
