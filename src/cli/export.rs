@@ -44,17 +44,13 @@ pub struct ExportArgs {
     max_megapixels: f64,
 }
 
-/// The JSON report itself (of a library's, `camera`'s), with the defects of other kinds, and
-/// those that would not show at `at`, left out.
+/// The JSON report `doc` (one camera's), with the defects of other kinds, and those that would
+/// not show at `at`, left out.
 fn filtered_json(
-    text: &str,
+    mut doc: serde_json::Value,
     kinds: &[Kind],
     at: Option<&AtExposure>,
-    camera: Option<&str>,
 ) -> Result<Vec<u8>, String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
-    let mut doc = report::json::one_report(doc, camera)?;
     let defects = doc
         .get_mut("defects")
         .and_then(|d| d.as_array_mut())
@@ -118,8 +114,10 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         a.report.display().to_string()
     };
     // Every format reads the list first: it checks the report before anything is sized by it.
-    let mut list = DefectList::from_json_within(&text, a.camera.as_deref(), &limits)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let checked = report::json::parse(&text)
+        .and_then(|doc| report::json::one_report(doc, a.camera.as_deref()))
+        .and_then(|doc| Ok((DefectList::from_report(&doc, &limits)?, doc)));
+    let (mut list, doc) = checked.map_err(|e| format!("{name}: {e}"))?;
     if let Format::Mask(_) = format {
         report::readback::check_memory("the mask", list.shape.pixels(), MASK_BYTES_PER_PIXEL)
             .map_err(|e| format!("{name}: {e}"))?;
@@ -135,8 +133,7 @@ fn export(a: &ExportArgs) -> Result<(), String> {
             }
             exporter.render_list(&list)
         }
-        None => filtered_json(&text, &kinds, at.as_ref(), a.camera.as_deref())
-            .map_err(|e| format!("{name}: {e}"))?,
+        None => filtered_json(doc, &kinds, at.as_ref()).map_err(|e| format!("{name}: {e}"))?,
     };
     match report::write_to(&dest, &bytes, a.force) {
         Ok(()) | Err(OutputError::ClosedPipe) => Ok(()),

@@ -222,6 +222,11 @@ fn group_name_of(g: &serde_json::Value) -> String {
     crate::input::exif::group_name(camera.as_ref())
 }
 
+/// `text` parsed as JSON: what every reader of a saved report starts from.
+pub fn parse(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))
+}
+
 /// The version-1 report in `doc`: `doc` itself, or, in a library's document (version
 /// [`LIBRARY_VERSION`]), the group of the camera whose body name ([`Camera::body`]; `no camera`
 /// for the files that name none) contains `camera`, compared without case. Without `camera`, a

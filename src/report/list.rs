@@ -76,16 +76,14 @@ impl DefectList {
         camera: Option<&str>,
         limits: &ReadLimits,
     ) -> Result<Self, String> {
-        let doc: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        let doc = super::json::parse(text)?;
         Self::from_report(&super::json::one_report(doc, camera)?, limits)
     }
 
     /// The lists of every camera of a JSON report: one for a report of one camera, one per
     /// camera group of a library's document ([`super::json::reports`]); within `limits`.
     pub fn all_from_json(text: &str, limits: &ReadLimits) -> Result<Vec<Self>, String> {
-        let doc: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+        let doc = super::json::parse(text)?;
         Ok(Self::checked_reports(doc, limits)?
             .into_iter()
             .map(|(_, list)| list)

@@ -28,6 +28,35 @@ use std::path::{Path, PathBuf};
 use crate::input::exif::Camera;
 use crate::model::ScanReport;
 
+/// Exposure times below this (seconds) are written `1/N`, as cameras write them.
+const RECIPROCAL_BELOW: f64 = 0.25;
+
+/// Up to a second, a time within this share of `1/N` is written so (`1/3`, not `0.333`).
+const RECIPROCAL_TOLERANCE: f64 = 0.02;
+
+/// Significant digits of an exposure time written as a number.
+const TIME_DIGITS: i32 = 3;
+
+/// An exposure time in seconds as cameras write it, the one way every output writes one:
+/// `1/250` below a quarter of a second, or up to a second where it is one over a whole number
+/// (`1/3`); else three significant digits (`0.35`, `2.29`, `30`); `0` for none.
+pub fn exposure_time(t: f64) -> String {
+    if t.is_nan() || t <= 0.0 {
+        return "0".into();
+    }
+    let n = (1.0 / t).round();
+    if t < 1.0 && (t < RECIPROCAL_BELOW || (1.0 / t - n).abs() < RECIPROCAL_TOLERANCE / t) {
+        return format!("1/{n}");
+    }
+    let decimals = (TIME_DIGITS - 1 - t.log10().floor() as i32).max(0) as usize;
+    let text = format!("{t:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -438,4 +467,26 @@ pub fn write_outputs(report: &ScanReport, outputs: &[Output], force: bool) -> Ve
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_time;
+
+    #[test]
+    fn exposure_times_read_as_cameras_write_them() {
+        assert_eq!(exposure_time(0.004), "1/250");
+        assert_eq!(exposure_time(1.0 / 3.0), "1/3");
+        assert_eq!(exposure_time(0.2), "1/5");
+        assert_eq!(exposure_time(0.35), "0.35");
+        assert_eq!(exposure_time(0.4567), "0.457");
+        assert_eq!(exposure_time(0.3267), "1/3");
+        assert_eq!(exposure_time(2.2857), "2.29");
+        assert_eq!(exposure_time(1.0), "1");
+        assert_eq!(exposure_time(12.34), "12.3");
+        assert_eq!(exposure_time(30.0), "30");
+        assert_eq!(exposure_time(123.4), "123");
+        assert_eq!(exposure_time(0.0), "0");
+        assert_eq!(exposure_time(f64::NAN), "0");
+    }
 }

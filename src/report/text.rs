@@ -184,19 +184,6 @@ pub fn timeline(report: &ScanReport) -> String {
     s
 }
 
-/// Seconds for the table: three significant digits, `1/N` below a quarter of a second.
-fn format_seconds(v: f32) -> String {
-    if v <= 0.0 {
-        "0".into()
-    } else if v < 0.25 {
-        format!("1/{}", (1.0 / v).round())
-    } else if v < 10.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.0}")
-    }
-}
-
 /// The defects table: one line per physical defect, strongest first.
 pub fn defects(report: &ScanReport) -> String {
     let mut s = String::new();
@@ -265,7 +252,7 @@ pub fn defects(report: &ScanReport) -> String {
             (Some(c), _) => format!(
                 " {:>8.3} {:>9}",
                 c.dark_rate * 100.0,
-                format_seconds(c.visible_from)
+                super::exposure_time(c.visible_from as f64)
             ),
             (None, true) => format!(" {:>8} {:>9}", "-", "-"),
             (None, false) => String::new(),

@@ -174,7 +174,7 @@ mod tests {
         let err = check_memory(huge, 2, false, false, Some(24_000_000_000)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the statistics of 100000x100000 RGB 8-bit frames need 840.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+            "the statistics of 100000x100000 RGB 8-bit frames need 780.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
         );
         assert!(
             check_memory(huge, 2, false, false, None).is_ok(),
@@ -182,20 +182,20 @@ mod tests {
         );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
         assert!(check_memory(camera, 2, false, true, Some(24_000_000_000)).is_ok());
-        // 18 bytes of state per subpixel, ten frames of one byte per subpixel (two decoding,
-        // eight in the CPU's batch); with the dark-current statistics, 22 bytes per pixel and a
-        // batch of four.
+        // 18 bytes of state per subpixel, eight frames of one byte per subpixel (the CPU's
+        // batch, which the two decoders fill); with the dark-current statistics, 22 bytes per
+        // pixel and a batch of four.
         assert_eq!(
             memory_needed(camera, 2, false, false),
-            72_000_000 * (18 + 10)
+            72_000_000 * (18 + 8)
         );
         assert_eq!(
             memory_needed(camera, 2, true, false),
-            72_000_000 * (2 * 18 + 10)
+            72_000_000 * (2 * 18 + 8)
         );
         assert_eq!(
             memory_needed(camera, 2, false, true),
-            72_000_000 * (18 + 6) + 24_000_000 * 22
+            72_000_000 * (18 + 4) + 24_000_000 * 22
         );
     }
 }

@@ -7,8 +7,9 @@ use std::fmt::Write;
 use super::data::Section;
 use super::data::{PageReport, Sighting, Timeline};
 use super::pictures::DefectCrops;
-use super::{base64, escape, seconds};
+use super::{base64, escape};
 use crate::detect::Kind;
+use crate::report::exposure_time;
 
 /// The defects table: one row per defect, with the values the script sorts and filters by in
 /// `data-` attributes.
@@ -40,7 +41,7 @@ pub(super) fn table(s: &mut String, i: usize, r: &PageReport) {
     );
     for (k, d) in r.defects.iter().enumerate() {
         let rate = d.dark_rate.map(|v| format!("{:.3}", v * 100.0));
-        let from = d.visible_from.map(seconds);
+        let from = d.visible_from.map(exposure_time);
         let first = d.first_seen.as_ref().map(sighting);
         let last = d.last_seen.as_ref().map(sighting);
         let appeared = if d.appeared == Some(true) {
@@ -127,7 +128,7 @@ pub(super) fn details(s: &mut String, i: usize, c: &Section) {
             facts.push(format!(
                 "dark current {:.3} % of full scale per second at ISO 100; shows from {} s at ISO 100",
                 rate * 100.0,
-                seconds(from)
+                exposure_time(from)
             ));
         }
         if d.pixels.len() > 1 {

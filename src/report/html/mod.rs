@@ -47,24 +47,13 @@ pub fn render_scans(reports: &[&ScanReport], report_name: &str) -> String {
 /// The page of a saved JSON report or library document (`text`, named `report_name`), without
 /// pictures: checked as every report read back is ([`crate::report::readback`]).
 pub fn render_json(text: &str, report_name: &str, limits: &ReadLimits) -> Result<String, String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a hotpixels JSON report: {e}"))?;
+    let doc = crate::report::json::parse(text)?;
     // The same checks as export and repair: versions, shapes, counts, coordinates.
     let sections = crate::report::list::DefectList::checked_reports(doc, limits)?
         .into_iter()
         .map(|(r, _)| Section::of(r, Pictures::default()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(page::render(&sections, report_name))
-}
-
-/// `1/250`, `0.5`, `30`: an exposure time as cameras write it.
-pub fn seconds(t: f64) -> String {
-    if t > 0.0 && t < 1.0 && ((1.0 / t) - (1.0 / t).round()).abs() < 0.02 * (1.0 / t) {
-        format!("1/{}", (1.0 / t).round())
-    } else {
-        let rounded = (t * 1000.0).round() / 1000.0;
-        format!("{rounded}")
-    }
 }
 
 /// `text` safe inside HTML text and attribute values.

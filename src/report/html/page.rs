@@ -8,8 +8,9 @@ use std::fmt::Write;
 use super::commands::commands;
 use super::data::{PageReport, Section};
 use super::defects::{details, table};
-use super::{base64, escape, seconds};
+use super::{base64, escape};
 use crate::detect::Kind;
+use crate::report::exposure_time;
 
 /// The page's style, inline.
 const STYLE: &str = include_str!("page.css");
@@ -126,8 +127,8 @@ fn summary(s: &mut String, r: &PageReport) {
             "exposures",
             escape(&format!(
                 "{}–{} s, ISO {}–{} ({} frames)",
-                seconds(e.seconds[0]),
-                seconds(e.seconds[1]),
+                exposure_time(e.seconds[0]),
+                exposure_time(e.seconds[1]),
                 e.iso[0],
                 e.iso[1],
                 e.frames
@@ -206,7 +207,11 @@ fn model_text(m: &serde_json::Value) -> String {
                 .and_then(|r| r.as_array())
                 .map(|r| {
                     let at = |i: usize| r.get(i).and_then(|v| v.as_f64()).unwrap_or(0.0);
-                    format!(" ({} to {} s at ISO 100)", seconds(at(0)), seconds(at(1)))
+                    format!(
+                        " ({} to {} s at ISO 100)",
+                        exposure_time(at(0)),
+                        exposure_time(at(1))
+                    )
                 })
                 .unwrap_or_default();
             format!("dark current: offsets grow with exposure time × ISO{range}")
@@ -300,14 +305,6 @@ mod tests {
             "shape": {"width": 64, "height": 48, "channels": 3, "bit_depth": 8},
             "defects": defects,
         })
-    }
-
-    #[test]
-    fn exposure_times_read_as_cameras_write_them() {
-        assert_eq!(seconds(0.004), "1/250");
-        assert_eq!(seconds(1.0 / 3.0), "1/3");
-        assert_eq!(seconds(0.35), "0.35");
-        assert_eq!(seconds(30.0), "30");
     }
 
     /// One row and one mark per defect, in the report's order, with the values the script
