@@ -105,6 +105,34 @@ pub fn at_arg(at: Option<&str>) -> Result<Option<hotpixels::detect::dark::AtExpo
         .transpose()
 }
 
+/// A size in bytes as people write it: `2G`, `2GB`, `1500M`, `800k`, or a number of bytes (powers
+/// of ten, as the program prints sizes).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let scale: f64 = match unit.trim().to_ascii_uppercase().trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        _ => {
+            return Err(format!(
+                "'{text}': expected a size such as 2G, 1500M or 800000000"
+            ))
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale).is_finite() => Ok((n * scale) as u64),
+        _ => Err(format!(
+            "'{text}': expected a size such as 2G, 1500M or 800000000"
+        )),
+    }
+}
+
 /// The limits a report read back is held to, from `--max-megapixels`.
 pub fn limits_arg(max_megapixels: f64) -> Result<hotpixels::report::readback::ReadLimits, String> {
     if !(max_megapixels > 0.0 && max_megapixels.is_finite()) {
@@ -170,4 +198,22 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Repair(a) => repair::run(a),
     };
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_bytes("2G"), Ok(2_000_000_000));
+        assert_eq!(parse_bytes("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_bytes("1.5g"), Ok(1_500_000_000));
+        assert_eq!(parse_bytes("1500M"), Ok(1_500_000_000));
+        assert_eq!(parse_bytes("800k"), Ok(800_000));
+        assert_eq!(parse_bytes("123456"), Ok(123_456));
+        for bad in ["", "G", "0", "-1G", "2X", "lots", "1e400"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+    }
 }

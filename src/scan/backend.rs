@@ -72,11 +72,12 @@ impl Backend {
     }
 
     /// A new accumulator for frames of `shape`, keeping dark-current statistics taken with
-    /// `dark` (none when `None`).
+    /// `dark` (none when `None`); on the CPU, batching `batch` frames.
     pub fn accumulator(
         &mut self,
         shape: Shape,
         dark: Option<DarkSetup>,
+        batch: usize,
     ) -> Result<Box<dyn Accumulator>, ScanError> {
         if let Some(ctx) = &self.gpu {
             match ctx.accumulator_with_dark(shape, self.options, dark) {
@@ -86,8 +87,12 @@ impl Backend {
             }
         }
         match self.spare.take().filter(|m| m.shape == shape) {
-            Some(spare) => Ok(Box::new(CpuAccumulator::reusing(spare, dark))),
-            None => Ok(Box::new(CpuAccumulator::with_dark(shape, dark))),
+            Some(spare) => Ok(Box::new(CpuAccumulator::reusing(spare, dark, batch))),
+            None => Ok(Box::new(CpuAccumulator::counting_into(
+                Moments::with_dark(shape, dark),
+                batch,
+                None,
+            ))),
         }
     }
 

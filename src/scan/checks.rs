@@ -24,6 +24,8 @@ pub struct Prepared {
     /// The model of a hot pixel the frames allow, and their exposures.
     pub(super) model: Model,
     pub(super) exposures: HashMap<PathBuf, f64>,
+    /// The frames held at once, as the memory allows ([`plan_frames`]).
+    pub(super) frames: FramePlan,
 }
 
 impl Prepared {
@@ -37,20 +39,67 @@ impl Prepared {
         self.shape
     }
 
+    /// The frames the scan will hold at once ([`plan_frames`]).
+    pub fn frames(&self) -> FramePlan {
+        self.frames
+    }
+
     /// The model of a hot pixel the scan will use ([`super::exposure::choose`]).
     pub fn model(&self) -> &Model {
         &self.model
     }
 }
 
-/// The memory a scan of `shape` frames with `jobs` decoders needs at most: the state (with the
-/// dark-current statistics when `dark`; twice with a state file: the total so far beside the
-/// stretch being counted), and the frames alive at once ([`window_size`]: the decoders' and the
-/// CPU backend's batch).
+/// The frames a scan holds at once ([`window_size`]): the CPU backend's batch and the decoders
+/// that fill it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FramePlan {
+    /// Frames the CPU backend holds and applies together ([`crate::stats::cpu::batch_for`] when
+    /// the memory allows).
+    pub batch: usize,
+    /// Decoder threads.
+    pub jobs: usize,
+}
+
+impl FramePlan {
+    /// The plan of a scan with `jobs` decoders and the CPU backend's own batch.
+    pub fn full(jobs: usize, dark: bool) -> Self {
+        FramePlan {
+            batch: crate::stats::cpu::batch_for(dark),
+            jobs: jobs.max(1),
+        }
+    }
+
+    /// The frames alive at once.
+    pub fn frames(&self) -> usize {
+        window_size(self.jobs, self.batch)
+    }
+
+    /// This plan with at most `frames` alive at once.
+    fn within(self, frames: usize) -> Self {
+        FramePlan {
+            batch: self.batch.min(frames),
+            jobs: self.jobs.min(frames),
+        }
+    }
+}
+
+/// The memory a scan of `shape` frames with `jobs` decoders needs at most, with the CPU
+/// backend's own batch ([`memory_of`], [`FramePlan::full`]).
 pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) -> u64 {
+    memory_of(shape, FramePlan::full(jobs, dark), state_file, dark)
+}
+
+/// Memory a scan takes besides its statistics and frames: the program, its threads, the files
+/// its decoders read (measured: 49 MB at 24 MP JPEG with two decoders).
+pub const PROGRAM_BYTES: u64 = 64_000_000;
+
+/// The memory a scan of `shape` frames needs at most when it holds the frames of `frames`: the
+/// state (with the dark-current statistics when `dark`; twice with a state file: the total so
+/// far beside the stretch being counted), the frames alive at once, and [`PROGRAM_BYTES`].
+pub fn memory_of(shape: Shape, frames: FramePlan, state_file: bool, dark: bool) -> u64 {
     let subpixels = shape.subpixels() as u64;
     let frame = subpixels * (shape.bit_depth as u64 / 8);
-    let frames = window_size(jobs, crate::stats::cpu::batch_for(dark)) as u64;
     let states = if state_file { 2 } else { 1 };
     let dark = if dark {
         shape.pixels() as u64 * DARK_BYTES_PER_POSITION
@@ -68,26 +117,43 @@ pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) ->
     };
     states * (subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark + low)
         + shift
-        + frame * frames
+        + frame * frames.frames() as u64
+        + PROGRAM_BYTES
 }
 
-/// Refuses a scan whose [`memory_needed`] is more than `available` (not checked when unknown),
-/// before anything large is allocated.
-pub fn check_memory(
+/// The frames a scan with `jobs` decoders holds at once: the full plan ([`FramePlan::full`])
+/// when `available` memory (unknown: not checked) holds it beside the statistics, else as many
+/// frames as it leaves room for (a smaller batch and fewer decoders: slower, not refused); a
+/// scan whose statistics and one frame do not fit is refused before anything large is
+/// allocated.
+pub fn plan_frames(
     shape: Shape,
     jobs: usize,
     state_file: bool,
     dark: bool,
     available: Option<u64>,
-) -> Result<(), ScanError> {
-    let needed = memory_needed(shape, jobs, state_file, dark);
-    match available {
-        Some(available) if needed > available => Err(ScanError::OutOfMemory {
+) -> Result<FramePlan, ScanError> {
+    let full = FramePlan::full(jobs, dark);
+    let Some(available) = available else {
+        return Ok(full);
+    };
+    (1..=full.frames())
+        .rev()
+        .map(|frames| full.within(frames))
+        .find(|&plan| memory_of(shape, plan, state_file, dark) <= available)
+        .ok_or_else(|| ScanError::OutOfMemory {
             shape: shape.describe(),
-            needed: crate::mem::describe_bytes(needed),
+            needed: crate::mem::describe_bytes(memory_of(shape, full.within(1), state_file, dark)),
             available: crate::mem::describe_bytes(available),
-        }),
-        _ => Ok(()),
+        })
+}
+
+/// The memory a scan may take: what the machine has `available`, or `max_memory` when that is
+/// less (either may be unknown).
+fn allowed_memory(available: Option<u64>, max_memory: Option<u64>) -> Option<u64> {
+    match (available, max_memory) {
+        (Some(a), Some(m)) => Some(a.min(m)),
+        (a, m) => a.or(m),
     }
 }
 
@@ -141,12 +207,12 @@ fn check_group(
         .filter_map(|f| exposures.get(f).copied())
         .collect();
     let model = choose(discovery.files.len(), &values);
-    check_memory(
+    let frames = plan_frames(
         shape,
         options.jobs,
         options.state.is_some(),
         model.is_dark_current(),
-        crate::mem::available_bytes(),
+        allowed_memory(crate::mem::available_bytes(), options.max_memory),
     )?;
     if options.top > shape.subpixels() {
         return Err(ScanError::TopTooLarge {
@@ -161,6 +227,7 @@ fn check_group(
         started,
         model,
         exposures,
+        frames,
     })
 }
 
@@ -171,31 +238,59 @@ mod tests {
     #[test]
     fn a_state_larger_than_the_memory_available_is_refused_naming_both() {
         let huge = Shape::new(100_000, 100_000, 3, 8).unwrap();
-        let err = check_memory(huge, 2, false, false, Some(24_000_000_000)).unwrap_err();
+        let err = plan_frames(huge, 2, false, false, Some(24_000_000_000)).unwrap_err();
+        // The statistics and one frame: 19 bytes per subpixel (and the program).
         assert_eq!(
             err.to_string(),
-            "the statistics of 100000x100000 RGB 8-bit frames need 780.0 GB of memory, and this machine has 24.0 GB available (--max-megapixels refuses such files)"
+            "the statistics of 100000x100000 RGB 8-bit frames need 570.1 GB of memory, and the scan may take 24.0 GB (what this machine has available, or --max-memory; --max-megapixels refuses such files)"
         );
-        assert!(
-            check_memory(huge, 2, false, false, None).is_ok(),
+        assert_eq!(
+            plan_frames(huge, 2, false, false, None).unwrap(),
+            FramePlan::full(2, false),
             "unknown: not checked"
         );
         let camera = Shape::new(6000, 4000, 3, 8).unwrap();
-        assert!(check_memory(camera, 2, false, true, Some(24_000_000_000)).is_ok());
         // 18 bytes of state per subpixel, eight frames of one byte per subpixel (the CPU's
         // batch, which the two decoders fill); with the dark-current statistics, 22 bytes per
         // pixel and a batch of four.
         assert_eq!(
             memory_needed(camera, 2, false, false),
-            72_000_000 * (18 + 8)
+            72_000_000 * (18 + 8) + PROGRAM_BYTES
         );
         assert_eq!(
             memory_needed(camera, 2, true, false),
-            72_000_000 * (2 * 18 + 8)
+            72_000_000 * (2 * 18 + 8) + PROGRAM_BYTES
         );
         assert_eq!(
             memory_needed(camera, 2, false, true),
-            72_000_000 * (18 + 4) + 24_000_000 * 22
+            72_000_000 * (18 + 4) + 24_000_000 * 22 + PROGRAM_BYTES
         );
+        assert_eq!(
+            plan_frames(camera, 2, false, true, Some(24_000_000_000)).unwrap(),
+            FramePlan::full(2, true)
+        );
+    }
+
+    /// A machine that holds the statistics but not the full batch beside them scans with fewer
+    /// frames at once, the most that fit; decoders as well when one frame is all that fits.
+    #[test]
+    fn short_memory_holds_fewer_frames_instead_of_refusing() {
+        let camera = Shape::new(6000, 4000, 3, 8).unwrap();
+        let frame = 72_000_000;
+        let state = 18 * frame + PROGRAM_BYTES;
+        let plan = |available| plan_frames(camera, 2, false, false, Some(available)).unwrap();
+        assert_eq!(plan(state + 8 * frame), FramePlan { batch: 8, jobs: 2 });
+        assert_eq!(plan(state + 8 * frame - 1), FramePlan { batch: 7, jobs: 2 });
+        assert_eq!(plan(state + 3 * frame), FramePlan { batch: 3, jobs: 2 });
+        assert_eq!(plan(state + 2 * frame), FramePlan { batch: 2, jobs: 2 });
+        assert_eq!(plan(state + 2 * frame - 1), FramePlan { batch: 1, jobs: 1 });
+        assert!(plan_frames(camera, 2, false, false, Some(state + frame - 1)).is_err());
+        for available in [state + frame, state + 5 * frame + 7, state + 9 * frame] {
+            let p = plan(available);
+            assert!(memory_of(camera, p, false, false) <= available);
+        }
+        assert_eq!(allowed_memory(Some(5), Some(3)), Some(3));
+        assert_eq!(allowed_memory(Some(5), None), Some(5));
+        assert_eq!(allowed_memory(None, Some(3)), Some(3));
     }
 }

@@ -30,7 +30,10 @@ pub use backend::Backend;
 pub use checkpoint::{
     interrupt, interrupted, StateOptions, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_FRAMES,
 };
-pub use checks::{check_memory, memory_needed, prepare, prepare_discovered, Prepared};
+pub use checks::{
+    memory_needed, memory_of, plan_frames, prepare, prepare_discovered, FramePlan, Prepared,
+    PROGRAM_BYTES,
+};
 pub use groups::{discover_library, in_shard};
 pub use window::{accumulate_files, accumulate_with, Accumulated, DecodeFn};
 
@@ -85,6 +88,9 @@ pub struct ScanOptions {
     /// (no state file): the frames are counted in capture-time order, in windows
     /// ([`crate::detect::timeline`]).
     pub timeline: bool,
+    /// The most memory the scan may take, in bytes (`None`: what the machine has available):
+    /// beside the statistics it then holds fewer frames at once ([`plan_frames`]).
+    pub max_memory: Option<u64>,
 }
 
 impl Default for ScanOptions {
@@ -102,6 +108,7 @@ impl Default for ScanOptions {
             camera: None,
             since: None,
             timeline: true,
+            max_memory: None,
         }
     }
 }
@@ -141,7 +148,7 @@ pub enum ScanError {
         shape: String,
     },
     /// The statistics of the frames would not fit in the memory the machine has.
-    #[error("the statistics of {shape} frames need {needed} of memory, and this machine has {available} available (--max-megapixels refuses such files)")]
+    #[error("the statistics of {shape} frames need {needed} of memory, and the scan may take {available} (what this machine has available, or --max-memory; --max-megapixels refuses such files)")]
     OutOfMemory {
         /// The frame shape.
         shape: String,

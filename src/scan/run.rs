@@ -95,6 +95,7 @@ impl Prepared {
             started,
             model,
             exposures,
+            frames,
         } = self;
         let Resumed {
             mut total,
@@ -130,7 +131,7 @@ impl Prepared {
         let mut at = 0;
         loop {
             let allocating = Instant::now();
-            let mut acc = backend.accumulator(shape, dark)?;
+            let mut acc = backend.accumulator(shape, dark, frames.batch)?;
             timing.allocate += allocating.elapsed();
             let acc_info = acc.info();
             pacer.restart(already + at);
@@ -140,7 +141,7 @@ impl Prepared {
                 shape,
                 &exposure_of,
                 acc.as_mut(),
-                options.jobs,
+                frames.jobs,
                 &mut pacer,
             )
             .and_then(|mut done| {
@@ -225,6 +226,17 @@ impl Prepared {
         let found = Found::of(&discovery, &failures);
         let mut report = super::report_of(counted, found, options, started);
         report.warnings.extend(backend.note().map(str::to_string));
+        let full = super::FramePlan::full(options.jobs, dark.is_some());
+        if frames.frames() < full.frames() {
+            let held = match frames.frames() {
+                1 => "1 frame".to_string(),
+                n => format!("{n} frames"),
+            };
+            report.warnings.push(format!(
+                "the memory available held {held} at a time beside the statistics, not {}: the scan was slower, its answer the same to rounding",
+                full.frames()
+            ));
+        }
         if !report.model.is_dark_current() {
             report.model = model;
         }

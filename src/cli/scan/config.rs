@@ -29,6 +29,11 @@ pub struct ScanArgs {
     /// size is allocated).
     #[arg(long, default_value_t = hotpixels::input::discover::DEFAULT_MAX_MEGAPIXELS, value_name = "MP")]
     max_megapixels: f64,
+    /// The most memory the scan may take (e.g. 2G, 1500M; default: what the machine has
+    /// available). Beside the statistics, which it must hold, the scan then holds fewer frames
+    /// at once: slower, the same answer.
+    #[arg(long, value_name = "SIZE", value_parser = crate::cli::parse_bytes)]
+    max_memory: Option<u64>,
     /// Checkpoint the statistics to FILE and resume from it: a scan run again with the same
     /// FILE reads only the files it has not counted. Ctrl-C or SIGTERM writes it and exits 130.
     #[arg(long, value_name = "FILE")]
@@ -127,6 +132,7 @@ impl ScanConfig {
                 camera: a.camera.filter(|c| !c.is_empty()),
                 since: a.since,
                 timeline: !a.no_timeline,
+                max_memory: a.max_memory,
                 ..Default::default()
             },
             report,

@@ -79,11 +79,12 @@ impl CpuAccumulator {
         )
     }
 
-    /// [`CpuAccumulator::with_dark`] counting into `state`'s memory, cleared first (no new pages
-    /// to fault in and zero for a scan counting stretch after stretch).
-    pub fn reusing(mut state: Moments, dark: Option<DarkSetup>) -> Self {
+    /// An accumulator keeping dark-current statistics taken with `dark` (none when `None`),
+    /// batching `batch` frames, counting into `state`'s memory, cleared first (no new pages to
+    /// fault in and zero for a scan counting stretch after stretch).
+    pub fn reusing(mut state: Moments, dark: Option<DarkSetup>, batch: usize) -> Self {
         state.clear(dark);
-        Self::counting_into(state, batch_for(dark.is_some()), None)
+        Self::counting_into(state, batch, None)
     }
 
     /// An accumulator batching `batch` frames (1 to [`MAX_BATCH`]), on `threads` threads (`None`:
