@@ -1,12 +1,14 @@
 //! Criterion benches of the accumulate step, frames already in memory: the CPU backend (value and
 //! neighbour-residual statistics together) on a batch of eight frames into one accumulator (state
 //! allocated once, as in a scan) — 8-bit RGB (JPEG), 16-bit RGB (TIFF/PNG) and one-channel 16-bit
-//! Bayer photosites (camera RAW) —, and the GPU backend (upload, shader, read-back) when an adapter
-//! opens.
+//! Bayer photosites (camera RAW) —, 8-bit RGB with the dark-current sums (frames with exposures,
+//! the batch of four a scan uses then), and the GPU backend (upload, shader, read-back) when an
+//! adapter opens.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use hotpixels::input::{Cfa, FramePool};
-use hotpixels::stats::{Accumulator, CpuAccumulator, GpuContext, GpuOptions};
+use hotpixels::input::{Cfa, Encoding, FramePool};
+use hotpixels::stats::cpu::DARK_BATCH;
+use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup, GpuContext, GpuOptions, Moments};
 use hotpixels::synth::{scene_frame, shape_for_megapixels};
 use hotpixels::{Frame, Samples, Shape};
 
@@ -56,10 +58,22 @@ fn raw_frames(mp: u32) -> (Shape, Vec<Frame>) {
 /// One batch of `frames` applied per iteration to one accumulator whose state is already in
 /// memory, as in a long scan.
 fn bench_batch(c: &mut Criterion, group: &str, name: &str, shape: Shape, frames: &[Frame]) {
+    let acc = CpuAccumulator::with_options(shape, frames.len(), None);
+    bench_batch_into(c, group, name, acc, frames)
+}
+
+/// [`bench_batch`] into `acc`.
+fn bench_batch_into(
+    c: &mut Criterion,
+    group: &str,
+    name: &str,
+    mut acc: CpuAccumulator,
+    frames: &[Frame],
+) {
     let mut group = c.benchmark_group(group);
     group.sample_size(10);
+    let shape = frames[0].shape();
     let len = shape.subpixels();
-    let mut acc = CpuAccumulator::with_options(shape, frames.len(), None);
     group.throughput(Throughput::Elements((len * frames.len()) as u64));
     // Frames live in pooled buffers, as in a scan: the copies are made outside the measurement,
     // and a frame dropped after its batch goes back to the pool instead of being unmapped inside
@@ -75,21 +89,27 @@ fn bench_batch(c: &mut Criterion, group: &str, name: &str, shape: Shape, frames:
                     (Samples::U16(dst), Samples::U16(src)) => dst.copy_from_slice(src),
                     _ => unreachable!("pooled buffers have the frames' depth"),
                 }
-                Frame::new(shape, samples).unwrap().recycle_into(&pool)
+                Frame::new(shape, samples)
+                    .unwrap()
+                    .with_exposure(f.exposure().map(f64::from))
+                    .recycle_into(&pool)
             })
             .collect()
     };
-    group.bench_function(BenchmarkId::new("batch_of_8", name), |b| {
-        b.iter_batched(
-            pooled,
-            |batch| {
-                for f in batch {
-                    acc.add(f).unwrap();
-                }
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    group.bench_function(
+        BenchmarkId::new(format!("batch_of_{}", frames.len()), name),
+        |b| {
+            b.iter_batched(
+                pooled,
+                |batch| {
+                    for f in batch {
+                        acc.add(f).unwrap();
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
     group.finish();
 }
 
@@ -103,6 +123,16 @@ fn cpu(c: &mut Criterion) {
     bench_batch(c, "accumulate_cpu_16bit", "rgb_12MP", shape, &frames);
     let (shape, frames) = raw_frames(24);
     bench_batch(c, "accumulate_cpu_16bit", "raw_24MP", shape, &frames);
+    // A library's exposures (seconds at ISO 100), from a daylight frame to a night one.
+    let exposures = [0.002, 0.01, 0.4, 30.0];
+    let shape = shape_for_megapixels(24);
+    let setup = DarkSetup::new(&exposures, 0, 255, Encoding::Srgb);
+    let frames: Vec<Frame> = (0..DARK_BATCH)
+        .map(|i| scene_frame(shape, i, 1).with_exposure(Some(exposures[i % exposures.len()])))
+        .collect();
+    let acc =
+        CpuAccumulator::counting_into(Moments::with_dark(shape, Some(setup)), DARK_BATCH, None);
+    bench_batch_into(c, "accumulate_cpu_dark", "24MP", acc, &frames);
 }
 
 fn gpu(c: &mut Criterion) {

@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::group::{channel_sum, group_lanes, DarkBatch, Group, LANES};
+use super::group::{group_lanes, DarkBatch, Group, LANES};
 use crate::stats::batch::{MAX_BATCH, RESIDUAL_SCALE};
 use crate::stats::dark::LINEAR_DARK_SUMS;
 
@@ -200,10 +200,18 @@ pub unsafe fn interior_group(
                 _mm256_storeu_ps(lanes.as_mut_ptr(), kept[0]);
                 _mm256_storeu_ps(lanes.as_mut_ptr().add(8), kept[1]);
             }
-            let c = dark.channels;
-            for p in (0..group_lanes(c)).step_by(c) {
-                let s = channel_sum(&lanes[p..p + c]);
-                squares[p] += s * s * weights.squares;
+            // Unrolled for the two layouts this code takes (one or three channels), the same
+            // arithmetic as `channel_sum`'s.
+            let w = weights.squares;
+            if dark.channels == 3 {
+                for p in (0..group_lanes(3)).step_by(3) {
+                    let s = lanes[p] + lanes[p + 1] + lanes[p + 2];
+                    squares[p] += s * s * w;
+                }
+            } else {
+                for (q, &s) in squares.iter_mut().zip(&lanes) {
+                    *q += s * s * w;
+                }
             }
         }
     }

@@ -312,16 +312,36 @@ impl Block<'_> {
             *total = total.saturating_add(count as Count);
         }
         if let (Some(block), Some(dark)) = (self.dark.as_mut(), dark) {
-            let c = dark.channels;
-            let first = at / c;
-            for p in 0..lanes / c {
-                let lanes = p * c..(p + 1) * c;
-                for (out, sums) in block.sums.iter_mut().zip(&group.dark) {
-                    out[first + p] += group::channel_sum(&sums[lanes.clone()]);
-                }
-                block.clipped[first + p] =
-                    block.clipped[first + p].saturating_add(group.cut[p * c] as Count);
+            // Unrolled for one and three channels; the same arithmetic for any.
+            match dark.channels {
+                1 => block.fold_positions::<T, 1>(group, at, lanes, 1),
+                3 => block.fold_positions::<T, 3>(group, at, lanes, 3),
+                c => block.fold_positions::<T, 0>(group, at, lanes, c),
             }
+        }
+    }
+}
+
+impl DarkBlock<'_> {
+    /// Adds the dark-current sums and clipped counts of `group`'s positions (`lanes` lanes from
+    /// lane `at` of the block, `c` channels each; `C` is `c` when known at compile time, else 0)
+    /// to the block's: a position's channels summed in order, from zero (`channel_sum`).
+    #[inline(always)]
+    fn fold_positions<T: Lane, const C: usize>(
+        &mut self,
+        group: &Group<T::Square>,
+        at: usize,
+        lanes: usize,
+        c: usize,
+    ) {
+        let c = if C > 0 { C } else { c };
+        let first = at / c;
+        for p in 0..lanes / c {
+            for (out, sums) in self.sums.iter_mut().zip(&group.dark) {
+                out[first + p] += group::channel_sum(&sums[p * c..(p + 1) * c]);
+            }
+            self.clipped[first + p] =
+                self.clipped[first + p].saturating_add(group.cut[p * c] as Count);
         }
     }
 }
