@@ -63,7 +63,11 @@ pub fn run(cfg: &ScanConfig, groups: Vec<Discovery>, console: &mut Console) -> u
                 .collect::<Vec<_>>(),
             )
             .is_dark_current();
-            let bytes = scan::memory_needed(shape, cfg.options.jobs, false, dark);
+            // The frames held as --max-memory allows (the machine's memory is checked later).
+            let frames =
+                scan::plan_frames(shape, cfg.options.jobs, false, dark, cfg.options.max_memory)
+                    .unwrap_or_else(|_| scan::FramePlan::full(cfg.options.jobs, dark));
+            let bytes = scan::memory_of(shape, frames, false, dark);
             format!(", memory up to {}", hotpixels::mem::describe_bytes(bytes))
         });
         let heading = format!(
