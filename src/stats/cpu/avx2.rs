@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::group::{group_lanes, DarkBatch, Group, LANES};
+use super::group::{DarkBatch, Group, LANES};
 use crate::stats::batch::{MAX_BATCH, RESIDUAL_SCALE};
 use crate::stats::dark::LINEAR_DARK_SUMS;
 
@@ -129,7 +129,8 @@ pub unsafe fn interior_group(
     let mut cut = zero;
     // The linear dark sums' low and high eight lanes, and the squares per lane.
     let mut sums = [[_mm256_setzero_ps(); 2]; LINEAR_DARK_SUMS];
-    let mut squares = [0f32; LANES];
+    // Per lane (one channel), or per position in the first register's first five lanes (three).
+    let mut squares = [_mm256_setzero_ps(); 2];
     let clip = _mm256_set1_epi16(dark.map_or(0, |d| d.clip.min(i16::MAX as i32)) as i16);
     let floor = _mm256_set1_ps(dark.map_or(0.0, |d| d.floor));
     let low = _mm256_set1_ps(dark.map_or(0.0, |d| -d.floor));
@@ -193,24 +194,17 @@ pub unsafe fn interior_group(
                     *half = _mm256_add_ps(*half, _mm256_mul_ps(k, w));
                 }
             }
-            // The squares of whole positions, in their first lanes (a clipped one adds zero).
-            let mut lanes = [0f32; LANES];
-            // SAFETY: AVX2 is enabled; 16 lanes are stored.
-            unsafe {
-                _mm256_storeu_ps(lanes.as_mut_ptr(), kept[0]);
-                _mm256_storeu_ps(lanes.as_mut_ptr().add(8), kept[1]);
-            }
-            // Unrolled for the two layouts this code takes (one or three channels), the same
-            // arithmetic as `channel_sum`'s.
-            let w = weights.squares;
+            // The squares of whole positions (a clipped one adds zero), in registers: per lane
+            // of one channel, per position of three (its channels' lanes gathered by
+            // `position_channels` and summed in order: `channel_sum`'s arithmetic).
+            let w = _mm256_set1_ps(weights.squares);
             if dark.channels == 3 {
-                for p in (0..group_lanes(3)).step_by(3) {
-                    let s = lanes[p] + lanes[p + 1] + lanes[p + 2];
-                    squares[p] += s * s * w;
-                }
+                let [a, b, c] = position_channels(kept);
+                let s = _mm256_add_ps(_mm256_add_ps(a, b), c);
+                squares[0] = _mm256_add_ps(squares[0], _mm256_mul_ps(_mm256_mul_ps(s, s), w));
             } else {
-                for (q, &s) in squares.iter_mut().zip(&lanes) {
-                    *q += s * s * w;
+                for (q, k) in squares.iter_mut().zip(kept) {
+                    *q = _mm256_add_ps(*q, _mm256_mul_ps(_mm256_mul_ps(k, k), w));
                 }
             }
         }
@@ -229,9 +223,60 @@ pub unsafe fn interior_group(
             _mm256_storeu_ps(out.as_mut_ptr(), lo);
             _mm256_storeu_ps(out.as_mut_ptr().add(8), hi);
         }
-        group.dark[LINEAR_DARK_SUMS] = squares;
+        let mut lanes = [0f32; LANES];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), squares[0]);
+        _mm256_storeu_ps(lanes.as_mut_ptr().add(8), squares[1]);
+        group.dark[LINEAR_DARK_SUMS] = match dark.map(|d| d.channels) {
+            // A position's square in its first lane.
+            Some(3) => std::array::from_fn(|j| {
+                if j % 3 == 0 && j < 15 {
+                    lanes[j / 3]
+                } else {
+                    0.0
+                }
+            }),
+            _ => lanes,
+        };
     }
     true
+}
+
+/// The five whole positions of three channels in sixteen lanes (`lanes` as two halves): their
+/// first, second and third channels, each in lanes 0–4 of a register (lanes 5–7 zero).
+#[target_feature(enable = "avx2")]
+fn position_channels(lanes: [__m256; 2]) -> [__m256; 3] {
+    let [lo, hi] = lanes;
+    // Channel k of position p is lane 3p + k: from the low half while it is below 8.
+    let pick = |k: i32| {
+        let at = |p: i32| 3 * p + k;
+        let from_lo = _mm256_setr_epi32(at(0), at(1), at(2), at(3) & 7, at(4) & 7, 0, 0, 0);
+        let from_hi = _mm256_setr_epi32(
+            at(0) & 7,
+            at(1) & 7,
+            at(2) & 7,
+            at(3) - 8,
+            at(4) - 8,
+            0,
+            0,
+            0,
+        );
+        let low = _mm256_permutevar8x32_ps(lo, from_lo);
+        let high = _mm256_permutevar8x32_ps(hi, from_hi);
+        // Lanes whose channel lies in the high half, and the unused lanes 5–7 cleared.
+        let in_high = _mm256_castsi256_ps(_mm256_setr_epi32(
+            -((at(0) >= 8) as i32),
+            -((at(1) >= 8) as i32),
+            -((at(2) >= 8) as i32),
+            -((at(3) >= 8) as i32),
+            -((at(4) >= 8) as i32),
+            0,
+            0,
+            0,
+        ));
+        let used = _mm256_castsi256_ps(_mm256_setr_epi32(-1, -1, -1, -1, -1, 0, 0, 0));
+        _mm256_and_ps(_mm256_blendv_ps(low, high, in_high), used)
+    };
+    [pick(0), pick(1), pick(2)]
 }
 
 /// Sixteen 16-bit lanes, sign-extended into `out` in order.
