@@ -108,6 +108,7 @@ pub fn at_arg(at: Option<&str>) -> Result<Option<hotpixels::detect::dark::AtExpo
 /// A size in bytes as people write it: `2G`, `2GB`, `1500M`, `800k`, or a number of bytes (powers
 /// of ten, as the program prints sizes).
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let bad = || format!("'{text}': expected a size such as 2G, 1500M or 800000000");
     let t = text.trim();
     let digits = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -119,17 +120,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "M" => 1e6,
         "G" => 1e9,
         "T" => 1e12,
-        _ => {
-            return Err(format!(
-                "'{text}': expected a size such as 2G, 1500M or 800000000"
-            ))
-        }
+        _ => return Err(bad()),
     };
     match number.parse::<f64>() {
         Ok(n) if n > 0.0 && (n * scale).is_finite() => Ok((n * scale) as u64),
-        _ => Err(format!(
-            "'{text}': expected a size such as 2G, 1500M or 800000000"
-        )),
+        _ => Err(bad()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The decoders and the accumulator: a pool of decoder threads reads files ahead, at most a
 //! window of frames alive counting the ones the accumulator holds, and the accumulator takes the
-//! frames in file order, so the results do not depend on thread timing and memory is bounded by the window.
-//! A decoder that panics fails its file only; an accumulator that fails stops the decoders.
+//! frames in file order, so the results do not depend on thread timing and memory is bounded by
+//! the window. A decoder that panics fails its file only; an accumulator that fails stops the
+//! decoders.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,8 +29,8 @@ pub struct Accumulated {
 }
 
 /// How far decoders may run ahead of the accumulator: at most `size` files past the last one
-/// consumed (whose frame the accumulator no longer holds). Waiting and aborting go through one mutex, so an abort cannot slip between a
-/// decoder's check and its wait.
+/// consumed (whose frame the accumulator no longer holds). Waiting and aborting go through one
+/// mutex, so an abort cannot slip between a decoder's check and its wait.
 struct Window {
     size: usize,
     state: Mutex<WindowState>,

@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::group::{DarkBatch, Group, LANES};
+use super::group::{group_lanes, DarkBatch, Group, LANES};
 use crate::stats::batch::{MAX_BATCH, RESIDUAL_SCALE};
 use crate::stats::dark::LINEAR_DARK_SUMS;
 
@@ -229,7 +229,7 @@ pub unsafe fn interior_group(
         group.dark[LINEAR_DARK_SUMS] = match dark.map(|d| d.channels) {
             // A position's square in its first lane.
             Some(3) => std::array::from_fn(|j| {
-                if j % 3 == 0 && j < 15 {
+                if j % 3 == 0 && j < group_lanes(3) {
                     lanes[j / 3]
                 } else {
                     0.0
