@@ -84,12 +84,6 @@ impl FramePlan {
     }
 }
 
-/// The memory a scan of `shape` frames with `jobs` decoders needs at most, with the CPU
-/// backend's own batch ([`memory_of`], [`FramePlan::full`]).
-pub fn memory_needed(shape: Shape, jobs: usize, state_file: bool, dark: bool) -> u64 {
-    memory_of(shape, FramePlan::full(jobs, dark), state_file, dark)
-}
-
 /// Memory a scan takes besides its statistics and frames: the program, its threads, the files
 /// its decoders read (measured: 49 MB at 24 MP JPEG with two decoders).
 pub const PROGRAM_BYTES: u64 = 64_000_000;
@@ -254,15 +248,15 @@ mod tests {
         // batch, which the two decoders fill); with the dark-current statistics, 22 bytes per
         // pixel and a batch of four.
         assert_eq!(
-            memory_needed(camera, 2, false, false),
+            memory_of(camera, FramePlan::full(2, false), false, false),
             72_000_000 * (18 + 8) + PROGRAM_BYTES
         );
         assert_eq!(
-            memory_needed(camera, 2, true, false),
+            memory_of(camera, FramePlan::full(2, false), true, false),
             72_000_000 * (2 * 18 + 8) + PROGRAM_BYTES
         );
         assert_eq!(
-            memory_needed(camera, 2, false, true),
+            memory_of(camera, FramePlan::full(2, true), false, true),
             72_000_000 * (18 + 4) + 24_000_000 * 22 + PROGRAM_BYTES
         );
         assert_eq!(

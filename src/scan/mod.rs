@@ -31,8 +31,7 @@ pub use checkpoint::{
     interrupt, interrupted, StateOptions, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_FRAMES,
 };
 pub use checks::{
-    memory_needed, memory_of, plan_frames, prepare, prepare_discovered, FramePlan, Prepared,
-    PROGRAM_BYTES,
+    memory_of, plan_frames, prepare, prepare_discovered, FramePlan, Prepared, PROGRAM_BYTES,
 };
 pub use groups::{discover_library, in_shard};
 pub use window::{accumulate_files, accumulate_with, Accumulated, DecodeFn};

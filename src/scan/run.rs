@@ -97,6 +97,8 @@ impl Prepared {
             exposures,
             frames,
         } = self;
+        // What the scan would hold with memory to spare, by the model its frames were planned for.
+        let full = super::FramePlan::full(options.jobs, model.is_dark_current());
         let Resumed {
             mut total,
             mut counted,
@@ -226,7 +228,6 @@ impl Prepared {
         let found = Found::of(&discovery, &failures);
         let mut report = super::report_of(counted, found, options, started);
         report.warnings.extend(backend.note().map(str::to_string));
-        let full = super::FramePlan::full(options.jobs, dark.is_some());
         if frames.frames() < full.frames() {
             let held = match frames.frames() {
                 1 => "1 frame".to_string(),
