@@ -114,10 +114,8 @@ fn export(a: &ExportArgs) -> Result<(), String> {
         a.report.display().to_string()
     };
     // Every format reads the list first: it checks the report before anything is sized by it.
-    let checked = report::json::parse(&text)
-        .and_then(|doc| report::json::one_report(doc, a.camera.as_deref()))
-        .and_then(|doc| Ok((DefectList::from_report(&doc, &limits)?, doc)));
-    let (mut list, doc) = checked.map_err(|e| format!("{name}: {e}"))?;
+    let (doc, mut list) = DefectList::checked_report(&text, a.camera.as_deref(), &limits)
+        .map_err(|e| format!("{name}: {e}"))?;
     if let Format::Mask(_) = format {
         report::readback::check_memory("the mask", list.shape.pixels(), MASK_BYTES_PER_PIXEL)
             .map_err(|e| format!("{name}: {e}"))?;

@@ -76,8 +76,19 @@ impl DefectList {
         camera: Option<&str>,
         limits: &ReadLimits,
     ) -> Result<Self, String> {
-        let doc = super::json::parse(text)?;
-        Self::from_report(&super::json::one_report(doc, camera)?, limits)
+        Self::checked_report(text, camera, limits).map(|(_, list)| list)
+    }
+
+    /// The report of [`DefectList::from_json_within`] (one camera's, as a JSON value) with its
+    /// list, checked within `limits`.
+    pub fn checked_report(
+        text: &str,
+        camera: Option<&str>,
+        limits: &ReadLimits,
+    ) -> Result<(serde_json::Value, Self), String> {
+        let report = super::json::one_report(super::json::parse(text)?, camera)?;
+        let list = Self::from_report(&report, limits)?;
+        Ok((report, list))
     }
 
     /// The lists of every camera of a JSON report: one for a report of one camera, one per

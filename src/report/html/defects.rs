@@ -51,32 +51,27 @@ pub(super) fn table(s: &mut String, i: usize, r: &PageReport) {
         };
         let _ = writeln!(
             s,
-            "<tr class=\"defect {kind}\" id=\"c{i}-row-{k}\" data-index=\"{k}\" data-rank=\"{}\" \
-             data-kind=\"{kind}\" data-colour=\"{}\" data-score=\"{}\" data-x=\"{}\" data-y=\"{}\" \
-             data-pixels=\"{}\" data-rate=\"{}\" data-from=\"{}\" data-first=\"{}\" data-last=\"{}\">\
-             <td>{}</td><td>{kind}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}{appeared}</td><td>{}</td></tr>",
-            k + 1,
-            escape(&d.colour),
-            d.score,
-            d.x,
-            d.y,
-            d.pixels.len(),
+            "<tr class=\"defect {kind}\" id=\"c{i}-row-{k}\" data-index=\"{k}\" data-rank=\"{rank}\" \
+             data-kind=\"{kind}\" data-colour=\"{colour}\" data-score=\"{score}\" data-x=\"{x}\" \
+             data-y=\"{y}\" data-pixels=\"{pixels}\" data-rate=\"{}\" data-from=\"{}\" \
+             data-first=\"{}\" data-last=\"{}\">\
+             <td>{rank}</td><td>{kind}</td><td>{colour}</td><td>{score:.1}</td><td>{x}</td><td>{y}</td>\
+             <td>{pixels}</td><td>{}</td><td>{}</td><td>{}{appeared}</td><td>{}</td></tr>",
             d.dark_rate.map(|v| v.to_string()).unwrap_or_default(),
             d.visible_from.map(|v| v.to_string()).unwrap_or_default(),
             escape(first.as_deref().unwrap_or("")),
             escape(last.as_deref().unwrap_or("")),
-            k + 1,
-            escape(&d.colour),
-            d.score,
-            d.x,
-            d.y,
-            d.pixels.len(),
             rate.as_deref().unwrap_or("–"),
             from.as_deref().unwrap_or("–"),
             escape(first.as_deref().unwrap_or("–")),
             escape(last.as_deref().unwrap_or("–")),
+            rank = k + 1,
             kind = d.kind.name(),
+            colour = escape(&d.colour),
+            score = d.score,
+            x = d.x,
+            y = d.y,
+            pixels = d.pixels.len(),
         );
     }
     s.push_str("</tbody></table>\n");
