@@ -26,6 +26,8 @@ pub struct Prepared {
     pub(super) exposures: HashMap<PathBuf, f64>,
     /// The frames held at once, as the memory allows ([`plan_frames`]).
     pub(super) frames: FramePlan,
+    /// Whether those frames were planned beside dark-current sums ([`keeps_dark_sums`]).
+    pub(super) dark_sums: bool,
 }
 
 impl Prepared {
@@ -201,11 +203,12 @@ fn check_group(
         .filter_map(|f| exposures.get(f).copied())
         .collect();
     let model = choose(discovery.files.len(), &values);
+    let dark_sums = keeps_dark_sums(options, &model);
     let frames = plan_frames(
         shape,
         options.jobs,
         options.state.is_some(),
-        model.is_dark_current(),
+        dark_sums,
         allowed_memory(crate::mem::available_bytes(), options.max_memory),
     )?;
     if options.top > shape.subpixels() {
@@ -222,7 +225,22 @@ fn check_group(
         model,
         exposures,
         frames,
+        dark_sums,
     })
+}
+
+/// Whether a scan's statistics will keep dark-current sums: as the state it counts on does, when
+/// it resumes one that has counted frames (it keeps the model it began with); else when the
+/// frames' `model` is dark current. A state that cannot be read is reported when the scan reads
+/// it; until then the frames' model stands.
+pub fn keeps_dark_sums(options: &ScanOptions, model: &Model) -> bool {
+    options
+        .state
+        .as_ref()
+        .filter(|st| st.path.exists())
+        .and_then(|st| crate::stats::state::read_header(&st.path).ok())
+        .filter(|header| header.frames > 0)
+        .map_or(model.is_dark_current(), |header| header.dark.is_some())
 }
 
 #[cfg(test)]
@@ -263,6 +281,45 @@ mod tests {
             plan_frames(camera, 2, false, true, Some(24_000_000_000)).unwrap(),
             FramePlan::full(2, true)
         );
+    }
+
+    /// A scan counting on a state plans its frames for the state's model: a state with
+    /// dark-current sums, resumed over frames that say nothing of their exposure, holds the
+    /// dark-current model's frames (and its sums) in the plan.
+    #[test]
+    fn a_resumed_state_plans_the_frames_for_its_own_model() {
+        use crate::stats::{DarkSetup, Moments};
+        let dir = tempfile::tempdir().unwrap();
+        let shape = Shape::new(4, 3, 3, 8).unwrap();
+        for name in ["a.png", "b.png"] {
+            image::RgbImage::new(4, 3)
+                .save(dir.path().join(name))
+                .unwrap();
+        }
+        let st = super::super::StateOptions {
+            path: dir.path().join("s.state"),
+            every_frames: 1,
+            every: std::time::Duration::from_secs(1),
+        };
+        let options = ScanOptions {
+            state: Some(st.clone()),
+            ..ScanOptions::default()
+        };
+        let inputs = [dir.path().join("*.png").to_string_lossy().into_owned()];
+        let plan = || prepare(&inputs, &options, &mut super::super::Silent).unwrap();
+        let fresh = plan();
+        assert!(!fresh.dark_sums);
+        assert_eq!(fresh.frames, FramePlan::full(options.jobs, false));
+        let setup = DarkSetup::new(&[0.01, 8.0], 0, 255, crate::input::Encoding::Srgb);
+        let mut counted = Moments::with_dark(shape, Some(setup));
+        // A state that has counted nothing yet leaves the model to the frames.
+        super::super::checkpoint::save(&st, shape, options.prefer, None, &[], &counted).unwrap();
+        assert!(!plan().dark_sums);
+        counted.n = 2;
+        super::super::checkpoint::save(&st, shape, options.prefer, None, &[], &counted).unwrap();
+        let resumed = plan();
+        assert!(resumed.dark_sums);
+        assert_eq!(resumed.frames, FramePlan::full(options.jobs, true));
     }
 
     /// A machine that holds the statistics but not the full batch beside them scans with fewer

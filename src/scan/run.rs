@@ -96,9 +96,10 @@ impl Prepared {
             model,
             exposures,
             frames,
+            dark_sums,
         } = self;
         // What the scan would hold with memory to spare, by the model its frames were planned for.
-        let full = super::FramePlan::full(options.jobs, model.is_dark_current());
+        let full = super::FramePlan::full(options.jobs, dark_sums);
         let Resumed {
             mut total,
             mut counted,

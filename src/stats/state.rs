@@ -290,10 +290,25 @@ pub fn array_bytes(shape: Shape, dark: bool, mean_low: bool) -> u64 {
     subpixels * crate::stats::STATE_BYTES_PER_SUBPIXEL + dark + low
 }
 
-/// Reads a state of `len` bytes from `input` (named `path` in errors). The file is untrusted:
-/// its header's length and the arrays its shape promises are checked against `len` before
-/// anything is allocated for them.
-pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, StateError> {
+/// Reads the header of the state at `path`, not its statistics: what a scan needs to know of
+/// the state it will count on before it plans its memory.
+pub fn read_header(path: &Path) -> Result<StateHeader, StateError> {
+    let io = |e: std::io::Error| StateError::Io {
+        path: path.to_path_buf(),
+        reason: format!("cannot read: {e}"),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    read_header_from(&mut std::io::BufReader::new(file), len, path).map(|(header, _)| header)
+}
+
+/// Reads a state's header from `input` (the file `len` bytes long, named `path` in errors): the
+/// header and its length in bytes, its length checked against `len` before it is allocated.
+fn read_header_from(
+    input: &mut impl Read,
+    len: u64,
+    path: &Path,
+) -> Result<(StateHeader, u64), StateError> {
     let format = |reason: String| StateError::Format {
         path: path.to_path_buf(),
         reason,
@@ -327,6 +342,24 @@ pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, S
             header.version
         )));
     }
+    Ok((header, header_len))
+}
+
+/// Reads a state of `len` bytes from `input` (named `path` in errors). The file is untrusted:
+/// its header's length and the arrays its shape promises are checked against `len` before
+/// anything is allocated for them.
+pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, StateError> {
+    let format = |reason: String| StateError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (header, header_len) = read_header_from(&mut input, len, path)?;
+    let mut exact = |buf: &mut [u8]| {
+        input
+            .read_exact(buf)
+            .map_err(|_| format("the file is cut short".into()))
+    };
+    let prefix = (MAGIC.len() + 8) as u64;
     let s = header.shape;
     let shape = match s.cfa {
         Some(cfa) => Shape::raw(s.width, s.height, cfa),
