@@ -9,5 +9,7 @@ mod cli;
 static ALLOCATOR: hotpixels::mem::Reserveless = hotpixels::mem::Reserveless;
 
 fn main() -> std::process::ExitCode {
+    // Frame-sized buffers a decoder frees are reused, not faulted in anew for every file.
+    hotpixels::mem::reuse_freed_memory();
     cli::main(std::env::args_os())
 }
