@@ -1,0 +1,80 @@
+//! A RAW file's EXIF read from its first megabyte ([`hotpixels::input::exif::EXIF_PREFIX`]) where
+//! it lies there (a camera's file), from the whole file where it does not (a writer that puts the
+//! image data first): the same answer either way, and a library's discovery does not read every
+//! RAW file whole. One test in its own process: it counts the bytes this process reads.
+
+use std::path::Path;
+
+use hotpixels::input::exif::{read_identity, Camera, EXIF_PREFIX};
+use hotpixels::synth::{write_set, SetFormat, SetSpec};
+
+/// The Canon EOS 30D CR2 Debian's `rawtran-doc` ships (`.ci/run` installs it).
+const CANON_CR2: &str = "/usr/share/doc/rawtran/IMG_5952.CR2";
+
+/// Bytes this process has read from files so far (`rchar` of `/proc/self/io`).
+fn bytes_read() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+/// The identity of `path` and the bytes read to learn it.
+fn read_counting(path: &Path) -> (hotpixels::input::exif::Identity, u64) {
+    let before = bytes_read();
+    let id = read_identity(path);
+    (id, bytes_read() - before)
+}
+
+#[test]
+fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
+    let cr2 = Path::new(CANON_CR2);
+    assert!(
+        cr2.exists(),
+        "{CANON_CR2} is missing: install Debian's rawtran-doc (.ci/run does)"
+    );
+    let size = std::fs::metadata(cr2).unwrap().len();
+    assert!(size > 4 * EXIF_PREFIX, "the CR2 is larger than the prefix");
+    let (id, read) = read_counting(cr2);
+    assert_eq!(
+        id.camera.as_ref().map(Camera::body).as_deref(),
+        Some("Canon EOS 30D")
+    );
+    assert!(id.taken.is_some() && id.exposure.is_known(), "{id:?}");
+    assert!(
+        read <= EXIF_PREFIX + 64 * 1024,
+        "{read} bytes read of a {size}-byte file"
+    );
+
+    // The simulated camera's DNG puts its directories after the image data: read whole.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SetSpec {
+        width: 1600,
+        height: 1200,
+        frames: 1,
+        format: SetFormat::Dng,
+        exposures: true,
+        camera: Some(Camera::from_exif(
+            "Simulated",
+            "Camera 1",
+            Some("42".into()),
+        )),
+        ..Default::default()
+    };
+    let truth = write_set(&spec, dir.path()).unwrap();
+    let dng = dir.path().join(&truth.files[0]);
+    let size = std::fs::metadata(&dng).unwrap().len();
+    assert!(size > 2 * EXIF_PREFIX);
+    let (id, read) = read_counting(&dng);
+    assert!(read >= size, "{read} bytes read of a {size}-byte file");
+    assert_eq!(id.camera, truth.camera);
+    assert_eq!(id.taken, truth.taken.first().copied());
+    let (seconds, iso) = truth.exposures[0];
+    assert_eq!(id.exposure.iso, Some(iso));
+    let read_seconds = id.exposure.seconds.unwrap();
+    assert!(
+        (read_seconds - seconds).abs() <= 1e-6 * seconds,
+        "{read_seconds} s, {seconds} s written"
+    );
+}
