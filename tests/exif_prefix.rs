@@ -1,6 +1,6 @@
 //! A RAW file's EXIF read from its first megabyte ([`hotpixels::input::exif::EXIF_PREFIX`]) where
-//! it lies there (a camera's file), from the whole file where it does not (a writer that puts the
-//! image data first): the same answer either way, and a library's discovery does not read every
+//! it lies there (a camera's file, the simulated camera's DNG), from the whole file where it does
+//! not (a writer that puts the image data first), and a library's discovery does not read every
 //! RAW file whole. One test in its own process: it counts the bytes this process reads.
 
 use std::path::Path;
@@ -47,7 +47,8 @@ fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
         "{read} bytes read of a {size}-byte file"
     );
 
-    // The simulated camera's DNG puts its directories after the image data: read whole.
+    // The simulated camera's DNG, written as cameras write theirs: from the first megabyte too,
+    // what the camera wrote.
     let dir = tempfile::tempdir().unwrap();
     let spec = SetSpec {
         width: 1600,
@@ -67,7 +68,10 @@ fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
     let size = std::fs::metadata(&dng).unwrap().len();
     assert!(size > 2 * EXIF_PREFIX);
     let (id, read) = read_counting(&dng);
-    assert!(read >= size, "{read} bytes read of a {size}-byte file");
+    assert!(
+        read <= EXIF_PREFIX + 64 * 1024,
+        "{read} bytes read of a {size}-byte file"
+    );
     assert_eq!(id.camera, truth.camera);
     assert_eq!(id.taken, truth.taken.first().copied());
     let (seconds, iso) = truth.exposures[0];
@@ -76,5 +80,33 @@ fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
     assert!(
         (read_seconds - seconds).abs() <= 1e-6 * seconds,
         "{read_seconds} s, {seconds} s written"
+    );
+
+    // A TIFF file whose writer put the image data first and its directory after: read whole.
+    let tiff_path = dir.path().join("data-first.tif");
+    let (w, h) = (1200u32, 1000u32);
+    {
+        let file = std::fs::File::create(&tiff_path).unwrap();
+        let mut encoder = tiff::encoder::TiffEncoder::new(file).unwrap();
+        let mut image = encoder
+            .new_image::<tiff::encoder::colortype::Gray16>(w, h)
+            .unwrap();
+        image
+            .encoder()
+            .write_tag(tiff::tags::Tag::Make, "Simulated")
+            .unwrap();
+        image
+            .encoder()
+            .write_tag(tiff::tags::Tag::Model, "Camera 2")
+            .unwrap();
+        image.write_data(&vec![512u16; (w * h) as usize]).unwrap();
+    }
+    let size = std::fs::metadata(&tiff_path).unwrap().len();
+    assert!(size > 2 * EXIF_PREFIX);
+    let (id, read) = read_counting(&tiff_path);
+    assert!(read >= size, "{read} bytes read of a {size}-byte file");
+    assert_eq!(
+        id.camera.as_ref().map(Camera::body).as_deref(),
+        Some("Simulated Camera 2")
     );
 }

@@ -2,9 +2,9 @@
 //! margins around the visible area (DNG's `ActiveArea`), its pattern and levels — the file rawler,
 //! dcraw and LibRaw read as a camera RAW.
 
-use std::io::{Seek, Write};
+use std::io::{Seek, SeekFrom, Write};
 
-use tiff::encoder::{colortype, Rational, SRational, TiffEncoder};
+use tiff::encoder::{Rational, SRational, TiffEncoder};
 use tiff::tags::Tag;
 
 use crate::repair::dng::tags;
@@ -21,6 +21,11 @@ const XYZ_TO_SRGB: [f32; 9] = [
 const MATRIX_SCALE: i32 = 10_000;
 /// DNG's `CameraSerialNumber` tag.
 const DNG_CAMERA_SERIAL: u16 = crate::input::exif::DNG_CAMERA_SERIAL;
+
+/// Where the samples start: the directory and its values come first, within this many bytes, as
+/// in a camera's files (whose EXIF a reader then finds in the file's first bytes, see
+/// [`crate::input::exif::EXIF_PREFIX`]).
+pub const DATA_OFFSET: u32 = 1 << 16;
 
 /// What a DNG file holds besides its samples.
 #[derive(Clone, Debug)]
@@ -54,15 +59,28 @@ pub struct DngLayout {
 
 /// Writes `samples` (the stored frame, row by row) as a DNG file to `out`.
 pub fn write_dng<W: Write + Seek>(
-    out: W,
+    mut out: W,
     layout: &DngLayout,
     samples: &[u16],
 ) -> tiff::TiffResult<()> {
     let [w, h] = layout.stored;
-    let mut encoder = TiffEncoder::new(out)?;
-    let mut image = encoder.new_image::<colortype::Gray16>(w, h)?;
-    let dir = image.encoder();
+    let mut encoder = TiffEncoder::new(&mut out)?;
+    let mut dir = encoder.image_directory()?;
     dir.write_tag(Tag::NewSubfileType, 0u32)?;
+    dir.write_tag(Tag::ImageWidth, w)?;
+    dir.write_tag(Tag::ImageLength, h)?;
+    dir.write_tag(Tag::BitsPerSample, 16u16)?;
+    dir.write_tag(Tag::Compression, 1u16)?;
+    dir.write_tag(Tag::SamplesPerPixel, 1u16)?;
+    dir.write_tag(Tag::PlanarConfiguration, 1u16)?;
+    // One strip per frame: RowsPerStrip beyond the height is legal TIFF, but rawspeed
+    // (darktable) refuses it.
+    dir.write_tag(Tag::RowsPerStrip, h)?;
+    dir.write_tag(Tag::StripOffsets, DATA_OFFSET)?;
+    let bytes = u32::try_from(std::mem::size_of_val(samples)).map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "a frame of 4 GB or more")
+    })?;
+    dir.write_tag(Tag::StripByteCounts, bytes)?;
     dir.write_tag(Tag::PhotometricInterpretation, PHOTOMETRIC_CFA)?;
     dir.write_tag(Tag::Make, layout.make.as_str())?;
     dir.write_tag(Tag::Model, layout.model.as_str())?;
@@ -121,8 +139,12 @@ pub fn write_dng<W: Write + Seek>(
         Tag::Unknown(tags::ACTIVE_AREA),
         &[top, left, top + vh, left + vw][..],
     )?;
-    // One strip per frame: RowsPerStrip beyond the height is legal TIFF, but rawspeed
-    // (darktable) refuses it.
-    image.rows_per_strip(h)?;
-    image.write_data(samples)
+    dir.finish()?;
+    if out.stream_position()? > u64::from(DATA_OFFSET) {
+        return Err(std::io::Error::other("the directory runs past the samples' offset").into());
+    }
+    out.seek(SeekFrom::Start(u64::from(DATA_OFFSET)))?;
+    // The file's byte order is the machine's (the encoder writes its header so).
+    out.write_all(bytemuck::cast_slice(samples))?;
+    Ok(())
 }
