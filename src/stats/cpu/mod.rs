@@ -3,9 +3,10 @@
 //! over a batch of frames, folded into the state once, the count of frames in which the residual
 //! is negative, and the dark-current sums of [`super::dark`] — over blocks of subpixels on all
 //! cores. `group` holds one group of subpixels' sums while a batch goes by; `avx2` builds them
-//! by hand for 8-bit frames.
+//! by hand for 8-bit frames, `avx2_wide` for 16-bit ones.
 
 mod avx2;
+mod avx2_wide;
 mod group;
 
 use rayon::prelude::*;
@@ -496,7 +497,7 @@ impl Lane for u8 {
     }
 }
 
-/// 16-bit samples: 64-bit squares, the portable code only.
+/// 16-bit samples: 64-bit squares, and the AVX2 code of [`avx2_wide`] for interior groups.
 impl Lane for u16 {
     type Square = u64;
     #[inline(always)]
@@ -506,6 +507,19 @@ impl Lane for u16 {
     #[inline(always)]
     fn squares_to_f32(q: u64) -> f32 {
         wide_to_f32(q)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn interior_avx2(
+        frames: &[&[u16]],
+        base: usize,
+        dh: usize,
+        dv: usize,
+        dark: Option<&DarkBatch>,
+        group: &mut Group<u64>,
+    ) -> bool {
+        // SAFETY: as the caller promises.
+        unsafe { avx2_wide::interior_group(frames, base, dh, dv, dark, group) }
     }
 }
 
@@ -535,6 +549,100 @@ mod tests {
             })
             .collect();
         (Geometry::of(shape), frames)
+    }
+
+    /// The AVX2 code for 16-bit frames builds the same sums as the portable code, up to the
+    /// largest batch and the widest values (samples at 0 and 65,535 beside each other), with the
+    /// dark-current sums of one channel; it leaves those of three channels to the portable code.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_wide_sums_equal_portable_sums() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: nothing to compare");
+            return;
+        }
+        for (channels, count, with_dark) in [1u32, 3]
+            .into_iter()
+            .flat_map(|c| [2, 3, MAX_BATCH].map(|n| (c, n)))
+            .flat_map(|(c, n)| [false, true].map(|d| (c, n, d)))
+        {
+            let (g, frames8) = frames(count, channels);
+            // The 8-bit pattern at full 16-bit scale, a pseudo-random low byte on every frame.
+            let frames: Vec<Vec<u16>> = frames8
+                .iter()
+                .enumerate()
+                .map(|(f, frame)| {
+                    frame
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| match v {
+                            255 => u16::MAX,
+                            0 => ((i * 13 + f * 7) % 29) as u16,
+                            v => u16::from(v) << 8 | ((i * 31 + f) % 256) as u16,
+                        })
+                        .collect()
+                })
+                .collect();
+            let slices: Vec<&[u16]> = frames.iter().map(|f| f.as_slice()).collect();
+            let weights: Vec<Option<FrameWeights>> = (0..count)
+                .map(|f| {
+                    let f32_ = f as f32;
+                    (f % 3 != 2).then_some(FrameWeights {
+                        linear: [0.9 - f32_ * 0.02, f32_ * 0.7 - 3.1, 1.3, 2.0 - f32_],
+                        squares: 0.5 + f32_ * 0.25,
+                        clips: f % 4 != 1,
+                    })
+                })
+                .collect();
+            let dark = DarkBatch {
+                weights: &weights,
+                clip: 64_000,
+                floor: 5000.0,
+                table: None,
+                channels: channels as usize,
+            };
+            let dark = with_dark.then_some(&dark);
+            let (dh, dv) = g.neighbour_offsets();
+            let base = (4 * 64 + 2) * channels as usize;
+            assert!(g.interior_run(base, LANES));
+            let mut portable = Group::<u64>::new();
+            interior_group(&slices, base, dh, dv, dark, &mut portable);
+            let mut avx2 = Group::<u64>::new();
+            // SAFETY: AVX2 checked above; the group is interior.
+            let done = unsafe { u16::interior_avx2(&slices, base, dh, dv, dark, &mut avx2) };
+            let label = format!("{channels} channel(s), {count} frames, dark {with_dark}");
+            if with_dark && channels == 3 {
+                assert!(!done, "{label}: left to the portable code");
+                continue;
+            }
+            assert!(done, "{label}");
+            assert_eq!(avx2.k, portable.k, "{label}: shift");
+            assert_eq!(avx2.s, portable.s, "{label}: sum");
+            assert_eq!(avx2.q, portable.q, "{label}: squares");
+            assert_eq!(avx2.kr, portable.kr, "{label}: residual shift");
+            assert_eq!(avx2.sr, portable.sr, "{label}: residual sum");
+            assert_eq!(avx2.qr, portable.qr, "{label}: residual squares");
+            assert_eq!(avx2.below, portable.below, "{label}: below");
+            for (k, name) in crate::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
+                assert_eq!(avx2.dark[k], portable.dark[k], "{label}: dark {name}");
+            }
+            assert_eq!(avx2.cut, portable.cut, "{label}: clipped");
+            if with_dark {
+                let cut = &portable.cut;
+                assert!(cut.iter().any(|&c| c > 0), "{label}: some clip");
+                assert!(
+                    cut.iter().min() < cut.iter().max(),
+                    "{label}: not all alike"
+                );
+            }
+            if count == MAX_BATCH {
+                let widest = portable.qr.iter().max().unwrap();
+                assert!(
+                    *widest > u64::from(u32::MAX),
+                    "the squares reach {widest} only"
+                );
+            }
+        }
     }
 
     /// The AVX2 code for 8-bit frames builds the same sums as the portable code, up to the largest
