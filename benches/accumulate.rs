@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use hotpixels::input::{Cfa, Encoding, FramePool};
 use hotpixels::stats::cpu::DARK_BATCH;
 use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup, GpuContext, GpuOptions, Moments};
-use hotpixels::synth::{scene_frame, shape_for_megapixels};
+use hotpixels::synth::{scene_frame, shape_for_megapixels, LIBRARY_EXPOSURES};
 use hotpixels::{Frame, Samples, Shape};
 
 const BATCH: usize = 8;
@@ -123,8 +123,7 @@ fn cpu(c: &mut Criterion) {
     bench_batch(c, "accumulate_cpu_16bit", "rgb_12MP", shape, &frames);
     let (shape, frames) = raw_frames(24);
     bench_batch(c, "accumulate_cpu_16bit", "raw_24MP", shape, &frames);
-    // A library's exposures (seconds at ISO 100), from a daylight frame to a night one.
-    let exposures = [0.002, 0.01, 0.4, 30.0];
+    let exposures = LIBRARY_EXPOSURES;
     let shape = shape_for_megapixels(24);
     let setup = DarkSetup::new(&exposures, 0, 255, Encoding::Srgb);
     let frames: Vec<Frame> = (0..DARK_BATCH)

@@ -21,6 +21,10 @@ use serde::Serialize;
 use crate::input::exif::{Camera, CaptureTime, Exposure};
 use crate::input::{Frame, Samples, Shape};
 
+/// Four exposures of a photo library, from a daylight frame to a night one (seconds at ISO 100):
+/// what frames measured with the dark-current statistics are exposed at, in turn.
+pub const LIBRARY_EXPOSURES: [f64; 4] = [0.002, 0.01, 0.4, 30.0];
+
 /// A small, fast, deterministic random generator (SplitMix64).
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

@@ -7,15 +7,17 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use hotpixels::input::{discover, Frame, Shape};
+use hotpixels::input::{discover, Frame, Levels, Shape};
 use hotpixels::scan::{
     accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
 };
 use hotpixels::stats::{
-    gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
-    StatsError,
+    gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, DarkSetup, GpuContext, GpuOptions,
+    Moments, StatsError,
 };
-use hotpixels::synth::{scene_frame, shape_for_megapixels, write_frame_jpeg, Chroma};
+use hotpixels::synth::{
+    scene_frame, shape_for_megapixels, write_frame_jpeg, Chroma, LIBRARY_EXPOSURES,
+};
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -382,9 +384,25 @@ fn measure_accumulate(
 ) -> Result<(), BenchError> {
     let count = options.accumulate_frames.max(2);
     let frames: Vec<Frame> = (0..count).map(|i| scene_frame(shape, i, 7)).collect();
-    let mut run = |name: &str, mut acc: Box<dyn Accumulator>| -> Result<(), BenchError> {
+    // The same frames exposed as a photo library's are: the dark-current statistics' rows.
+    let exposed: Vec<Frame> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.clone()
+                .with_exposure(Some(LIBRARY_EXPOSURES[i % LIBRARY_EXPOSURES.len()]))
+        })
+        .collect();
+    let levels = Levels::encoded(shape.bit_depth);
+    let dark = Some(DarkSetup::new(
+        &LIBRARY_EXPOSURES,
+        0,
+        levels.white as u32,
+        levels.encoding,
+    ));
+    let mut run = |name: &str, frames: &[Frame], mut acc: Box<dyn Accumulator>| {
         // The frames are cloned before the clock starts; add() takes ownership.
-        let copies: Vec<Frame> = frames.clone();
+        let copies: Vec<Frame> = frames.to_vec();
         let started = Instant::now();
         for f in copies {
             acc.add(f)?;
@@ -397,14 +415,23 @@ fn measure_accumulate(
             count,
             started.elapsed().as_secs_f64(),
         ));
-        Ok(())
+        Ok::<(), BenchError>(())
     };
-    run("cpu", Box::new(CpuAccumulator::new(shape)))?;
+    run("cpu", &frames, Box::new(CpuAccumulator::new(shape)))?;
+    run(
+        "cpu dark",
+        &exposed,
+        Box::new(CpuAccumulator::with_dark(shape, dark)),
+    )?;
     if let Some(ctx) = gpu_ctx {
         let acc = ctx
             .accumulator(shape, GpuOptions::default())
             .map_err(StatsError::from)?;
-        run("gpu", Box::new(acc))?;
+        run("gpu", &frames, Box::new(acc))?;
+        let acc = ctx
+            .accumulator_with_dark(shape, GpuOptions::default(), dark)
+            .map_err(StatsError::from)?;
+        run("gpu dark", &exposed, Box::new(acc))?;
     }
     Ok(())
 }
