@@ -4,8 +4,9 @@
 //! Coordinates are LibRaw's and dcraw's: the stored raw frame with the masked left and top
 //! margins removed (the decoder's active area), unrotated.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rawler::decoders::RawDecodeParams;
 use rawler::formats::tiff::reader::TiffReader;
@@ -106,10 +107,9 @@ fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, De
     })
 }
 
-/// The metadata of a RAW file: from its first [`PROBE_PREFIX`] bytes when they hold it, else from
-/// the whole file.
-fn probe_raw(path: &Path) -> Result<RawImage, DecodeError> {
-    let prefix = read_raw(path, Some(PROBE_PREFIX))?;
+/// The metadata of a RAW file: from its first [`PROBE_PREFIX`] bytes (`prefix`) when they hold
+/// it, else from the whole file.
+fn probe_raw(path: &Path, prefix: Vec<u8>) -> Result<RawImage, DecodeError> {
     let whole = (prefix.len() as u64) < PROBE_PREFIX;
     match decode_bytes(path, prefix, true) {
         Ok(image) => Ok(image),
@@ -196,11 +196,102 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
     }
 }
 
-/// Reads a RAW file's header: the shape of its visible area and its [`RawInfo`].
+/// Reads a RAW file's header: the shape of its visible area and its [`RawInfo`]. A DNG whose
+/// layout matches one already read in this process ([`dng_layout`]) is not decoded again.
 pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
-    let image = probe_raw(path)?;
+    let prefix = read_raw(path, Some(PROBE_PREFIX))?;
+    let dng = dng_layout(&prefix);
+    if let Some(DngLayout { key, data_end }) = &dng {
+        let size = std::fs::metadata(path)
+            .map_err(|e| DecodeError::Io {
+                path: path.to_path_buf(),
+                reason: one_line(e),
+            })?
+            .len();
+        if *data_end > size {
+            return Err(format_error(
+                path,
+                format!("not a readable camera RAW file: its image data runs to byte {data_end}, past the end of the file ({size} bytes): it is cut short"),
+            ));
+        }
+        if let Some(known) = known_layouts().get(key) {
+            return Ok(known.clone());
+        }
+    }
+    let image = probe_raw(path, prefix)?;
     let Layout { shape, info } = layout(path, &image)?;
+    if let Some(DngLayout { key, .. }) = dng {
+        known_layouts().insert(key, (shape, info.clone()));
+    }
     Ok((shape, info))
+}
+
+/// Tags of a DNG's raw image directory that decide how its photosites are laid out: size,
+/// samples, compression, tiling, colour filter, linearisation, levels, scale, crop, active and
+/// masked areas.
+const DNG_LAYOUT_TAGS: [u16; 26] = [
+    254, 256, 257, 258, 259, 262, 277, 278, 284, 322, 323, 339, 33421, 33422, 50710, 50711, 50712,
+    50713, 50714, 50715, 50716, 50717, 50718, 50719, 50720, 50829,
+];
+
+/// Tags of a DNG's first directory that name its camera and format version (rawler looks a camera
+/// up by its name).
+const DNG_CAMERA_TAGS: [u16; 4] = [271, 272, 50706, 50708];
+
+/// Where a DNG's strips or tiles start, and how long each is: the raw image data.
+const DNG_DATA_TAGS: [(u16, u16); 2] = [(273, 279), (324, 325)];
+
+/// A DNG's layout read from its first bytes: what decides the shape and [`RawInfo`] rawler gives
+/// it, as a key, and where its image data ends.
+struct DngLayout {
+    key: String,
+    data_end: u64,
+}
+
+/// The shapes and RAW information of the DNG layouts read so far, by [`DngLayout::key`]. rawler
+/// 0.8 reads a DNG's header only by decoding its whole image (its DNG decoder ignores the
+/// header-only mode), which made discovering a folder of DNG files cost as much as decoding them;
+/// files from one camera share a layout, so it is read once.
+fn known_layouts() -> std::sync::MutexGuard<'static, HashMap<String, (Shape, RawInfo)>> {
+    static KNOWN: LazyLock<Mutex<HashMap<String, (Shape, RawInfo)>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    KNOWN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The layout of the DNG file whose first bytes are `prefix`: the values of
+/// [`DNG_LAYOUT_TAGS`] in its raw image directory (the first full-resolution one with a
+/// compression rawler reads, chosen as rawler chooses it) and of [`DNG_CAMERA_TAGS`] in its first
+/// directory, and the end of its strips or tiles. `None` when it is not a DNG or its directories
+/// or their values lie beyond `prefix`.
+fn dng_layout(prefix: &[u8]) -> Option<DngLayout> {
+    let tiff = GenericTiffReader::new_with_buffer(prefix, 0, 0, Some(MAX_IFD_CHAIN)).ok()?;
+    tiff.root_ifd().get_entry(50706u16)?;
+    let raw = tiff.find_ifds_with_tag(259u16).into_iter().find(|ifd| {
+        let compression = ifd.get_entry(259u16).map_or(0, |e| e.force_u32(0));
+        let reduced = ifd
+            .get_entry(254u16)
+            .is_some_and(|e| e.force_u32(0) & 1 != 0);
+        !reduced && matches!(compression, 1 | 7 | 8 | 0x884c | 52546)
+    })?;
+    let mut key = String::new();
+    for (ifd, tags) in [
+        (tiff.root_ifd(), &DNG_CAMERA_TAGS[..]),
+        (raw, &DNG_LAYOUT_TAGS[..]),
+    ] {
+        for &tag in tags {
+            if let Some(e) = ifd.get_entry(tag) {
+                key.push_str(&format!("{tag}={:?};", e.value));
+            }
+        }
+        key.push('|');
+    }
+    let data_end = DNG_DATA_TAGS.iter().find_map(|&(offsets, counts)| {
+        let (o, c) = (raw.get_entry(offsets)?, raw.get_entry(counts)?);
+        (0..o.value.count())
+            .map(|i| Some(o.value.get_usize(i).ok()?? as u64 + c.value.get_usize(i).ok()?? as u64))
+            .try_fold(0u64, |end, e| Some(end.max(e?)))
+    })?;
+    Some(DngLayout { key, data_end })
 }
 
 /// Decodes a RAW file's visible photosites into a buffer from `pool`, checking the shape.

@@ -1,10 +1,13 @@
-//! A RAW file's EXIF read from its first megabyte ([`hotpixels::input::exif::EXIF_PREFIX`]) where
-//! it lies there (a camera's file, the simulated camera's DNG), from the whole file where it does
-//! not (a writer that puts the image data first), and a library's discovery does not read every
-//! RAW file whole. One test in its own process: it counts the bytes this process reads.
+//! Discovery reads RAW files' headers, not their images: a RAW file's EXIF from its first megabyte
+//! ([`hotpixels::input::exif::EXIF_PREFIX`]) where it lies there (a camera's file, the simulated
+//! camera's DNG), from the whole file where it does not (a writer that puts the image data
+//! first); a DNG of a layout already read is not decoded again, while another layout, or a file
+//! cut short, is still told apart. One test in its own process: it counts the bytes this process
+//! reads.
 
 use std::path::Path;
 
+use hotpixels::input::discover;
 use hotpixels::input::exif::{read_identity, Camera, EXIF_PREFIX};
 use hotpixels::synth::{write_set, SetFormat, SetSpec};
 
@@ -28,7 +31,7 @@ fn read_counting(path: &Path) -> (hotpixels::input::exif::Identity, u64) {
 }
 
 #[test]
-fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
+fn discovery_reads_raw_headers_not_whole_files() {
     let cr2 = Path::new(CANON_CR2);
     assert!(
         cr2.exists(),
@@ -108,5 +111,72 @@ fn raw_exif_is_read_from_the_first_megabyte_where_it_lies_there() {
     assert_eq!(
         id.camera.as_ref().map(Camera::body).as_deref(),
         Some("Simulated Camera 2")
+    );
+
+    // DNG files of one layout: the second discovery of such files decodes none of them, reading
+    // their first megabytes only (the first read one whole at least, to learn the layout).
+    let dngs = |frames: usize, width: u32, height: u32, seed: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SetSpec {
+            width,
+            height,
+            frames,
+            format: SetFormat::Dng,
+            seed,
+            ..Default::default()
+        };
+        let truth = write_set(&spec, dir.path()).unwrap();
+        (dir, truth.files)
+    };
+    let (first, _) = dngs(3, 1600, 1200, 1);
+    let (second, files) = dngs(4, 1600, 1200, 2);
+    let pattern = |dir: &Path| format!("{}/*.dng", dir.display());
+    discover(&[pattern(first.path())]).unwrap();
+    let before = bytes_read();
+    let found = discover(&[pattern(second.path())]).unwrap();
+    let read = bytes_read() - before;
+    assert_eq!(found.files.len(), 4);
+    let size = std::fs::metadata(second.path().join(&files[0]))
+        .unwrap()
+        .len();
+    assert!(size > 3 * EXIF_PREFIX);
+    assert!(
+        read <= 4 * (2 * EXIF_PREFIX + 64 * 1024),
+        "{read} bytes read to discover 4 files of {size} bytes"
+    );
+
+    // Beside them, DNG files of another size and a copy cut short: each told apart.
+    let (other, other_files) = dngs(2, 640, 480, 3);
+    for name in &other_files {
+        std::fs::copy(
+            other.path().join(name),
+            second.path().join(format!("small_{name}")),
+        )
+        .unwrap();
+    }
+    let whole = std::fs::read(second.path().join(&files[0])).unwrap();
+    std::fs::write(second.path().join("cut.dng"), &whole[..whole.len() / 2]).unwrap();
+    let found = discover(&[pattern(second.path())]).unwrap();
+    assert_eq!(found.files.len(), 4);
+    assert!(found.shape.unwrap().describe().starts_with("1600x1200"));
+    let reasons: Vec<String> = found
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", s.path.display(), s.reason))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| r.contains("small_") && r.contains("640x480"))
+            .count(),
+        2,
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("cut.dng") && r.contains("cut short")),
+        "{reasons:?}"
     );
 }
