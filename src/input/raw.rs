@@ -197,7 +197,8 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
 }
 
 /// Reads a RAW file's header: the shape of its visible area and its [`RawInfo`]. A DNG whose
-/// layout matches one already read in this process ([`dng_layout`]) is not decoded again.
+/// layout matches one already read in this process (its raw directory's size, samples, colour
+/// filter, levels and areas, and its camera) is not decoded again.
 pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
     let prefix = read_raw(path, Some(PROBE_PREFIX))?;
     let dng = dng_layout(&prefix);
