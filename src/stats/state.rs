@@ -264,13 +264,19 @@ pub fn write_parts(path: &Path, header: &StateHeader, m: &Moments) -> Result<(),
 
 /// Reads the state at `path`.
 pub fn read(path: &Path) -> Result<State, StateError> {
+    let (file, len) = open(path)?;
+    read_from(std::io::BufReader::new(file), len, path)
+}
+
+/// The state file at `path`, opened for reading, and its length.
+fn open(path: &Path) -> Result<(std::fs::File, u64), StateError> {
     let io = |e: std::io::Error| StateError::Io {
         path: path.to_path_buf(),
         reason: format!("cannot read: {e}"),
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    read_from(std::io::BufReader::new(file), len, path)
+    Ok((file, len))
 }
 
 /// Bytes of a state file's statistics for `shape`, with dark-current sums or not, with the
@@ -293,12 +299,7 @@ pub fn array_bytes(shape: Shape, dark: bool, mean_low: bool) -> u64 {
 /// Reads the header of the state at `path`, not its statistics: what a scan needs to know of
 /// the state it will count on before it plans its memory.
 pub fn read_header(path: &Path) -> Result<StateHeader, StateError> {
-    let io = |e: std::io::Error| StateError::Io {
-        path: path.to_path_buf(),
-        reason: format!("cannot read: {e}"),
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
+    let (file, len) = open(path)?;
     read_header_from(&mut std::io::BufReader::new(file), len, path).map(|(header, _)| header)
 }
 

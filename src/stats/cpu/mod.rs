@@ -551,6 +551,46 @@ mod tests {
         (Geometry::of(shape), frames)
     }
 
+    /// Every third frame without an exposure, every fourth one too short to clip; weights of
+    /// both signs: the dark-current side of the AVX2 tests' batches of `count` frames.
+    fn test_weights(count: usize) -> Vec<Option<FrameWeights>> {
+        (0..count)
+            .map(|f| {
+                let f32_ = f as f32;
+                (f % 3 != 2).then_some(FrameWeights {
+                    linear: [0.9 - f32_ * 0.02, f32_ * 0.7 - 3.1, 1.3, 2.0 - f32_],
+                    squares: 0.5 + f32_ * 0.25,
+                    clips: f % 4 != 1,
+                })
+            })
+            .collect()
+    }
+
+    /// The AVX2 code's sums are the portable code's, every one; the dark-current ones in the
+    /// first `used` lanes (a group's whole positions).
+    fn assert_same_sums<S: PartialEq + std::fmt::Debug>(
+        avx2: &Group<S>,
+        portable: &Group<S>,
+        used: usize,
+        label: &str,
+    ) {
+        assert_eq!(avx2.k, portable.k, "{label}: shift");
+        assert_eq!(avx2.s, portable.s, "{label}: sum");
+        assert_eq!(avx2.q, portable.q, "{label}: squares");
+        assert_eq!(avx2.kr, portable.kr, "{label}: residual shift");
+        assert_eq!(avx2.sr, portable.sr, "{label}: residual sum");
+        assert_eq!(avx2.qr, portable.qr, "{label}: residual squares");
+        assert_eq!(avx2.below, portable.below, "{label}: below");
+        for (k, name) in crate::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
+            assert_eq!(
+                avx2.dark[k][..used],
+                portable.dark[k][..used],
+                "{label}: dark {name}"
+            );
+        }
+        assert_eq!(avx2.cut[..used], portable.cut[..used], "{label}: clipped");
+    }
+
     /// The AVX2 code for 16-bit frames builds the same sums as the portable code, up to the
     /// largest batch and the widest values (samples at 0 and 65,535 beside each other), with the
     /// dark-current sums of one channel; it leaves those of three channels to the portable code.
@@ -584,16 +624,7 @@ mod tests {
                 })
                 .collect();
             let slices: Vec<&[u16]> = frames.iter().map(|f| f.as_slice()).collect();
-            let weights: Vec<Option<FrameWeights>> = (0..count)
-                .map(|f| {
-                    let f32_ = f as f32;
-                    (f % 3 != 2).then_some(FrameWeights {
-                        linear: [0.9 - f32_ * 0.02, f32_ * 0.7 - 3.1, 1.3, 2.0 - f32_],
-                        squares: 0.5 + f32_ * 0.25,
-                        clips: f % 4 != 1,
-                    })
-                })
-                .collect();
+            let weights = test_weights(count);
             let dark = DarkBatch {
                 weights: &weights,
                 clip: 64_000,
@@ -616,17 +647,7 @@ mod tests {
                 continue;
             }
             assert!(done, "{label}");
-            assert_eq!(avx2.k, portable.k, "{label}: shift");
-            assert_eq!(avx2.s, portable.s, "{label}: sum");
-            assert_eq!(avx2.q, portable.q, "{label}: squares");
-            assert_eq!(avx2.kr, portable.kr, "{label}: residual shift");
-            assert_eq!(avx2.sr, portable.sr, "{label}: residual sum");
-            assert_eq!(avx2.qr, portable.qr, "{label}: residual squares");
-            assert_eq!(avx2.below, portable.below, "{label}: below");
-            for (k, name) in crate::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
-                assert_eq!(avx2.dark[k], portable.dark[k], "{label}: dark {name}");
-            }
-            assert_eq!(avx2.cut, portable.cut, "{label}: clipped");
+            assert_same_sums(&avx2, &portable, LANES, &label);
             if with_dark {
                 let cut = &portable.cut;
                 assert!(cut.iter().any(|&c| c > 0), "{label}: some clip");
@@ -663,18 +684,7 @@ mod tests {
             {
                 let (g, frames) = frames(count, channels);
                 let slices: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
-                // Every third frame without an exposure, every fourth one too short to clip;
-                // weights of both signs.
-                let weights: Vec<Option<FrameWeights>> = (0..count)
-                    .map(|f| {
-                        let f32_ = f as f32;
-                        (f % 3 != 2).then_some(FrameWeights {
-                            linear: [0.9 - f32_ * 0.02, f32_ * 0.7 - 3.1, 1.3, 2.0 - f32_],
-                            squares: 0.5 + f32_ * 0.25,
-                            clips: f % 4 != 1,
-                        })
-                    })
-                    .collect();
+                let weights = test_weights(count);
                 let dark = DarkBatch {
                     weights: &weights,
                     clip: 250,
@@ -696,23 +706,9 @@ mod tests {
                     "{channels} channel(s), {count} frames, {}",
                     if table.is_some() { "sRGB" } else { "linear" }
                 );
-                assert_eq!(avx2.k, portable.k, "{label}: shift");
-                assert_eq!(avx2.s, portable.s, "{label}: sum");
-                assert_eq!(avx2.q, portable.q, "{label}: squares");
-                assert_eq!(avx2.kr, portable.kr, "{label}: residual shift");
-                assert_eq!(avx2.sr, portable.sr, "{label}: residual sum");
-                assert_eq!(avx2.qr, portable.qr, "{label}: residual squares");
-                assert_eq!(avx2.below, portable.below, "{label}: below");
                 // The lanes folded: the sixteenth of three channels is the next pixel's.
                 let used = group::group_lanes(channels as usize);
-                for (k, name) in crate::stats::dark::DARK_SUM_NAMES.iter().enumerate() {
-                    assert_eq!(
-                        avx2.dark[k][..used],
-                        portable.dark[k][..used],
-                        "{label}: dark {name}"
-                    );
-                }
-                assert_eq!(avx2.cut[..used], portable.cut[..used], "{label}: clipped");
+                assert_same_sums(&avx2, &portable, used, &label);
                 // The floor cuts the checkerboard's residuals of -255.
                 let mut unfloored = Group::<u32>::new();
                 let open = DarkBatch {
