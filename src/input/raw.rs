@@ -259,11 +259,21 @@ fn known_layouts() -> std::sync::MutexGuard<'static, HashMap<String, (Shape, Raw
     KNOWN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The number of entries the directory `ifd` announces at its start in `prefix`.
+fn announced_entries(prefix: &[u8], ifd: &rawler::formats::tiff::IFD) -> Option<usize> {
+    let at = ifd.offset as usize;
+    let bytes: [u8; 2] = prefix.get(at..at + 2)?.try_into().ok()?;
+    Some(match ifd.endian {
+        rawler::bits::Endian::Little => u16::from_le_bytes(bytes),
+        rawler::bits::Endian::Big => u16::from_be_bytes(bytes),
+    } as usize)
+}
+
 /// The layout of the DNG file whose first bytes are `prefix`: the values of
 /// [`DNG_LAYOUT_TAGS`] in its raw image directory (the first full-resolution one with a
 /// compression rawler reads, chosen as rawler chooses it) and of [`DNG_CAMERA_TAGS`] in its first
-/// directory, and the end of its strips or tiles. `None` when it is not a DNG or its directories
-/// or their values lie beyond `prefix`.
+/// directory, and the end of its strips or tiles. `None` when it is not a DNG or those
+/// directories or their values reach beyond `prefix`.
 fn dng_layout(prefix: &[u8]) -> Option<DngLayout> {
     let tiff = GenericTiffReader::new_with_buffer(prefix, 0, 0, Some(MAX_IFD_CHAIN)).ok()?;
     tiff.root_ifd().get_entry(50706u16)?;
@@ -274,6 +284,14 @@ fn dng_layout(prefix: &[u8]) -> Option<DngLayout> {
             .is_some_and(|e| e.force_u32(0) & 1 != 0);
         !reduced && matches!(compression, 1 | 7 | 8 | 0x884c | 52546)
     })?;
+    // rawler's reader keeps what it could read of a directory cut off by the prefix: both
+    // directories must hold every entry they announce.
+    if ![tiff.root_ifd(), raw]
+        .iter()
+        .all(|ifd| announced_entries(prefix, ifd) == Some(ifd.entries().len()))
+    {
+        return None;
+    }
     let mut key = String::new();
     for (ifd, tags) in [
         (tiff.root_ifd(), &DNG_CAMERA_TAGS[..]),
@@ -329,4 +347,50 @@ pub fn decode_pooled(
     }
     let frame = Frame::new(expected, samples).map_err(|r| format_error(path, r))?;
     Ok(frame.recycle_into(pool))
+}
+
+#[cfg(all(test, feature = "synth"))]
+mod tests {
+    use super::*;
+    use crate::synth::{sensor, SetSpec};
+
+    /// A small DNG of the simulated camera, as bytes.
+    fn dng_bytes() -> Vec<u8> {
+        let spec = SetSpec {
+            width: 64,
+            height: 48,
+            ..Default::default()
+        };
+        let layout = sensor::dng_layout(&spec);
+        let [w, h] = layout.stored;
+        let samples = vec![300u16; (w * h) as usize];
+        let mut out = std::io::Cursor::new(Vec::new());
+        crate::synth::dng::write_dng(&mut out, &layout, &samples).unwrap();
+        out.into_inner()
+    }
+
+    /// A DNG's layout is read from its first bytes when they hold its directory whole; a prefix
+    /// that cuts the directory short (rawler's reader keeps the entries it could read) gives
+    /// none, so no layout of a part of a directory is ever matched.
+    #[test]
+    fn a_dng_layout_comes_only_from_whole_directories() {
+        let bytes = dng_bytes();
+        let whole = dng_layout(&bytes).expect("the layout of a whole file");
+        assert_eq!(whole.data_end, bytes.len() as u64);
+        let head = dng_layout(&bytes[..crate::synth::dng::DATA_OFFSET as usize])
+            .expect("the directory lies before the samples");
+        assert_eq!(head.key, whole.key);
+        let tiff = GenericTiffReader::new_with_buffer(&bytes, 0, 0, None).unwrap();
+        let at = tiff.root_ifd().offset as usize;
+        let entries = tiff.root_ifd().entries().len();
+        assert_eq!(announced_entries(&bytes, tiff.root_ifd()), Some(entries));
+        // The directory without its last three entries (the active area among them).
+        assert!(dng_layout(&bytes[..at + 2 + 12 * (entries - 3)]).is_none());
+        // A file of another size has another layout.
+        let mut other = bytes.clone();
+        let w_at = tiff.root_ifd().get_entry(256u16).unwrap().offset().unwrap();
+        other[w_at] ^= 2;
+        let other = dng_layout(&other).expect("the layout of the other file");
+        assert_ne!(other.key, whole.key);
+    }
 }
