@@ -13,6 +13,7 @@ use rawler::formats::tiff::reader::TiffReader;
 use rawler::formats::tiff::GenericTiffReader;
 use rawler::rawimage::{RawImage, RawPhotometricInterpretation};
 use rawler::rawsource::RawSource;
+use rawler::tags::{DngTag, ExifTag, TiffCommonTag};
 use rawler::RawImageData;
 
 use super::error::{one_line, DecodeError};
@@ -230,17 +231,60 @@ pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
 /// Tags of a DNG's raw image directory that decide how its photosites are laid out: size,
 /// samples, compression, tiling, colour filter, linearisation, levels, scale, crop, active and
 /// masked areas.
-const DNG_LAYOUT_TAGS: [u16; 26] = [
-    254, 256, 257, 258, 259, 262, 277, 278, 284, 322, 323, 339, 33421, 33422, 50710, 50711, 50712,
-    50713, 50714, 50715, 50716, 50717, 50718, 50719, 50720, 50829,
+const DNG_LAYOUT_TAGS: [u16; 27] = [
+    TiffCommonTag::NewSubFileType as u16,
+    TiffCommonTag::ImageWidth as u16,
+    TiffCommonTag::ImageLength as u16,
+    TiffCommonTag::BitsPerSample as u16,
+    TiffCommonTag::Compression as u16,
+    TiffCommonTag::PhotometricInt as u16,
+    TiffCommonTag::SamplesPerPixel as u16,
+    TiffCommonTag::RowsPerStrip as u16,
+    ExifTag::PlanarConfiguration as u16,
+    TiffCommonTag::TileWidth as u16,
+    TiffCommonTag::TileLength as u16,
+    TiffCommonTag::SampleFormat as u16,
+    TiffCommonTag::CFARepeatPatternDim as u16,
+    TiffCommonTag::CFAPattern as u16,
+    DngTag::CFAPlaneColor as u16,
+    DngTag::CFALayout as u16,
+    DngTag::LinearizationTable as u16,
+    DngTag::BlackLevelRepeatDim as u16,
+    DngTag::BlackLevel as u16,
+    DngTag::BlackLevelDeltaH as u16,
+    DngTag::BlackLevelDeltaV as u16,
+    DngTag::WhiteLevel as u16,
+    DngTag::DefaultScale as u16,
+    DngTag::DefaultCropOrigin as u16,
+    DngTag::DefaultCropSize as u16,
+    DngTag::ActiveArea as u16,
+    DngTag::MaskedAreas as u16,
 ];
 
 /// Tags of a DNG's first directory that name its camera and format version (rawler looks a camera
 /// up by its name).
-const DNG_CAMERA_TAGS: [u16; 4] = [271, 272, 50706, 50708];
+const DNG_CAMERA_TAGS: [u16; 4] = [
+    TiffCommonTag::Make as u16,
+    TiffCommonTag::Model as u16,
+    DngTag::DNGVersion as u16,
+    DngTag::UniqueCameraModel as u16,
+];
 
 /// Where a DNG's strips or tiles start, and how long each is: the raw image data.
-const DNG_DATA_TAGS: [(u16, u16); 2] = [(273, 279), (324, 325)];
+const DNG_DATA_TAGS: [(u16, u16); 2] = [
+    (
+        TiffCommonTag::StripOffsets as u16,
+        TiffCommonTag::StripByteCounts as u16,
+    ),
+    (
+        TiffCommonTag::TileOffsets as u16,
+        TiffCommonTag::TileByteCounts as u16,
+    ),
+];
+
+/// The compressions rawler decodes a DNG's raw image in: none, (lossless) JPEG, deflate, lossy
+/// JPEG, JPEG XL. Its raw directory is the first full-resolution one with one of them.
+const DNG_RAW_COMPRESSIONS: [u32; 5] = [1, 7, 8, 0x884c, 52546];
 
 /// A DNG's layout read from its first bytes: what decides the shape and [`RawInfo`] rawler gives
 /// it, as a key, and where its image data ends.
@@ -276,14 +320,19 @@ fn announced_entries(prefix: &[u8], ifd: &rawler::formats::tiff::IFD) -> Option<
 /// directories or their values reach beyond `prefix`.
 fn dng_layout(prefix: &[u8]) -> Option<DngLayout> {
     let tiff = GenericTiffReader::new_with_buffer(prefix, 0, 0, Some(MAX_IFD_CHAIN)).ok()?;
-    tiff.root_ifd().get_entry(50706u16)?;
-    let raw = tiff.find_ifds_with_tag(259u16).into_iter().find(|ifd| {
-        let compression = ifd.get_entry(259u16).map_or(0, |e| e.force_u32(0));
-        let reduced = ifd
-            .get_entry(254u16)
-            .is_some_and(|e| e.force_u32(0) & 1 != 0);
-        !reduced && matches!(compression, 1 | 7 | 8 | 0x884c | 52546)
-    })?;
+    tiff.root_ifd().get_entry(DngTag::DNGVersion)?;
+    let raw = tiff
+        .find_ifds_with_tag(TiffCommonTag::Compression)
+        .into_iter()
+        .find(|ifd| {
+            let compression = ifd
+                .get_entry(TiffCommonTag::Compression)
+                .map_or(0, |e| e.force_u32(0));
+            let reduced = ifd
+                .get_entry(TiffCommonTag::NewSubFileType)
+                .is_some_and(|e| e.force_u32(0) & 1 != 0);
+            !reduced && DNG_RAW_COMPRESSIONS.contains(&compression)
+        })?;
     // rawler's reader keeps what it could read of a directory cut off by the prefix: both
     // directories must hold every entry they announce.
     if ![tiff.root_ifd(), raw]
@@ -388,7 +437,12 @@ mod tests {
         assert!(dng_layout(&bytes[..at + 2 + 12 * (entries - 3)]).is_none());
         // A file of another size has another layout.
         let mut other = bytes.clone();
-        let w_at = tiff.root_ifd().get_entry(256u16).unwrap().offset().unwrap();
+        let w_at = tiff
+            .root_ifd()
+            .get_entry(TiffCommonTag::ImageWidth)
+            .unwrap()
+            .offset()
+            .unwrap();
         other[w_at] ^= 2;
         let other = dng_layout(&other).expect("the layout of the other file");
         assert_ne!(other.key, whole.key);
