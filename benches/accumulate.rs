@@ -6,9 +6,10 @@
 //! adapter opens.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use hotpixels::input::{Cfa, Encoding, FramePool};
+use hotpixels::input::{Cfa, FramePool, Levels};
+use hotpixels::scan::exposure;
 use hotpixels::stats::cpu::DARK_BATCH;
-use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup, GpuContext, GpuOptions, Moments};
+use hotpixels::stats::{Accumulator, CpuAccumulator, GpuContext, GpuOptions, Moments};
 use hotpixels::synth::{scene_frame, shape_for_megapixels, LIBRARY_EXPOSURES};
 use hotpixels::{Frame, Samples, Shape};
 
@@ -125,7 +126,7 @@ fn cpu(c: &mut Criterion) {
     bench_batch(c, "accumulate_cpu_16bit", "raw_24MP", shape, &frames);
     let exposures = LIBRARY_EXPOSURES;
     let shape = shape_for_megapixels(24);
-    let setup = DarkSetup::new(&exposures, 0, 255, Encoding::Srgb);
+    let setup = exposure::setup(&exposures, &Levels::encoded(8));
     let frames: Vec<Frame> = (0..DARK_BATCH)
         .map(|i| scene_frame(shape, i, 1).with_exposure(Some(exposures[i % exposures.len()])))
         .collect();

@@ -304,7 +304,8 @@ pub fn read_header(path: &Path) -> Result<StateHeader, StateError> {
 }
 
 /// Reads a state's header from `input` (the file `len` bytes long, named `path` in errors): the
-/// header and its length in bytes, its length checked against `len` before it is allocated.
+/// header and the bytes before the statistics (magic, length, header), the header's length
+/// checked against `len` before it is allocated.
 fn read_header_from(
     input: &mut impl Read,
     len: u64,
@@ -343,7 +344,7 @@ fn read_header_from(
             header.version
         )));
     }
-    Ok((header, header_len))
+    Ok((header, prefix + header_len))
 }
 
 /// Reads a state of `len` bytes from `input` (named `path` in errors). The file is untrusted:
@@ -354,13 +355,12 @@ pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, S
         path: path.to_path_buf(),
         reason,
     };
-    let (header, header_len) = read_header_from(&mut input, len, path)?;
+    let (header, before_arrays) = read_header_from(&mut input, len, path)?;
     let mut exact = |buf: &mut [u8]| {
         input
             .read_exact(buf)
             .map_err(|_| format("the file is cut short".into()))
     };
-    let prefix = (MAGIC.len() + 8) as u64;
     let s = header.shape;
     let shape = match s.cfa {
         Some(cfa) => Shape::raw(s.width, s.height, cfa),
@@ -370,7 +370,7 @@ pub fn read_from(mut input: impl Read, len: u64, path: &Path) -> Result<State, S
     if shape != s {
         return Err(format(format!("an impossible shape {}", s.describe())));
     }
-    let expected = prefix + header_len + array_bytes(shape, header.dark.is_some(), header.mean_low);
+    let expected = before_arrays + array_bytes(shape, header.dark.is_some(), header.mean_low);
     if expected != len {
         let how = if expected > len {
             "the file is cut short"

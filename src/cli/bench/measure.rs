@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use hotpixels::input::{discover, Frame, Levels, Shape};
 use hotpixels::scan::{
-    accumulate_files, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
+    accumulate_files, exposure, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
 };
 use hotpixels::stats::{
-    gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, DarkSetup, GpuContext, GpuOptions,
-    Moments, StatsError,
+    gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
+    StatsError,
 };
 use hotpixels::synth::{
     scene_frame, shape_for_megapixels, write_frame_jpeg, Chroma, LIBRARY_EXPOSURES,
@@ -393,12 +393,9 @@ fn measure_accumulate(
                 .with_exposure(Some(LIBRARY_EXPOSURES[i % LIBRARY_EXPOSURES.len()]))
         })
         .collect();
-    let levels = Levels::encoded(shape.bit_depth);
-    let dark = Some(DarkSetup::new(
+    let dark = Some(exposure::setup(
         &LIBRARY_EXPOSURES,
-        0,
-        levels.white as u32,
-        levels.encoding,
+        &Levels::encoded(shape.bit_depth),
     ));
     let mut run = |name: &str, frames: &[Frame], mut acc: Box<dyn Accumulator>| {
         // The frames are cloned before the clock starts; add() takes ownership.
