@@ -1,6 +1,7 @@
 //! Exports: every defect-list format agrees with the JSON report pixel for pixel, the report read
-//! back gives the same list, and Debian's dcraw, given the `dcraw` export of a DNG set with planted
-//! defects, repairs exactly the listed photosites.
+//! back gives the same list, Debian's dcraw, given the `dcraw` export of a DNG set with planted
+//! defects, repairs exactly the listed photosites, and darktable renders a repaired DNG copy with
+//! them repaired.
 
 mod common;
 
@@ -311,6 +312,116 @@ fn a_dng_copy_gets_the_bad_pixel_opcode() {
         (op.opcodes, op.points),
         (2, want),
         "the first opcode is kept"
+    );
+}
+
+/// A listed photosite standing out from its same-colour neighbours by this share of the range
+/// in a frame ...
+const DARKTABLE_STANDOUT: f32 = 1.0 / 8.0;
+/// ... changes a rendered pixel next to it by at least this many levels (8-bit) when darktable
+/// repairs it (15 and more seen).
+const DARKTABLE_CLEAR_CHANGE: u8 = 4;
+/// Levels (8-bit) a rendered pixel may change by anywhere: darktable's pipeline moves pixels far
+/// from any repair by one level or two.
+const DARKTABLE_FAINT_CHANGE: u8 = 2;
+/// How far (pixels, either axis) darktable's demosaicking and sharpening carry a repair: changes
+/// of more than [`DARKTABLE_FAINT_CHANGE`] were seen up to 5 px from a listed photosite.
+const DARKTABLE_SPREAD: u32 = 6;
+
+/// darktable (rawspeed, which applies DNG opcodes) renders the repaired copy of a DNG with every
+/// listed photosite repaired and nothing else changed: the copy and the original, each exported
+/// by `darktable-cli`, differ clearly next to every listed photosite that stands out in the frame,
+/// and more than faintly nowhere farther from a listed one. An opcode darktable ignored, or one whose points missed the stored
+/// image's margins, would fail it.
+#[test]
+fn darktable_renders_the_dng_copy_repaired() {
+    use hotpixels::repair::{repair_file, RepairOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let (_, report) = dng_scan(&set, 45);
+    let list = DefectList::of(&report);
+    let input = set.join("frame_0004.dng");
+    let out = dir.path().join("fixed");
+    std::fs::create_dir(&out).unwrap();
+    let copy = repair_file(&input, &list, &out, &RepairOptions::default()).unwrap();
+    // darktable keeps its configuration, cache and library here, none in the user's home.
+    let home = dir.path().join("darktable");
+    let render = |dng: &Path, name: &str| -> image::RgbImage {
+        let png = dir.path().join(name);
+        let output = Command::new("darktable-cli")
+            .arg(dng)
+            .arg(&png)
+            .arg("--core")
+            .arg("--configdir")
+            .arg(home.join("config"))
+            .arg("--cachedir")
+            .arg(home.join("cache"))
+            .args(["--library", ":memory:"])
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .expect("darktable-cli runs (Debian package darktable; .ci/run installs it)");
+        assert!(
+            output.status.success() && png.exists(),
+            "darktable-cli {}: {}",
+            dng.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        image::open(&png).unwrap().into_rgb8()
+    };
+    let plain = render(&input, "plain.png");
+    let fixed = render(&copy, "fixed.png");
+    let shape = report.shape;
+    assert_eq!(plain.dimensions(), (shape.width, shape.height));
+    assert_eq!(fixed.dimensions(), plain.dimensions());
+    let change = |x: u32, y: u32| {
+        let (a, b) = (plain.get_pixel(x, y).0, fixed.get_pixel(x, y).0);
+        (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap()
+    };
+    let listed: Vec<(u32, u32)> = list.pixels.iter().map(|p| (p.x, p.y)).collect();
+    assert!(!listed.is_empty());
+    // The photosites that stand out in this frame: a hot one in a region at white, or a dead one
+    // in a black one, repaired, looks the same.
+    let frame = hotpixels::input::decode_file(&input, shape).unwrap();
+    let hotpixels::input::Samples::U16(raw) = frame.samples() else {
+        panic!("a DNG frame has 16-bit samples")
+    };
+    let at = |x: u32, y: u32| raw[(y * shape.width + x) as usize] as f32;
+    let levels = &report.levels;
+    let standout = (levels.white - levels.black[0]) * DARKTABLE_STANDOUT;
+    let standing_out: Vec<(u32, u32)> = listed
+        .iter()
+        .copied()
+        .filter(|&(x, y)| x >= 2 && y >= 2 && x + 2 < shape.width && y + 2 < shape.height)
+        .filter(|&(x, y)| {
+            let mut n = [at(x - 2, y), at(x + 2, y), at(x, y - 2), at(x, y + 2)];
+            n.sort_by(f32::total_cmp);
+            (at(x, y) - (n[1] + n[2]) / 2.0).abs() >= standout
+        })
+        .collect();
+    assert!(standing_out.len() >= 3, "{standing_out:?} of {listed:?}");
+    for &(x, y) in &standing_out {
+        let around = (x - 1..=x + 1)
+            .flat_map(|nx| (y - 1..=y + 1).map(move |ny| change(nx, ny)))
+            .max()
+            .unwrap();
+        assert!(
+            around >= DARKTABLE_CLEAR_CHANGE,
+            "darktable left ({x}, {y}) as it was (largest change around it: {around})"
+        );
+    }
+    let far: Vec<(u32, u32, u8)> = (0..shape.height)
+        .flat_map(|y| (0..shape.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            listed
+                .iter()
+                .all(|&(px, py)| x.abs_diff(px).max(y.abs_diff(py)) > DARKTABLE_SPREAD)
+        })
+        .map(|(x, y)| (x, y, change(x, y)))
+        .filter(|&(_, _, c)| c > DARKTABLE_FAINT_CHANGE)
+        .collect();
+    assert!(
+        far.is_empty(),
+        "changed far from every listed photosite: {far:?}"
     );
 }
 
