@@ -717,7 +717,7 @@ fn bench_measures_every_stage_and_writes_json() {
             "--sizes",
             "1",
             "--frames",
-            "4",
+            "16",
             "--accumulate-frames",
             "2",
             "--repeat",
@@ -737,8 +737,14 @@ fn bench_measures_every_stage_and_writes_json() {
     assert!(stages.contains(&("decode", "-")), "{stages:?}");
     assert!(stages.contains(&("scan", "cpu")), "{stages:?}");
     assert!(stages.contains(&("accumulate", "cpu")), "{stages:?}");
-    // The statistics of frames exposed as a library's are, dark-current sums and all.
+    // The statistics of frames exposed as a library's are, dark-current sums and all; and whole
+    // scans of the same frames with a library's EXIF, which keep them, with their steady state.
     assert!(stages.contains(&("accumulate", "cpu dark")), "{stages:?}");
+    let dark_scan = rows
+        .iter()
+        .find(|r| r["stage"] == "scan" && r["backend"] == "cpu dark")
+        .unwrap_or_else(|| panic!("no dark-current scan row: {stages:?}"));
+    assert!(dark_scan["steady"]["frames_per_second"].as_f64().unwrap() > 0.0);
     for r in rows {
         assert!(r["frames_per_second"].as_f64().unwrap() > 0.0);
         assert!(r["frames"].as_u64().unwrap() >= 2);

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use hotpixels::input::exif::{Exposure, REFERENCE_ISO};
 use hotpixels::input::{discover, Frame, Levels, Shape};
+use hotpixels::model::ScanReport;
 use hotpixels::scan::{
     accumulate_files, exposure, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
 };
@@ -16,7 +18,7 @@ use hotpixels::stats::{
     StatsError,
 };
 use hotpixels::synth::{
-    scene_frame, shape_for_megapixels, write_frame_jpeg, Chroma, LIBRARY_EXPOSURES,
+    exif_block, scene_frame, shape_for_megapixels, write_frame_jpeg_exif, Chroma, LIBRARY_EXPOSURES,
 };
 
 /// What to measure.
@@ -258,14 +260,41 @@ fn median_run(mut v: Vec<(f64, Timing)>) -> (f64, Timing) {
     v[v.len() / 2]
 }
 
+/// Files one set of scan rows measures, and the inputs that name them.
+struct FileSet<'a> {
+    files: &'a [PathBuf],
+    inputs: Vec<String>,
+}
+
+/// The suffix of a scan row's backend for the model its scans used: ` dark` for the
+/// dark-current model (the statistics with exposures), none for constant offsets.
+fn model_suffix(report: &ScanReport) -> &'static str {
+    if report.model.is_dark_current() {
+        DARK_SUFFIX
+    } else {
+        ""
+    }
+}
+
+/// What a scan row's backend ends with when its scans used the dark-current model.
+const DARK_SUFFIX: &str = " dark";
+
+/// The ISO the synthetic files' EXIF names: the reference, so that each file is exposed as
+/// long as [`LIBRARY_EXPOSURES`] says, in seconds.
+const LIBRARY_ISO: u32 = REFERENCE_ISO as u32;
+
+/// Decode-only rows of the first set's files, and scan rows per backend of each set's (in turn,
+/// round by round): the steady state of each against decoding the first set alone. A set scanned
+/// with the dark-current model ([`model_suffix`]) names it beside the backend; a set whose N and
+/// 2N files were scanned with different models gets no steady state.
 fn measure_files(
-    files: &[PathBuf],
-    inputs: &[String],
+    sets: &[FileSet],
     shape: Shape,
     options: &BenchOptions,
     gpu_ctx: Option<&GpuContext>,
     rows: &mut Vec<BenchRow>,
 ) -> Result<(), BenchError> {
+    let (files, inputs) = (sets[0].files, &sets[0].inputs);
     let mut backends = vec![("cpu", BackendChoice::Cpu), ("auto", BackendChoice::Auto)];
     if gpu_ctx.is_some() {
         backends.push(("gpu", BackendChoice::Gpu));
@@ -286,26 +315,40 @@ fn measure_files(
     // interleaved run by run so a slow spell of the machine touches them alike; each reports its
     // median.
     // A scan needs two frames: the steady state wants four files at least (else N = 2N).
-    let half = if files.len() >= 2 * MIN_STEADY_FILES {
-        files.len() / 2
-    } else {
-        files.len()
+    let halves = |files: &'_ [PathBuf]| {
+        if files.len() >= 2 * MIN_STEADY_FILES {
+            files.len() / 2
+        } else {
+            files.len()
+        }
     };
-    let sets: [&[PathBuf]; 2] = [&files[..half], files];
-    let set_inputs: Vec<Vec<String>> = vec![
-        files[..half]
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect(),
-        inputs.to_vec(),
-    ];
+    let half = halves(files);
+    let decode_sets: [&[PathBuf]; 2] = [&files[..half], files];
+    // Per set, the inputs of its N and 2N runs.
+    let set_inputs: Vec<[Vec<String>; 2]> = sets
+        .iter()
+        .map(|set| {
+            let half = halves(set.files);
+            [
+                set.files[..half]
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect(),
+                set.inputs.clone(),
+            ]
+        })
+        .collect();
+    // Scan rows: one per set and backend, set by set.
+    let runs: Vec<(usize, usize)> = (0..sets.len())
+        .flat_map(|s| (0..backends.len()).map(move |b| (s, b)))
+        .collect();
     let mut decode_times = [Vec::new(), Vec::new()];
     let mut decoded = [0; 2];
-    let mut scan_times = vec![[Vec::new(), Vec::new()]; backends.len()];
-    let mut labels = vec![String::new(); backends.len()];
-    let mut used = vec![[0; 2]; backends.len()];
+    let mut scan_times = vec![[Vec::new(), Vec::new()]; runs.len()];
+    let mut labels = vec![[String::new(), String::new()]; runs.len()];
+    let mut used = vec![[0; 2]; runs.len()];
     for round in 0..options.repeat.max(1) {
-        for (k, set) in sets.iter().enumerate() {
+        for (k, set) in decode_sets.iter().enumerate() {
             let started = Instant::now();
             let mut sink = Discard(shape);
             let done =
@@ -313,25 +356,27 @@ fn measure_files(
             decoded[k] = done.used;
             decode_times[k].push((started.elapsed().as_secs_f64(), done.timing));
         }
-        // The backends take turns at running first after the decode pass.
-        let order = (0..backends.len()).map(|i| (i + round) % backends.len());
-        for b in order {
+        // The scan rows take turns at running first after the decode pass.
+        let order = (0..runs.len()).map(|i| (i + round) % runs.len());
+        for r in order {
+            let (set, b) = runs[r];
             let (name, choice) = &backends[b];
             let scan_options = ScanOptions {
                 backend: *choice,
                 jobs: options.jobs,
                 ..Default::default()
             };
-            for (k, inputs) in set_inputs.iter().enumerate() {
+            for (k, inputs) in set_inputs[set].iter().enumerate() {
                 let started = Instant::now();
                 let report = scan(inputs, &scan_options, &mut Silent)?;
-                scan_times[b][k].push((started.elapsed().as_secs_f64(), report.timing));
-                used[b][k] = report.frames_used;
-                labels[b] = match (*name, report.backend.kind) {
-                    ("auto", BackendKind::Cpu) => "auto (cpu)".to_string(),
-                    ("auto", BackendKind::Gpu) => "auto (gpu)".to_string(),
-                    (n, _) => n.to_string(),
+                scan_times[r][k].push((started.elapsed().as_secs_f64(), report.timing));
+                used[r][k] = report.frames_used;
+                let backend = match (*name, report.backend.kind) {
+                    ("auto", BackendKind::Cpu) => "auto (cpu)",
+                    ("auto", BackendKind::Gpu) => "auto (gpu)",
+                    (n, _) => n,
                 };
+                labels[r][k] = format!("{backend}{}", model_suffix(&report));
             }
         }
     }
@@ -353,15 +398,16 @@ fn measure_files(
         timeline_seconds: 0.0,
     });
     rows.push(decode);
-    for b in 0..backends.len() {
+    for b in 0..runs.len() {
         let (t2, timing) = median_run(scan_times[b][1].clone());
-        let mut r = row("scan", shape, &labels[b], used[b][1], t2);
+        let mut r = row("scan", shape, &labels[b][1], used[b][1], t2);
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
         r.per_frame = Some(PerFrame::of(&timing, used[b][1]));
         let [t1s, t2s] = scan_times[b].each_ref().map(|v| seconds_of(v));
         let (fps, fixed) = steady_state(used[b][0], &t1s, used[b][1], &t2s);
         let secs = |d: std::time::Duration| d.as_secs_f64();
-        r.steady = (used[b][1] > used[b][0]).then_some(Steady {
+        let one_model = labels[b][0] == labels[b][1];
+        r.steady = (used[b][1] > used[b][0] && one_model).then_some(Steady {
             frames_per_second: fps,
             vs_decode: fps / decode_steady.max(1e-9),
             fixed_seconds: fixed,
@@ -458,22 +504,47 @@ pub fn run(
                 .prefix("hotpixels-bench-")
                 .tempdir()
                 .map_err(|e| BenchError::Write(e.to_string()))?;
-            let files: Vec<PathBuf> = (0..options.frames.max(2))
-                .map(|i| {
-                    let path = dir.path().join(format!("frame_{i:04}.jpg"));
-                    write_frame_jpeg(
-                        &scene_frame(shape, i, 3),
-                        &path,
-                        options.quality,
-                        Chroma::Sub422,
-                    )
-                    .map(|_| path)
-                    .map_err(BenchError::Write)
-                })
-                .collect::<Result<_, _>>()?;
+            // The same frames again with the EXIF of a photo library's exposures: scans of them
+            // keep the dark-current statistics.
+            let exposed_dir = tempfile::Builder::new()
+                .prefix("hotpixels-bench-exposed-")
+                .tempdir()
+                .map_err(|e| BenchError::Write(e.to_string()))?;
+            let mut files = Vec::new();
+            let mut exposed = Vec::new();
+            for i in 0..options.frames.max(2) {
+                let frame = scene_frame(shape, i, 3);
+                let name = format!("frame_{i:04}.jpg");
+                let exif = exif_block(
+                    None,
+                    None,
+                    Exposure {
+                        seconds: Some(LIBRARY_EXPOSURES[i % LIBRARY_EXPOSURES.len()]),
+                        iso: Some(LIBRARY_ISO),
+                    },
+                );
+                for (dir, exif, list) in [
+                    (dir.path(), None, &mut files),
+                    (exposed_dir.path(), Some(&exif[..]), &mut exposed),
+                ] {
+                    let path = dir.join(&name);
+                    write_frame_jpeg_exif(&frame, &path, options.quality, Chroma::Sub422, exif)
+                        .map_err(BenchError::Write)?;
+                    list.push(path);
+                }
+            }
             progress(&format!("measuring {}", shape.describe()));
-            let inputs = [dir.path().display().to_string()];
-            measure_files(&files, &inputs, shape, options, gpu_ctx.as_ref(), &mut rows)?;
+            let sets = [
+                FileSet {
+                    files: &files,
+                    inputs: vec![dir.path().display().to_string()],
+                },
+                FileSet {
+                    files: &exposed,
+                    inputs: vec![exposed_dir.path().display().to_string()],
+                },
+            ];
+            measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
             measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
         }
     } else {
@@ -484,14 +555,11 @@ pub fn run(
             d.files.len(),
             shape.describe()
         ));
-        measure_files(
-            &d.files,
-            &options.inputs,
-            shape,
-            options,
-            gpu_ctx.as_ref(),
-            &mut rows,
-        )?;
+        let sets = [FileSet {
+            files: &d.files,
+            inputs: options.inputs.clone(),
+        }];
+        measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
         if shape.bit_depth == 8 {
             measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
         }
@@ -534,9 +602,17 @@ pub fn render(report: &BenchReport) -> String {
         .max()
         .unwrap_or(0)
         .max("shape".len());
+    // So does the backend column (a scan with the dark-current model says so beside it).
+    let backend_width = report
+        .rows
+        .iter()
+        .map(|r| r.backend.len())
+        .max()
+        .unwrap_or(0)
+        .max("backend".len());
     let _ = writeln!(
         s,
-        "{:<11} {:<shape_width$} {:<11} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}  ms per frame: decode (all threads) / wait / statistics",
+        "{:<11} {:<shape_width$} {:<backend_width$} {:>6} {:>8} {:>9} {:>10} {:>7} {:>9}  ms per frame: decode (all threads) / wait / statistics",
         "stage",
         "shape",
         "backend",
@@ -560,7 +636,7 @@ pub fn render(report: &BenchReport) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:<11} {:<shape_width$} {:<11} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}  {}",
+            "{:<11} {:<shape_width$} {:<backend_width$} {:>6} {:>8.2} {:>9.2} {:>10.0} {:>7.2} {:>9}  {}",
             r.stage,
             r.shape,
             r.backend,
@@ -581,14 +657,14 @@ pub fn render(report: &BenchReport) -> String {
         );
         let _ = writeln!(
             s,
-            "{:<shape_width$} {:<11} {:>9} {:>9} {:>8}  split",
+            "{:<shape_width$} {:<backend_width$} {:>9} {:>9} {:>8}  split",
             "shape", "backend", "frames/s", "vs decode", "fixed s"
         );
         for r in steady {
             let st = r.steady.as_ref().expect("filtered");
             let _ = writeln!(
                 s,
-                "{:<shape_width$} {:<11} {:>9.2} {:>8.2}x {:>8.2}  {:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
+                "{:<shape_width$} {:<backend_width$} {:>9.2} {:>8.2}x {:>8.2}  {:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
                 r.shape,
                 r.backend,
                 st.frames_per_second,
