@@ -11,5 +11,7 @@ static ALLOCATOR: hotpixels::mem::Reserveless = hotpixels::mem::Reserveless;
 fn main() -> std::process::ExitCode {
     // Frame-sized buffers a decoder frees are reused, not faulted in anew for every file.
     hotpixels::mem::reuse_freed_memory();
+    // No display session: Mesa's Vulkan layers print no errors about one.
+    hotpixels::stats::gpu::quiet_headless_vulkan();
     cli::main(std::env::args_os())
 }

@@ -493,6 +493,28 @@ fn devices_lists_the_adapters_or_says_there_is_none() {
     }
 }
 
+/// Without a display session (no `XDG_RUNTIME_DIR`: a service, a container, a remote shell), looking
+/// for adapters prints no error about one: Mesa's device-select layer (installed with its Vulkan
+/// drivers) would print `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice.
+#[test]
+fn no_display_session_errors_without_one() {
+    let out = bin()
+        .arg("devices")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("NODEVICE_SELECT")
+        .env_remove("MESA_VK_DEVICE_SELECT")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+    // Where the tests must have an adapter, Vulkan was loaded, layers and all.
+    if std::env::var_os("HOTPIXELS_REQUIRE_GPU").is_some() {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("--backend gpu uses #0"), "{stdout}");
+    }
+}
+
 /// Runs the binary with `args` and its standard output a pipe nobody reads (`| head` that has
 /// already exited): the exit status and standard error.
 fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {

@@ -29,6 +29,29 @@ pub fn backends() -> wgpu::Backends {
         .unwrap_or(wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12)
 }
 
+/// Mesa's Vulkan layer that picks the GPU driving the display session (an implicit layer every
+/// Mesa driver package installs) asks the Wayland session at instance creation and, where there is
+/// none (`XDG_RUNTIME_DIR` unset: a service, a container, a remote shell), prints
+/// `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` on standard error, twice —
+/// words of no error of ours. The adapter is chosen here anyway ([`GpuContext::open`]); Mesa
+/// skips the layer when this variable is set.
+const MESA_SKIP_DEVICE_SELECT: &str = "NODEVICE_SELECT";
+
+/// The variable with which a user picks a GPU through that layer: when set, the layer is kept.
+const MESA_DEVICE_SELECT: &str = "MESA_VK_DEVICE_SELECT";
+
+/// Keeps Mesa's display-session layer ([`MESA_SKIP_DEVICE_SELECT`]) from printing errors about a
+/// display session where there is none: without `XDG_RUNTIME_DIR`, and unless the user picks a
+/// device through the layer or has said whether to skip it, the process environment tells Mesa
+/// to skip it. It changes the environment, so call it before any other thread starts (the
+/// `hotpixels` binary does first thing).
+pub fn quiet_headless_vulkan() {
+    let set = |name: &str| std::env::var_os(name).is_some();
+    if !set("XDG_RUNTIME_DIR") && !set(MESA_DEVICE_SELECT) && !set(MESA_SKIP_DEVICE_SELECT) {
+        std::env::set_var(MESA_SKIP_DEVICE_SELECT, "1");
+    }
+}
+
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     desc.backends = backends();

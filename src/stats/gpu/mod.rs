@@ -9,7 +9,9 @@ pub mod faults;
 pub mod plan;
 
 pub use accumulator::{shader_source, GpuAccumulator};
-pub use context::{adapters, backends, driver_string, is_software, GpuContext};
+pub use context::{
+    adapters, backends, driver_string, is_software, quiet_headless_vulkan, GpuContext,
+};
 pub use plan::{plan_tiles, DeviceLimits, TilePlan, TileSpec};
 
 /// Threads per workgroup (the shader's `@workgroup_size`, given to it by [`shader_source`]).
