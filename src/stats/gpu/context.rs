@@ -40,10 +40,11 @@ const MESA_SKIP_DEVICE_SELECT: &str = "NODEVICE_SELECT";
 /// The variable with which a user picks a GPU through that layer: when set, the layer is kept.
 const MESA_DEVICE_SELECT: &str = "MESA_VK_DEVICE_SELECT";
 
-/// Keeps Mesa's display-session layer ([`MESA_SKIP_DEVICE_SELECT`]) from printing errors about a
-/// display session where there is none: without `XDG_RUNTIME_DIR`, and unless the user picks a
-/// device through the layer or has said whether to skip it, the process environment tells Mesa
-/// to skip it. It changes the environment, so call it before any other thread starts (the
+/// Keeps Mesa's device-select layer (an implicit Vulkan layer its drivers install) from printing
+/// `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` where there is no display
+/// session: without `XDG_RUNTIME_DIR`, and unless the user picks a device through the layer
+/// (`MESA_VK_DEVICE_SELECT`) or has said whether to skip it (`NODEVICE_SELECT`), the process
+/// environment tells Mesa to skip it; the adapter is chosen by [`GpuContext::open`] anyway. It changes the environment, so call it before any other thread starts (the
 /// `hotpixels` binary does first thing).
 pub fn quiet_headless_vulkan() {
     let set = |name: &str| std::env::var_os(name).is_some();
