@@ -743,7 +743,7 @@ fn bench_measures_every_stage_and_writes_json() {
             "--accumulate-frames",
             "2",
             "--repeat",
-            "1",
+            "3",
             "--gpu",
             "none",
             "--json",
@@ -766,7 +766,14 @@ fn bench_measures_every_stage_and_writes_json() {
         .iter()
         .find(|r| r["stage"] == "scan" && r["backend"] == "cpu dark")
         .unwrap_or_else(|| panic!("no dark-current scan row: {stages:?}"));
-    assert!(dark_scan["steady"]["frames_per_second"].as_f64().unwrap() > 0.0);
+    assert!(dark_scan["per_frame"]["statistics_ms"].as_f64().unwrap() > 0.0);
+    // A steady state only where the larger runs took longer (files this small may not show it).
+    for r in rows.iter().filter(|r| !r["steady"].is_null()) {
+        assert!(
+            r["steady"]["frames_per_second"].as_f64().unwrap() > 0.0,
+            "{r}"
+        );
+    }
     for r in rows {
         assert!(r["frames_per_second"].as_f64().unwrap() > 0.0);
         assert!(r["frames"].as_u64().unwrap() >= 2);
@@ -787,8 +794,8 @@ fn bench_measures_every_stage_and_writes_json() {
         ms(scan_row, "wait_ms") + ms(scan_row, "statistics_ms") <= wall_ms,
         "{scan_row}"
     );
-    // The steady state from 2 and 4 files, and the once-per-scan cost by stage, each within
-    // the whole run.
+    // The steady state from 8 and 16 files (medians of three rounds), and the once-per-scan
+    // cost by stage, each within the whole run.
     let steady = &scan_row["steady"];
     assert!(
         steady["frames_per_second"].as_f64().unwrap() > 0.0,

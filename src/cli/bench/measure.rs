@@ -104,8 +104,8 @@ pub struct BenchRow {
 pub struct Steady {
     /// Frames per second in the steady state.
     pub frames_per_second: f64,
-    /// Against decoding alone in the steady state.
-    pub vs_decode: f64,
+    /// Against decoding alone in the steady state (when decoding's could be drawn).
+    pub vs_decode: Option<f64>,
     /// The once-per-scan cost, seconds (from the two runs).
     pub fixed_seconds: f64,
     /// Making the statistics' memory (allocation and first touch), seconds.
@@ -231,17 +231,20 @@ const MIN_STEADY_FILES: usize = 2;
 /// round, `n1` frames took `t1[r]` seconds and then `n2 > n1` frames took `t2[r]`, one right after
 /// the other, so that a slow spell of the machine touches both alike. A frame costs the median of
 /// the rounds' differences over `n2 − n1`; a scan, once, the median of what each round's smaller
-/// run leaves beside its frames.
-fn steady_state(n1: usize, t1: &[f64], n2: usize, t2: &[f64]) -> (f64, f64) {
-    let frames = (n2 - n1).max(1) as f64;
-    let per_frame =
-        median(t1.iter().zip(t2).map(|(a, b)| (b - a) / frames).collect()).max(MIN_FRAME_SECONDS);
+/// run leaves beside its frames. `None` when the larger runs took no longer than the smaller ones
+/// (files too few or too small for a frame's cost to show above the machine's jitter).
+fn steady_state(n1: usize, t1: &[f64], n2: usize, t2: &[f64]) -> Option<(f64, f64)> {
+    if n2 <= n1 {
+        return None;
+    }
+    let frames = (n2 - n1) as f64;
+    let per_frame = median(t1.iter().zip(t2).map(|(a, b)| (b - a) / frames).collect());
+    if per_frame <= 0.0 {
+        return None;
+    }
     let fixed = median(t1.iter().map(|t| t - n1 as f64 * per_frame).collect());
-    (1.0 / per_frame, fixed.max(0.0))
+    Some((1.0 / per_frame, fixed.max(0.0)))
 }
-
-/// The least a frame is taken to cost in the steady state: a rate stays finite.
-const MIN_FRAME_SECONDS: f64 = 1e-9;
 
 /// The median of `v` (the upper one of an even count); 0 when empty.
 fn median(mut v: Vec<f64>) -> f64 {
@@ -385,12 +388,11 @@ fn measure_files(
     decode.per_frame = Some(PerFrame::of(&full_decode.1, decoded[1]));
     let decode_fps = decode.frames_per_second;
     let [half_times, full_times] = decode_times.each_ref().map(|v| seconds_of(v));
-    let (decode_steady, decode_fixed) =
-        steady_state(decoded[0], &half_times, decoded[1], &full_times);
-    decode.steady = (decoded[1] > decoded[0]).then_some(Steady {
-        frames_per_second: decode_steady,
-        vs_decode: 1.0,
-        fixed_seconds: decode_fixed,
+    let decode_steady = steady_state(decoded[0], &half_times, decoded[1], &full_times);
+    decode.steady = decode_steady.map(|(frames_per_second, fixed_seconds)| Steady {
+        frames_per_second,
+        vs_decode: Some(1.0),
+        fixed_seconds,
         allocate_seconds: 0.0,
         rank_seconds: 0.0,
         scenes_seconds: 0.0,
@@ -404,12 +406,12 @@ fn measure_files(
         r.vs_decode = Some(r.frames_per_second / decode_fps.max(1e-9));
         r.per_frame = Some(PerFrame::of(&timing, used[b][1]));
         let [t1s, t2s] = scan_times[b].each_ref().map(|v| seconds_of(v));
-        let (fps, fixed) = steady_state(used[b][0], &t1s, used[b][1], &t2s);
+        let steady = steady_state(used[b][0], &t1s, used[b][1], &t2s);
         let secs = |d: std::time::Duration| d.as_secs_f64();
         let one_model = labels[b][0] == labels[b][1];
-        r.steady = (used[b][1] > used[b][0] && one_model).then_some(Steady {
+        r.steady = steady.filter(|_| one_model).map(|(fps, fixed)| Steady {
             frames_per_second: fps,
-            vs_decode: fps / decode_steady.max(1e-9),
+            vs_decode: decode_steady.map(|(decode_fps, _)| fps / decode_fps),
             fixed_seconds: fixed,
             allocate_seconds: secs(timing.allocate),
             rank_seconds: secs(timing.rank),
@@ -664,11 +666,13 @@ pub fn render(report: &BenchReport) -> String {
             let st = r.steady.as_ref().expect("filtered");
             let _ = writeln!(
                 s,
-                "{:<shape_width$} {:<backend_width$} {:>9.2} {:>8.2}x {:>8.2}  {:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
+                "{:<shape_width$} {:<backend_width$} {:>9.2} {:>9} {:>8.2}  {:.2} / {:.2} / {:.2} / {:.2} / {:.2}",
                 r.shape,
                 r.backend,
                 st.frames_per_second,
-                st.vs_decode,
+                st.vs_decode
+                    .map(|v| format!("{v:.2}x"))
+                    .unwrap_or_else(|| "-".into()),
                 st.fixed_seconds,
                 st.allocate_seconds,
                 st.rank_seconds,
@@ -689,15 +693,20 @@ mod tests {
     /// size's runs would take 16 frames to cost 3.8 s; the rounds' own differences say 2 s.
     #[test]
     fn the_steady_state_comes_from_each_rounds_own_pair_of_runs() {
-        let (fps, fixed) = steady_state(16, &[3.0, 5.0, 3.2], 32, &[5.0, 7.0, 7.2]);
+        let (fps, fixed) = steady_state(16, &[3.0, 5.0, 3.2], 32, &[5.0, 7.0, 7.2]).unwrap();
         assert!((fps - 8.0).abs() < 1e-9, "{fps} frames/s");
         assert!((fixed - 1.2).abs() < 1e-9, "{fixed} s once");
     }
 
+    /// Larger runs that took no longer than the smaller ones say nothing of a frame's cost: no
+    /// steady state (not a rate of a billion frames a second); a fixed cost is never negative.
     #[test]
-    fn a_steady_state_stays_finite_and_its_fixed_cost_not_negative() {
-        let (fps, fixed) = steady_state(4, &[1.0], 8, &[0.5]);
-        assert!(fps.is_finite() && fps > 0.0);
-        assert!((fixed - 1.0).abs() < 1e-6, "{fixed} s once");
+    fn a_steady_state_needs_the_larger_runs_to_take_longer() {
+        assert_eq!(steady_state(4, &[1.0], 8, &[0.5]), None);
+        assert_eq!(steady_state(4, &[1.0, 1.2], 8, &[1.0, 1.1]), None);
+        assert_eq!(steady_state(4, &[1.0], 4, &[2.0]), None);
+        let (fps, fixed) = steady_state(4, &[0.2], 8, &[1.2]).unwrap();
+        assert!((fps - 4.0).abs() < 1e-9, "{fps} frames/s");
+        assert_eq!(fixed, 0.0, "the smaller run left nothing beside its frames");
     }
 }
