@@ -315,6 +315,8 @@ fn a_dng_copy_gets_the_bad_pixel_opcode() {
     );
 }
 
+/// The longest darktable may take to export one small DNG (about a second here).
+const DARKTABLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// A listed photosite standing out from its same-colour neighbours by this share of the range
 /// in a frame ...
 const DARKTABLE_STANDOUT: f32 = 1.0 / 8.0;
@@ -348,8 +350,8 @@ fn darktable_renders_the_dng_copy_repaired() {
     let home = dir.path().join("darktable");
     let render = |dng: &Path, name: &str| -> image::RgbImage {
         let png = dir.path().join(name);
-        let output = Command::new("darktable-cli")
-            .arg(dng)
+        let mut cmd = Command::new("darktable-cli");
+        cmd.arg(dng)
             .arg(&png)
             .arg("--core")
             .arg("--configdir")
@@ -357,14 +359,14 @@ fn darktable_renders_the_dng_copy_repaired() {
             .arg("--cachedir")
             .arg(home.join("cache"))
             .args(["--library", ":memory:"])
-            .env("XDG_RUNTIME_DIR", dir.path())
-            .output()
-            .expect("darktable-cli runs (Debian package darktable; .ci/run installs it)");
+            .env("XDG_RUNTIME_DIR", dir.path());
+        let what = "darktable-cli (Debian package darktable; .ci/run installs it)";
+        let ran = common::run_within(&mut cmd, DARKTABLE_TIMEOUT, dir.path(), what);
         assert!(
-            output.status.success() && png.exists(),
+            ran.status.success() && png.exists(),
             "darktable-cli {}: {}",
             dng.display(),
-            String::from_utf8_lossy(&output.stderr)
+            ran.stderr
         );
         image::open(&png).unwrap().into_rgb8()
     };

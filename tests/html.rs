@@ -8,9 +8,11 @@
 //! Chromium is found as `$HOTPIXELS_CHROMIUM`, `chromium` or `chromium-browser`; without it the
 //! tests say so and pass, unless `HOTPIXELS_REQUIRE_BROWSER=1` (CI) makes that a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hotpixels::input::exif::Camera;
 use hotpixels::synth::{write_set, SetFormat, SetSpec};
@@ -64,40 +66,22 @@ fn chromium() -> Option<PathBuf> {
 /// [`BROWSER_TIMEOUT`].
 fn browse(chromium: &Path, url: &str, args: &[&str]) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(url)
-        // Files, not pipes: a page's DOM is larger than a pipe holds while nobody reads it.
-        .stdout(std::fs::File::create(profile.path().join("stdout")).unwrap())
-        .stderr(std::fs::File::create(profile.path().join("stderr")).unwrap())
-        .spawn()
-        .unwrap();
-    let began = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if began.elapsed() > BROWSER_TIMEOUT {
-            let _ = child.kill();
-            panic!("{url}: the browser ran over {BROWSER_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let read = |name| {
-        String::from_utf8_lossy(&std::fs::read(profile.path().join(name)).unwrap()).into_owned()
-    };
-    (read("stdout"), read("stderr"))
+    let mut cmd = Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .args(args)
+    .arg(url);
+    let ran = common::run_within(&mut cmd, BROWSER_TIMEOUT, profile.path(), url);
+    (ran.stdout, ran.stderr)
 }
 
 /// The DOM after the page's script ran, asserting it finished without an error and that the

@@ -389,3 +389,47 @@ pub fn succeeded(cmd: &mut assert_cmd::Command) -> std::process::Output {
     );
     out
 }
+
+/// What a program run by [`run_within`] did: its exit status and its standard output and error.
+pub struct Ran {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to its end, killed (and the test failed, naming `what`) after `limit`: a program
+/// another project ships must not hang the tests. Its output goes to files in `dir`, not pipes,
+/// which fill while nobody reads them.
+pub fn run_within(
+    cmd: &mut std::process::Command,
+    limit: std::time::Duration,
+    dir: &std::path::Path,
+    what: &str,
+) -> Ran {
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = cmd
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start it: {e}"));
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: ran over {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let read = |path: &std::path::Path| {
+        String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+    };
+    Ran {
+        status,
+        stdout: read(&out),
+        stderr: read(&err),
+    }
+}
