@@ -317,21 +317,22 @@ fn measure_files(
     // Decode-only and whole scans of the first half of the files (N) and of all of them (2N),
     // interleaved run by run so a slow spell of the machine touches them alike; each reports its
     // median.
-    // A scan needs two frames: the steady state wants four files at least (else N = 2N).
-    let halves = |files: &'_ [PathBuf]| {
+    // N: the first half of a set's files. A scan needs two frames: the steady state wants four
+    // files at least (else N = 2N).
+    let first_half = |files: &'_ [PathBuf]| {
         if files.len() >= 2 * MIN_STEADY_FILES {
             files.len() / 2
         } else {
             files.len()
         }
     };
-    let half = halves(files);
+    let half = first_half(files);
     let decode_sets: [&[PathBuf]; 2] = [&files[..half], files];
     // Per set, the inputs of its N and 2N runs.
     let set_inputs: Vec<[Vec<String>; 2]> = sets
         .iter()
         .map(|set| {
-            let half = halves(set.files);
+            let half = first_half(set.files);
             [
                 set.files[..half]
                     .iter()
