@@ -392,3 +392,47 @@ fn a_rise_one_frame_carries_is_not_a_dark_current() {
     );
     assert_eq!(q.recall(Kind::Hot), 1.0, "{}", q.summary());
 }
+
+/// A scan whose longest frames are a few seconds at ISO 100 (no night frame): a hot photosite cut
+/// at white in one of them (a glint on it, 0.87 of the longest exposure) is counted as clipped
+/// there, so that its line is fitted to the other frames and keeps its rate, instead of taking
+/// that frame's residual (the whole range) as a point of the line.
+#[test]
+fn a_frame_nearly_as_long_as_the_longest_may_clip() {
+    use hotpixels::input::{Encoding, Frame, Samples};
+    use hotpixels::stats::{Accumulator, CpuAccumulator, DarkSetup};
+    let shape = hotpixels::Shape::new(16, 16, 1, 16).unwrap();
+    let exposures: Vec<f64> = (0..24)
+        .map(|i| 0.001 * (1 + i % 5) as f64)
+        .chain([2.0, 2.0, 2.0, 2.29, 2.29, 2.29])
+        .collect();
+    let glint = 25;
+    let setup = DarkSetup::new(&exposures, 0, u16::MAX.into(), Encoding::Linear);
+    assert!(setup.may_clip(exposures[glint]) && !setup.may_clip(exposures[0]));
+    let mut acc: Box<dyn Accumulator> = Box::new(CpuAccumulator::with_dark(shape, Some(setup)));
+    let (hot, rate) = (8 * 16 + 8, 2000.0);
+    for (f, &e) in exposures.iter().enumerate() {
+        // A flat scene with a little noise, the hot photosite rising with the exposure.
+        let mut v: Vec<u16> = (0..256)
+            .map(|i| 1000 + ((i * 7919 + f * 104_729) % 41) as u16)
+            .collect();
+        v[hot] += (rate * e) as u16;
+        if f == glint {
+            v[hot] = u16::MAX;
+        }
+        let frame = Frame::new(shape, Samples::U16(v)).unwrap();
+        acc.add(frame.with_exposure(Some(e))).unwrap();
+    }
+    let m = acc.finish().unwrap();
+    let fit = hotpixels::detect::dark::fit(&m, hot).expect("a line");
+    assert_eq!(
+        fit.frames as usize,
+        exposures.len() - 1,
+        "the glint's frame clipped"
+    );
+    assert!(
+        (fit.rate as f64 / rate - 1.0).abs() < 0.1,
+        "rate {} against {rate}",
+        fit.rate
+    );
+}

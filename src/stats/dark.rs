@@ -72,11 +72,18 @@ pub fn leverage_weight(exposure: f64) -> f64 {
     }
 }
 
-/// A frame shorter than this (seconds at ISO 100: 1 s at ISO 800) is never counted as clipped:
-/// in it a sample at white is as likely a bright detail of the scene (the sun, a lit window, a
-/// glint) as a dark current at the headroom, and counted as clipped it would be taken for one of
-/// the longest exposures. Its residual is summed as it is.
+/// A frame shorter than this (seconds at ISO 100: 1 s at ISO 800) is not counted as clipped
+/// unless it is among the scan's longest ([`NEAR_LONGEST`]): in it a sample at white is as likely
+/// a bright detail of the scene (the sun, a lit window, a glint) as a dark current at the
+/// headroom, and counted as clipped it would be taken for one of the longest exposures. Its
+/// residual is summed as it is.
 pub const DARK_CLIP_MIN_EXPOSURE: f64 = 8.0;
+
+/// A frame exposed at least this share of the scan's longest exposure may be counted as clipped
+/// however short it is: the fit takes the frames that clipped at a position to be the longest
+/// ones, and this one nearly is. A scan whose longest frames are a few seconds at ISO 100 (no
+/// night frame) then still tells a dark current cut at white in them from a line that falls there.
+pub const NEAR_LONGEST: f64 = 0.85;
 
 /// A channel's residual below this share of full scale, negative, counts as that
 /// ([module docs](self)): far beyond the noise of a frame, well short of a dark detail.
@@ -161,6 +168,10 @@ pub struct DarkSetup {
     pub range: u32,
     /// How the samples encode light: sRGB samples are linearised ([`DarkTable`]).
     pub encoding: Encoding,
+    /// The scan's longest exposure: frames within [`NEAR_LONGEST`] of it may be counted as
+    /// clipped (0 in a state written before it was kept: only [`DARK_CLIP_MIN_EXPOSURE`] then).
+    #[serde(default)]
+    pub longest: f64,
 }
 
 /// What the kernels do with a frame's residual, at each position that did not clip in it: the
@@ -172,7 +183,7 @@ pub struct FrameWeights {
     pub linear: [f32; LINEAR_DARK_SUMS],
     /// `κ`, the weight of the squared residual.
     pub squares: f32,
-    /// It may be counted as clipped ([`DARK_CLIP_MIN_EXPOSURE`]).
+    /// It may be counted as clipped ([`DarkSetup::may_clip`]).
     pub clips: bool,
 }
 
@@ -190,6 +201,7 @@ impl DarkSetup {
         };
         DarkSetup {
             design: DarkDesign::of(exposures),
+            longest: exposures.iter().copied().fold(0.0, f64::max),
             clip,
             range: white.saturating_sub(black),
             encoding,
@@ -215,8 +227,14 @@ impl DarkSetup {
         FrameWeights {
             linear: [w as f32, (w * d) as f32, k as f32, (k * d) as f32],
             squares: k as f32,
-            clips: e >= DARK_CLIP_MIN_EXPOSURE,
+            clips: self.may_clip(e),
         }
+    }
+
+    /// True when a frame exposed `e` may be counted as clipped: from [`DARK_CLIP_MIN_EXPOSURE`]
+    /// on, or within [`NEAR_LONGEST`] of the scan's longest exposure.
+    pub fn may_clip(&self, e: f64) -> bool {
+        e >= DARK_CLIP_MIN_EXPOSURE || (self.longest > 0.0 && e >= NEAR_LONGEST * self.longest)
     }
 
     /// A channel's residual below minus this counts as minus this ([`FLOOR_SHARE`] of the
@@ -348,7 +366,8 @@ impl DarkMoments {
 
     /// Adds `other`'s statistics to these, as if its frames had been counted here after these:
     /// its weighted sums moved to this reference (`Σr(e − a) = Σr(e − b) + (b − a)Σr`), counts
-    /// added (stopping at their largest value), frames appended. The shapes match (checked by
+    /// added (stopping at their largest value), frames appended, the longer of the two longest
+    /// exposures kept. The shapes match (checked by
     /// the caller).
     pub fn merge(&mut self, other: &DarkMoments) {
         let shift = (other.setup.reference() - self.setup.reference()) as f32;
@@ -388,5 +407,32 @@ impl DarkMoments {
             });
         self.exposures.extend_from_slice(&other.exposures);
         self.misfit_weights.extend_from_slice(&other.misfit_weights);
+        self.setup.longest = self.setup.longest.max(other.setup.longest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames near the scan's longest exposure may be counted as clipped, shorter ones only from
+    /// [`DARK_CLIP_MIN_EXPOSURE`] on; a setup from a state written before the longest exposure
+    /// was kept clips as it did then; a merge keeps the longer of the two.
+    #[test]
+    fn which_frames_may_clip() {
+        let levels = (0, 4095, Encoding::Linear);
+        let short = DarkSetup::new(&[0.001, 0.5, 2.0, 2.29], levels.0, levels.1, levels.2);
+        assert!(short.may_clip(2.29) && short.may_clip(2.0) && !short.may_clip(1.9));
+        assert!(short.weights(2.0).clips && !short.weights(0.5).clips);
+        let long = DarkSetup::new(&[0.001, 2.29, 30.0], levels.0, levels.1, levels.2);
+        assert!(!long.may_clip(2.29) && long.may_clip(8.0) && long.may_clip(30.0));
+        let mut json = serde_json::to_value(short).unwrap();
+        json.as_object_mut().unwrap().remove("longest");
+        let old: DarkSetup = serde_json::from_value(json).unwrap();
+        assert!(!old.may_clip(2.29) && old.may_clip(DARK_CLIP_MIN_EXPOSURE));
+        let shape = Shape::new(2, 2, 1, 16).unwrap();
+        let mut merged = DarkMoments::new(shape, old);
+        merged.merge(&DarkMoments::new(shape, long));
+        assert_eq!(merged.setup.longest, 30.0);
     }
 }

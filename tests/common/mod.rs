@@ -41,7 +41,8 @@ pub struct Reference {
 }
 
 /// The dark-current statistics computed plainly (written here independently of the library): per
-/// position, over the frames with an exposure, the frames long enough to clip in which a channel
+/// position, over the frames with an exposure, the frames long enough to clip (from 8 s at ISO 100,
+/// or from 0.85 of the scan's longest exposure) in which a channel
 /// reads at or above the clip level with a residual of at least the floor; over the others, each channel's residual in linear light
 /// (sRGB samples and their neighbours' median through the sRGB curve) raised to minus the floor,
 /// summed over the channels: times the frame's leverage weight ω, times ω(e − reference), times
@@ -170,6 +171,10 @@ impl Reference {
         // through the sRGB curve.
         let linear = |v: f64| range * srgb_to_linear(v / max);
         let c = self.shape.channels as usize;
+        // A frame long enough to clip: from 8 s at ISO 100, or near the scan's longest exposure.
+        let longest = dark.setup.longest;
+        let long_enough = e >= hotpixels::stats::dark::DARK_CLIP_MIN_EXPOSURE
+            || (longest > 0.0 && e >= hotpixels::stats::dark::NEAR_LONGEST * longest);
         for p in 0..self.shape.pixels() {
             let mut cut = false;
             let mut sum = 0f64;
@@ -180,9 +185,7 @@ impl Reference {
                 } else {
                     r2 as f64 / 2.0
                 };
-                cut |= e >= hotpixels::stats::dark::DARK_CLIP_MIN_EXPOSURE
-                    && values[i] >= clip
-                    && residual >= -floor;
+                cut |= long_enough && values[i] >= clip && residual >= -floor;
                 sum += residual.max(floor);
             }
             if cut {
