@@ -493,6 +493,36 @@ fn devices_lists_the_adapters_or_says_there_is_none() {
     }
 }
 
+/// Inputs named relative to the working folder (`hotpixels scan .`) are scanned as absolute ones
+/// are: the frames' exposures and capture times are found for the report and its timeline (a
+/// scan of 48 dated frames named `.` stopped on a missing capture time).
+#[test]
+fn a_folder_named_relative_to_the_working_folder_gets_its_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = hotpixels::synth::SetSpec {
+        width: 160,
+        height: 120,
+        frames: 48,
+        format: SetFormat::Dng,
+        exposures: true,
+        camera: Some(hotpixels::input::exif::Camera {
+            make: "Canon".into(),
+            model: "Canon EOS R6".into(),
+            serial: None,
+        }),
+        ..Default::default()
+    };
+    hotpixels::synth::write_set(&spec, dir.path()).unwrap();
+    let out = succeeded(
+        bin()
+            .current_dir(dir.path())
+            .args(["scan", "--backend", "cpu", "."]),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("timeline: 48 frames"), "{stdout}");
+    assert!(stdout.contains("(from the EXIF of 48 frames)"), "{stdout}");
+}
+
 /// Without a display session (no `XDG_RUNTIME_DIR`: a service, a container, a remote shell), looking
 /// for adapters prints no error about one: Mesa's device-select layer (installed with its Vulkan
 /// drivers) would print `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice.

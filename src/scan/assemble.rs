@@ -2,6 +2,7 @@
 //! detection options the frames allow (too few frames or scenes raise the bar and say so), and
 //! what discovery and decoding left out ([`report_of`]).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,7 +10,7 @@ use super::ScanOptions;
 use crate::detect::timeline::Tracker;
 use crate::detect::variety::{effective_scenes, threshold_raise, MIN_FROZEN_FRAMES, MIN_SCENES};
 use crate::detect::{detect_with, lowest_m2, DetectOptions, FrozenSearch};
-use crate::input::exif::{read_camera, Camera, CaptureTime, ExposureRange};
+use crate::input::exif::{read_camera, Camera, CaptureTime, Exposure, ExposureRange};
 use crate::input::{DecodeError, Discovery, Levels, Prefer, RawInfo, Shape, Skipped};
 use crate::model::{ScanReport, Timing};
 use crate::stats::{BackendInfo, Moments};
@@ -199,11 +200,24 @@ pub(super) fn describe_frames(
     tracker: Option<Tracker>,
     options: &ScanOptions,
 ) {
+    // The report names its files absolute (as a state keeps them), the discovery as it found
+    // them (relative when the inputs were).
+    let absolute = |f: &PathBuf| std::path::absolute(f).unwrap_or_else(|_| f.clone());
+    let exposures: HashMap<PathBuf, &Exposure> = discovery
+        .exposures
+        .iter()
+        .map(|(f, e)| (absolute(f), e))
+        .collect();
+    let taken: HashMap<PathBuf, CaptureTime> = discovery
+        .taken
+        .iter()
+        .map(|(f, t)| (absolute(f), *t))
+        .collect();
     report.exposure = ExposureRange::of(
         report
             .files
             .iter()
-            .filter_map(|f| discovery.exposures.get(f)),
+            .filter_map(|f| exposures.get(f).copied()),
     );
     if let Some(mixed) = report.exposure.as_ref().filter(|e| {
         // The dark-current model fits the settings' levels; a constant offset mixes them.
@@ -211,16 +225,17 @@ pub(super) fn describe_frames(
     }) {
         report.warnings.push(mixed_darks(mixed));
     }
-    if let Some(tracker) = tracker {
-        let frames: Vec<(PathBuf, CaptureTime)> = report
-            .files
-            .iter()
-            .map(|f| (f.clone(), discovery.taken[f]))
-            .collect();
+    // A timeline needs every frame's capture time (the tracker is made only then).
+    let frames: Option<Vec<(PathBuf, CaptureTime)>> = report
+        .files
+        .iter()
+        .map(|f| taken.get(f).map(|t| (f.clone(), *t)))
+        .collect();
+    if let (Some(tracker), Some(frames)) = (tracker, frames) {
         let exposures: Vec<Option<f64>> = report
             .files
             .iter()
-            .map(|f| discovery.exposures.get(f).and_then(|e| e.dark()))
+            .map(|f| exposures.get(f).and_then(|e| e.dark()))
             .collect();
         report.timeline =
             tracker.finish(&report.moments, &mut report.detection, &frames, &exposures);
