@@ -436,3 +436,31 @@ fn a_frame_nearly_as_long_as_the_longest_may_clip() {
         fit.rate
     );
 }
+
+/// A library whose two longest frames carry every slope (seed 909: 6.4 and 4.6 s at ISO 100, the
+/// rest 2.1 s and shorter): the details of their scenes rise at hundreds of positions and fall at
+/// as many, and a dark current only rises; the threshold goes above the falls, and what is left
+/// is defects.
+#[test]
+fn scene_detail_that_falls_as_often_as_it_rises_is_not_dark_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = write_set(&library(SetFormat::Dng, 40, 909), dir.path()).unwrap();
+    let report = run(dir.path(), BackendChoice::Cpu, false);
+    let q = evaluate(&report.detection.defects, &truth);
+    assert!(
+        q.precision() >= 0.9,
+        "precision {:.3}: {}",
+        q.precision(),
+        q.summary()
+    );
+    let raised = report
+        .detection
+        .dark_threshold
+        .expect("dark-current scores");
+    assert!(raised > hotpixels::detect::score::DEFAULT_K, "{raised}");
+    let falls = report
+        .detection
+        .dark_falls
+        .expect("the falls that raised it");
+    assert!(raised > falls, "{raised} against the steepest fall {falls}");
+}

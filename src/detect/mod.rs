@@ -69,6 +69,10 @@ pub struct Detection {
     /// The threshold of the dark-current score, when the statistics have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dark_threshold: Option<f32>,
+    /// The score of the steepest falling slope, when falls as steep as the drawn threshold were
+    /// too many beside the rises and the threshold was raised ([`dark::score`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dark_falls: Option<f32>,
     /// Robust location of the quantity scored per class of subpixels ([`Scores::location`]):
     /// where a subpixel without a defect sits.
     #[serde(skip)]
@@ -128,7 +132,8 @@ pub fn detect_with(m: &Moments, options: &DetectOptions, levels: &Levels) -> Det
     Detection {
         defects,
         thresholds: scores.thresholds,
-        dark_threshold: dark.map(|d| d.threshold),
+        dark_threshold: dark.as_ref().map(|d| d.threshold),
+        dark_falls: dark.as_ref().and_then(|d| d.falls),
         location: scores.location,
     }
 }

@@ -559,6 +559,7 @@ mod tests {
                 dark: None,
             }],
             dark_threshold: None,
+            dark_falls: None,
             thresholds: crate::detect::Thresholds {
                 method: "residual",
                 median: 0.0,

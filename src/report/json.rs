@@ -67,6 +67,10 @@ struct Report<'a> {
     /// The dark-current score's threshold, when the model is dark current.
     #[serde(skip_serializing_if = "Option::is_none")]
     dark_threshold: Option<f32>,
+    /// The steepest falling slope's score, when the dark-current threshold was raised above
+    /// falls as steep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dark_falls: Option<f32>,
     /// Which model of a hot pixel the scan used, and why.
     model: &'a crate::model::Model,
     /// The exposure the defects were judged at (`--at`), when asked.
@@ -162,6 +166,7 @@ fn document(report: &ScanReport) -> Report<'_> {
         lowest_variance: &report.lowest,
         detection: &report.detection.thresholds,
         dark_threshold: report.detection.dark_threshold,
+        dark_falls: report.detection.dark_falls,
         model: &report.model,
         shown_at: report.shown_at.as_ref(),
         timeline: report.timeline.as_ref(),

@@ -196,7 +196,12 @@ pub fn defects(report: &ScanReport) -> String {
         t.method,
         t.threshold,
         d.dark_threshold
-            .map(|k| format!("; dark-current score >= {k:.1}"))
+            .map(|k| match d.dark_falls {
+                Some(_) => format!(
+                    "; dark-current score >= {k:.1}, raised above as many falls: scene detail"
+                ),
+                None => format!("; dark-current score >= {k:.1}"),
+            })
             .unwrap_or_default(),
         t.sensitivity
     );
