@@ -193,10 +193,10 @@ pub struct DarkScores<'a> {
     /// The robust location and spread of the significance per class.
     usual: Vec<(f32, f32)>,
     /// A position whose score reaches this is a candidate: the threshold drawn as the residual
-    /// score's is, or above the steepest fall when one is as steep ([`DarkScores::falls`]).
+    /// score's is, or higher when slopes fall as steeply ([`score`]).
     pub threshold: f32,
-    /// The score of the steepest falling slope when it reached the drawn threshold (negated:
-    /// how far below the sensor's usual it fell), which the threshold was then raised above.
+    /// When the threshold was raised for the falls: the steepest one's score, negated (how far
+    /// below the sensor's usual it fell).
     pub falls: Option<f32>,
     /// Candidate positions, ascending.
     pub candidates: Vec<usize>,
@@ -226,13 +226,14 @@ impl DarkScores<'_> {
 }
 
 /// Scores every position of `m` (with dark-current sums: `None` without) and keeps those whose
-/// score reaches the threshold, drawn as the residual score's is, at `sensitivity` — or, when a
-/// slope *falls* as far below the sensor's usual as that threshold is above it, beyond the
-/// steepest fall. A dark current only rises; a fall that steep is a detail of the scene in the
-/// few frames that carry the slopes (a night burst, one or two long exposures), and such details
-/// rise as often as they fall: measured on a set whose two longest frames carry every slope,
-/// 2,969 positions rose 7 robust spreads or more and 2,443 fell as far, 9 and 7 at 20; on sets with
-/// frames enough, none fell 7.
+/// score reaches the threshold, drawn as the residual score's is, at `sensitivity` — raised when
+/// slopes *fall* as far below the sensor's usual as that threshold is above it
+/// (until such falls are at most [`FALSE_RISE_SHARE`] of the rises kept, from [`MIN_FALLS`] of
+/// them on). A dark current only rises; a fall that steep is a detail of the scene
+/// in the few frames that carry the slopes (a night burst, one or two long exposures), and such
+/// details rise as often as they fall: measured on a set whose two longest frames carry every
+/// slope, 2,969 positions rose 7 robust spreads or more and 2,443 fell as far, 9 and 7 at 20; on
+/// sets with frames enough, none fell 7.
 pub fn score(m: &Moments, sensitivity: f32) -> Option<DarkScores<'_>> {
     let dark = m.dark.as_ref()?;
     let design = Design::of(dark);
@@ -303,8 +304,8 @@ pub fn score(m: &Moments, sensitivity: f32) -> Option<DarkScores<'_>> {
 
 /// The least threshold, above the drawn one, at which the falls as steep (`falls`, their scores
 /// negated) are at most [`FALSE_RISE_SHARE`] of the rises that reach it (`hits`): `None` when the
-/// drawn threshold already is, or when fewer than [`MIN_FALLS`] fall that steeply. Scene detail rises as often as it falls, so the falls count the
-/// rises that are not dark current.
+/// drawn threshold already is, or when fewer than [`MIN_FALLS`] fall that steeply. Scene detail
+/// rises as often as it falls, so the falls count the rises that are not dark current.
 fn mirrored_threshold(drawn: f32, hits: &[(usize, f32)], falls: &mut [f32]) -> Option<f32> {
     let mut rises: Vec<f32> = hits.iter().map(|&(_, s)| s).collect();
     rises.sort_unstable_by(|a, b| b.total_cmp(a));

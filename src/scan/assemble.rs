@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::ScanOptions;
+use super::{absolute, ScanOptions};
 use crate::detect::timeline::Tracker;
 use crate::detect::variety::{effective_scenes, threshold_raise, MIN_FROZEN_FRAMES, MIN_SCENES};
 use crate::detect::{detect_with, lowest_m2, DetectOptions, FrozenSearch};
@@ -200,9 +200,8 @@ pub(super) fn describe_frames(
     tracker: Option<Tracker>,
     options: &ScanOptions,
 ) {
-    // The report names its files absolute (as a state keeps them), the discovery as it found
-    // them (relative when the inputs were).
-    let absolute = |f: &PathBuf| std::path::absolute(f).unwrap_or_else(|_| f.clone());
+    // The report names its files absolute ([`absolute`]), the discovery as it found them
+    // (relative when the inputs were).
     let exposures: HashMap<PathBuf, &Exposure> = discovery
         .exposures
         .iter()

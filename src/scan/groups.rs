@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ScanError, ScanOptions};
+use super::{absolute, ScanError, ScanOptions};
 use crate::input::discover::discover_groups;
 use crate::input::exif::{group_name, CaptureTime};
 use crate::input::{DiscoverOptions, Discovery, Skipped};
@@ -20,10 +20,9 @@ pub(super) fn discover_options(options: &ScanOptions) -> DiscoverOptions {
 /// Keeps in every group only the files of `shard` (`I` of `N`), the shard computed over the
 /// files of all groups (their common folder).
 pub(super) fn keep_shard(groups: &mut [Discovery], (index, count): (u32, u32)) {
-    let absolute = |f: &PathBuf| std::path::absolute(f).unwrap_or_else(|_| f.clone());
     let all: Vec<PathBuf> = groups
         .iter()
-        .flat_map(|g| g.files.iter().map(absolute))
+        .flat_map(|g| g.files.iter().map(|f| absolute(f)))
         .collect();
     let root = common_root(&all);
     for g in groups {

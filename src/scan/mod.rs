@@ -112,6 +112,12 @@ impl Default for ScanOptions {
     }
 }
 
+/// `path` made absolute, as a state and a report name the files they counted (as it is when the
+/// working folder cannot be read).
+pub(crate) fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// One decoder per core.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism()
