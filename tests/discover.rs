@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use hotpixels::input::discover;
 use hotpixels::scan::{scan, BackendChoice, ScanError, ScanOptions, Silent};
-use hotpixels::synth::{write_frame_png, SyntheticSet};
+use hotpixels::synth::{write_frame_jpeg, write_frame_png, Chroma, SyntheticSet};
 use hotpixels::Shape;
 
 fn write_set(dir: &Path, shape: Shape, frames: usize, seed: u64, prefix: &str) -> SyntheticSet {
@@ -394,4 +394,47 @@ fn progress_counts_over_the_whole_scan_across_checkpoints_and_a_resume() {
     let report = scan(&inputs, &options, &mut progress).unwrap();
     assert_eq!(report.moments.n, 12);
     assert_eq!(progress.0, [(11, 12), (12, 12)]);
+}
+
+/// A JPEG cut short (an interrupted copy from a card) decodes without complaint, the missing
+/// part filled with grey: each is refused, naming the file, and adds nothing; a JPEG with data
+/// appended after its image (as phones append a motion clip) is whole and counted.
+#[test]
+fn jpegs_cut_short_are_refused_and_data_after_the_image_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(64, 48, 3, 8).unwrap();
+    let set = SyntheticSet::new(shape, 12, 4, 31);
+    let mut cut = 0;
+    for i in 0..set.frames {
+        let path = dir.path().join(format!("f{i:03}.jpg"));
+        write_frame_jpeg(&set.frame(i), &path, 95, Chroma::Sub422).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        match i % 4 {
+            // Cut at several places, from its headers to the end of its scan.
+            1 | 2 => {
+                let keep = bytes.len() * i / set.frames;
+                fs::write(&path, &bytes[..keep]).unwrap();
+                cut += 1;
+            }
+            3 => {
+                let mut appended = bytes.clone();
+                appended.extend_from_slice(b"\0\0\0\x18ftypmp42 a clip after the image");
+                fs::write(&path, appended).unwrap();
+            }
+            _ => {}
+        }
+    }
+    let report = scan(&[s(dir.path())], &cpu(), &mut Silent).unwrap();
+    // Cut in its headers, a file is refused as discovery reads them; cut in its scan's data (the
+    // last cuts), while decoding.
+    assert_eq!(report.skipped.len(), cut, "{:?}", report.skipped);
+    assert!(report.failed >= 2, "{:?}", report.skipped);
+    assert_eq!(report.frames_used, set.frames - cut);
+    for k in &report.skipped {
+        let i: usize = k.path.file_stem().unwrap().to_string_lossy()[1..]
+            .parse()
+            .unwrap();
+        assert!(matches!(i % 4, 1 | 2), "{} refused", k.path.display());
+        assert!(k.reason.contains("cut short"), "{}", k.reason);
+    }
 }

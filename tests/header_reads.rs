@@ -1,15 +1,17 @@
-//! Discovery reads RAW files' headers, not their images: a RAW file's EXIF from its first megabyte
-//! ([`hotpixels::input::exif::EXIF_PREFIX`]) where it lies there (a camera's file, the simulated
-//! camera's DNG), from the whole file where it does not (a writer that puts the image data
-//! first); a DNG of a layout already read is not decoded again, while another layout, or a file
-//! cut short, is still told apart. One test in its own process: it counts the bytes this process
-//! reads.
+//! Discovery reads files' headers, not their images: a JPEG's frame header and EXIF from its
+//! first segments (the image decoder and the EXIF reader would read it whole); a RAW file's EXIF
+//! from its first megabyte ([`hotpixels::input::exif::EXIF_PREFIX`]) where it lies there (a
+//! camera's file, the simulated camera's DNG), from the whole file where it does not (a writer
+//! that puts the image data first); a DNG of a layout already read is not decoded again, while
+//! another layout, or a file cut short, is still told apart. One test in its own process: it
+//! counts the bytes this process reads.
 
 use std::path::Path;
 
 use hotpixels::input::discover;
 use hotpixels::input::exif::{read_identity, Camera, EXIF_PREFIX};
-use hotpixels::synth::{write_set, SetFormat, SetSpec};
+use hotpixels::synth::{write_frame_jpeg, write_set, Chroma, SetFormat, SetSpec};
+use hotpixels::Shape;
 
 /// The Canon EOS 30D CR2 Debian's `rawtran-doc` ships (`.ci/run` installs it).
 const CANON_CR2: &str = "/usr/share/doc/rawtran/IMG_5952.CR2";
@@ -31,7 +33,7 @@ fn read_counting(path: &Path) -> (hotpixels::input::exif::Identity, u64) {
 }
 
 #[test]
-fn discovery_reads_raw_headers_not_whole_files() {
+fn discovery_reads_headers_not_whole_files() {
     let cr2 = Path::new(CANON_CR2);
     assert!(
         cr2.exists(),
@@ -179,4 +181,47 @@ fn discovery_reads_raw_headers_not_whole_files() {
             .any(|r| r.contains("cut.dng") && r.contains("cut short")),
         "{reasons:?}"
     );
+
+    // JPEG files, with EXIF (a camera's) and without (an export that dropped it): discovery reads
+    // their first segments, not the whole file as the image decoder and the EXIF reader do.
+    let jpegs = tempfile::tempdir().unwrap();
+    let spec = SetSpec {
+        width: 1600,
+        height: 1200,
+        frames: 2,
+        format: SetFormat::Jpeg,
+        exposures: true,
+        ..Default::default()
+    };
+    let truth = write_set(&spec, jpegs.path()).unwrap();
+    let with_exif = jpegs.path().join(&truth.files[0]);
+    let without = jpegs.path().join("no_exif.jpg");
+    let frame =
+        hotpixels::input::decode_file(&with_exif, Shape::new(1600, 1200, 3, 8).unwrap()).unwrap();
+    write_frame_jpeg(&frame, &without, 95, Chroma::Sub422).unwrap();
+    std::fs::remove_file(jpegs.path().join(&truth.files[1])).unwrap();
+    let sizes: u64 = [&with_exif, &without]
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(sizes > 1 << 20, "{sizes} bytes");
+    let before = bytes_read();
+    let found = discover(&[format!("{}/*.jpg", jpegs.path().display())]).unwrap();
+    let (id, _) = read_counting(&with_exif);
+    let (none, _) = read_counting(&without);
+    let read = bytes_read() - before;
+    assert_eq!(found.files.len(), 2, "{:?}", found.skipped);
+    assert_eq!(found.shape.unwrap().describe(), "1600x1200 RGB 8-bit");
+    assert!(
+        read <= 4 * JPEG_HEADER_READ,
+        "{read} bytes read to discover 2 JPEG files of {sizes} bytes"
+    );
+    assert_eq!(id.exposure.iso, Some(truth.exposures[0].1));
+    assert!(
+        none.camera.is_none() && !none.exposure.is_known(),
+        "{none:?}"
+    );
 }
+
+/// Bytes a JPEG's header and EXIF take to read at most here: a few buffered reads.
+const JPEG_HEADER_READ: u64 = 64 * 1024;

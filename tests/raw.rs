@@ -164,6 +164,28 @@ fn a_real_canon_cr2_has_libraw_margins_pattern_and_levels() {
     // The top-left photosite of the visible area is red.
     assert_eq!(report.shape.colour(0, 0, 0), Colour::Red);
     assert_eq!(report.shape.colour(1, 1, 0), Colour::Blue);
+
+    // Copies cut short (an interrupted copy from the card) decode without complaint, the
+    // photosites they lack filled in: each is refused, naming the file, and the scan goes on.
+    let bytes = std::fs::read(path).unwrap();
+    for (name, keep) in [
+        ("cut_end.CR2", bytes.len() - 1000),
+        ("cut_third.CR2", bytes.len() * 2 / 3),
+    ] {
+        std::fs::write(dir.path().join(name), &bytes[..keep]).unwrap();
+    }
+    let report = run(dir.path(), BackendChoice::Cpu, false);
+    assert_eq!(report.frames_used, 2, "{:?}", report.skipped);
+    let mut refused: Vec<_> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            assert!(s.reason.contains("cut short"), "{}", s.reason);
+            s.path.file_name().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    refused.sort();
+    assert_eq!(refused, ["cut_end.CR2", "cut_third.CR2"]);
 }
 
 /// A folder of RAW+JPEG twins: the RAW files by default, the JPEGs with `Prefer::Jpeg`, the

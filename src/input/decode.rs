@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use image::{ColorType, ImageDecoder, ImageReader};
+use image::{ColorType, ImageDecoder, ImageFormat, ImageReader};
 
 use super::error::{one_line, DecodeError};
 use super::formats::is_raw_file;
@@ -24,15 +24,23 @@ pub struct Header {
 /// The largest allocation one decode may make: room for a 200 MP 16-bit RGB frame.
 pub const MAX_DECODE_BYTES: u64 = 1200 << 20;
 
+/// Why a JPEG file cut short is refused ([`super::jpeg`]).
+pub const JPEG_CUT_SHORT: &str =
+    "truncated file: the JPEG data ends before its end-of-image marker (cut short)";
+
+/// The error for a file that could not be read.
+fn io_error(path: &Path, e: std::io::Error) -> DecodeError {
+    DecodeError::Io {
+        path: path.to_path_buf(),
+        reason: one_line(e),
+    }
+}
+
 fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, DecodeError> {
-    let reader = ImageReader::open(path).map_err(|e| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: one_line(e),
-    })?;
-    let mut reader = reader.with_guessed_format().map_err(|e| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: one_line(e),
-    })?;
+    let reader = ImageReader::open(path).map_err(|e| io_error(path, e))?;
+    let mut reader = reader
+        .with_guessed_format()
+        .map_err(|e| io_error(path, e))?;
     // The default 512 MB decoding limit is below a 100 MP 16-bit RGB frame (600 MB).
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
@@ -58,6 +66,34 @@ fn format_error(path: &Path, e: image::ImageError) -> DecodeError {
         path: path.to_path_buf(),
         reason,
     }
+}
+
+/// The error for a JPEG file cut short ([`super::jpeg`]).
+fn cut_short(path: &Path) -> DecodeError {
+    DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: JPEG_CUT_SHORT.into(),
+    }
+}
+
+/// The error for `e`, met reading `path` (a JPEG when `jpeg`): that a JPEG is cut short when it is,
+/// whatever the decoder stumbled on first.
+fn image_error(path: &Path, jpeg: bool, e: image::ImageError) -> DecodeError {
+    if jpeg && super::jpeg::is_cut_short(path).unwrap_or(false) {
+        cut_short(path)
+    } else {
+        format_error(path, e)
+    }
+}
+
+/// The decoder for the image at `path`, and whether it is a JPEG.
+fn open_decoder(path: &Path) -> Result<(impl ImageDecoder, bool), DecodeError> {
+    let reader = open(path)?;
+    let jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| image_error(path, jpeg, e))?;
+    Ok((decoder, jpeg))
 }
 
 /// The frame shape of a colour type: channels kept (alpha dropped), bit depth, and whether alpha was there.
@@ -116,10 +152,37 @@ pub fn probe(path: &Path) -> Result<Header, DecodeError> {
         #[cfg(not(feature = "raw"))]
         return Err(raw_not_built(path));
     }
-    let decoder = open(path)?
-        .into_decoder()
-        .map_err(|e| format_error(path, e))?;
+    if let Some(header) = jpeg_header(path)? {
+        return Ok(header);
+    }
+    let (decoder, _) = open_decoder(path)?;
     header_of(path, &decoder)
+}
+
+/// The header of a JPEG as its frame header says it ([`super::jpeg::frame_header`]), what the
+/// decoder would say of it without reading the whole file as it does: 8-bit grey for one
+/// component, 8-bit RGB for three or four (CMYK is converted). `None` for other files and for
+/// what the decoder is left to judge.
+fn jpeg_header(path: &Path) -> Result<Option<Header>, DecodeError> {
+    let Some(frame) = super::jpeg::frame_header(path).map_err(|e| io_error(path, e))? else {
+        return Ok(None);
+    };
+    let channels = match (frame.precision, frame.components) {
+        (8, 1) => 1,
+        (8, 3 | 4) => 3,
+        _ => return Ok(None),
+    };
+    let shape = Shape::new(frame.width, frame.height, channels, 8).map_err(|reason| {
+        DecodeError::Format {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
+    Ok(Some(Header {
+        shape,
+        has_alpha: false,
+        raw: None,
+    }))
 }
 
 /// Removes the alpha sample of every `stride`-sample pixel in place, keeping the buffer.
@@ -147,13 +210,14 @@ pub fn decode_file_pooled(
         #[cfg(not(feature = "raw"))]
         return Err(raw_not_built(path));
     }
-    let decoder = open(path)?
-        .into_decoder()
-        .map_err(|e| format_error(path, e))?;
+    let (decoder, jpeg) = open_decoder(path)?;
     let Header {
         shape, has_alpha, ..
     } = header_of(path, &decoder)?;
     DecodeError::expect_shape(path, shape, expected)?;
+    if jpeg && super::jpeg::is_cut_short(path).map_err(|e| io_error(path, e))? {
+        return Err(cut_short(path));
+    }
     let stride = decoder.color_type().channel_count() as usize;
     let len = shape.width as usize * shape.height as usize * stride;
     let mut samples = pool.take(shape.bit_depth, len);
@@ -161,7 +225,7 @@ pub fn decode_file_pooled(
         Samples::U8(v) => decoder.read_image(v),
         Samples::U16(v) => decoder.read_image(bytemuck::cast_slice_mut(v.as_mut_slice())),
     };
-    read.map_err(|e| format_error(path, e))?;
+    read.map_err(|e| image_error(path, jpeg, e))?;
     if has_alpha {
         match &mut samples {
             Samples::U8(v) => compact_alpha(v, stride),

@@ -292,17 +292,28 @@ fn read_exposure(exif: &exif::Exif) -> Exposure {
 /// only when every part of the EXIF was in it, and then it gives what the whole file gives.
 pub const EXIF_PREFIX: u64 = 1 << 20;
 
+/// How a JPEG file starts: its start-of-image marker.
+const JPEG_START: [u8; 2] = [0xFF, 0xD8];
+
 /// How a TIFF file starts: byte order, then 42.
 const TIFF_STARTS: [[u8; 4]; 2] = [*b"II*\0", *b"MM\0*"];
 
 /// The EXIF of the file at `path`: from its first [`EXIF_PREFIX`] bytes when it is a TIFF-based
-/// file whose EXIF lies there, else read as the EXIF reader reads files.
+/// file whose EXIF lies there, from its segments before its image for a JPEG
+/// ([`crate::input::jpeg::exif`]), else read as the EXIF reader reads files.
 fn read_exif(path: &Path) -> Option<exif::Exif> {
     let mut file = std::fs::File::open(path).ok()?;
     let reader = exif::Reader::new();
-    let mut head = Vec::new();
-    (&mut file).take(EXIF_PREFIX).read_to_end(&mut head).ok()?;
-    if TIFF_STARTS.iter().any(|s| head.starts_with(s)) {
+    let mut start = [0u8; 4];
+    let read = file.read_exact(&mut start).is_ok();
+    file.rewind().ok()?;
+    if read && start.starts_with(&JPEG_START) {
+        // The EXIF reader would read a JPEG without EXIF to its end looking for it.
+        return reader.read_raw(crate::input::jpeg::exif(path).ok()??).ok();
+    }
+    if read && TIFF_STARTS.contains(&start) {
+        let mut head = Vec::new();
+        (&mut file).take(EXIF_PREFIX).read_to_end(&mut head).ok()?;
         // A truncated directory or value is an error, never a shorter answer.
         let whole = (head.len() as u64) < EXIF_PREFIX;
         match reader.read_raw(head) {

@@ -6,6 +6,7 @@ pub mod discover;
 pub mod error;
 pub mod exif;
 pub mod formats;
+pub mod jpeg;
 pub mod levels;
 #[cfg(feature = "raw")]
 pub mod raw;

@@ -203,22 +203,29 @@ fn levels(image: &RawImage, left: usize, top: usize) -> Levels {
 pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
     let prefix = read_raw(path, Some(PROBE_PREFIX))?;
     let dng = dng_layout(&prefix);
-    if let Some(DngLayout { key, data_end }) = &dng {
+    let data_end = match &dng {
+        Some(layout) => Some(layout.data_end),
+        None => tiff_data_end(&prefix),
+    };
+    if let Some(data_end) = data_end {
         let size = std::fs::metadata(path)
             .map_err(|e| DecodeError::Io {
                 path: path.to_path_buf(),
                 reason: one_line(e),
             })?
             .len();
-        if *data_end > size {
+        if data_end > size {
             return Err(format_error(
                 path,
                 format!("not a readable camera RAW file: its image data runs to byte {data_end}, past the end of the file ({size} bytes): it is cut short"),
             ));
         }
-        if let Some(known) = known_layouts().get(key) {
-            return Ok(known.clone());
-        }
+    }
+    if let Some(known) = dng
+        .as_ref()
+        .and_then(|d| known_layouts().get(&d.key).cloned())
+    {
+        return Ok(known);
     }
     let image = probe_raw(path, prefix)?;
     let Layout { shape, info } = layout(path, &image)?;
@@ -353,13 +360,42 @@ fn dng_layout(prefix: &[u8]) -> Option<DngLayout> {
         }
         key.push('|');
     }
-    let data_end = DNG_DATA_TAGS.iter().find_map(|&(offsets, counts)| {
-        let (o, c) = (raw.get_entry(offsets)?, raw.get_entry(counts)?);
-        (0..o.value.count())
-            .map(|i| Some(o.value.get_usize(i).ok()?? as u64 + c.value.get_usize(i).ok()?? as u64))
-            .try_fold(0u64, |end, e| Some(end.max(e?)))
-    })?;
+    let (_, data_end) = image_data(raw)?;
     Some(DngLayout { key, data_end })
+}
+
+/// The bytes of image data directory `ifd` names (its strips or tiles, [`DNG_DATA_TAGS`]) and
+/// where the last of them ends; `None` when it names none or their values are not in reach.
+fn image_data(ifd: &rawler::formats::tiff::IFD) -> Option<(u64, u64)> {
+    DNG_DATA_TAGS.iter().find_map(|&(offsets, counts)| {
+        let (o, c) = (ifd.get_entry(offsets)?, ifd.get_entry(counts)?);
+        (0..o.value.count())
+            .map(|i| {
+                Some((
+                    o.value.get_usize(i).ok()?? as u64,
+                    c.value.get_usize(i).ok()?? as u64,
+                ))
+            })
+            .try_fold((0u64, 0u64), |(bytes, end), part| {
+                let (offset, count) = part?;
+                Some((bytes + count, end.max(offset + count)))
+            })
+    })
+}
+
+/// Where the image data of a TIFF-based RAW file (CR2, NEF, ARW, PEF, …) whose first bytes are
+/// `prefix` ends: the strips or tiles of its directory naming the most bytes, the raw image's
+/// (its previews are smaller). `None` when it is not TIFF-based or its directories reach beyond
+/// `prefix`.
+fn tiff_data_end(prefix: &[u8]) -> Option<u64> {
+    let tiff = GenericTiffReader::new_with_buffer(prefix, 0, 0, Some(MAX_IFD_CHAIN)).ok()?;
+    DNG_DATA_TAGS
+        .iter()
+        .flat_map(|&(offsets, _)| tiff.find_ifds_with_tag(offsets))
+        .filter(|ifd| announced_entries(prefix, ifd) == Some(ifd.entries().len()))
+        .filter_map(image_data)
+        .max_by_key(|&(bytes, _)| bytes)
+        .map(|(_, end)| end)
 }
 
 /// Decodes a RAW file's visible photosites into a buffer from `pool`, checking the shape.
