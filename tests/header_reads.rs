@@ -1,16 +1,20 @@
 //! Discovery reads files' headers, not their images: a JPEG's frame header and EXIF from its
-//! first segments (the image decoder and the EXIF reader would read it whole); a RAW file's EXIF
-//! from its first megabyte ([`hotpixels::input::exif::EXIF_PREFIX`]) where it lies there (a
-//! camera's file, the simulated camera's DNG), from the whole file where it does not (a writer
-//! that puts the image data first); a DNG of a layout already read is not decoded again, while
-//! another layout, or a file cut short, is still told apart. One test in its own process: it
-//! counts the bytes this process reads.
+//! first segments (the image decoder and the EXIF reader would read it whole), a PNG's EXIF by
+//! seeking past its image data; a RAW file's EXIF from its first megabyte
+//! ([`hotpixels::input::exif::EXIF_PREFIX`]) where it lies there (a camera's file, the simulated
+//! camera's DNG), from the whole file where it does not (a writer that puts the image data
+//! first); a DNG of a layout already read is not decoded again, while another layout, or a file
+//! cut short, is still told apart. One test in its own process: it counts the bytes this process
+//! reads.
 
 use std::path::Path;
 
 use hotpixels::input::discover;
+use hotpixels::input::exif::Exposure;
 use hotpixels::input::exif::{read_identity, Camera, EXIF_PREFIX};
-use hotpixels::synth::{write_frame_jpeg, write_set, Chroma, SetFormat, SetSpec};
+use hotpixels::synth::{
+    exif_block, write_frame_jpeg, write_frame_png, write_set, Chroma, SetFormat, SetSpec,
+};
 use hotpixels::Shape;
 
 /// The Canon EOS 30D CR2 Debian's `rawtran-doc` ships (`.ci/run` installs it).
@@ -221,6 +225,49 @@ fn discovery_reads_headers_not_whole_files() {
         none.camera.is_none() && !none.exposure.is_known(),
         "{none:?}"
     );
+
+    // A PNG whose EXIF chunk follows its image data: found by seeking past the data.
+    let png = jpegs.path().join("exif_last.png");
+    write_frame_png(&frame, &png).unwrap();
+    let mut bytes = std::fs::read(&png).unwrap();
+    let exposure = Exposure {
+        seconds: Some(1.0 / 250.0),
+        iso: Some(1600),
+    };
+    let iend = bytes.len() - 12;
+    bytes.splice(
+        iend..iend,
+        png_chunk(b"eXIf", &exif_block(None, None, exposure)),
+    );
+    std::fs::write(&png, &bytes).unwrap();
+    let (id, read) = read_counting(&png);
+    assert_eq!(id.exposure.iso, Some(1600), "{id:?}");
+    assert!(
+        read <= JPEG_HEADER_READ,
+        "{read} bytes read of a {}-byte PNG",
+        bytes.len()
+    );
+    assert!(bytes.len() as u64 > 4 * JPEG_HEADER_READ);
+}
+
+/// A PNG chunk: length, type, data and CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = !0u32;
+    for &b in kind.iter().chain(data) {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    chunk.extend_from_slice(&(!crc).to_be_bytes());
+    chunk
 }
 
 /// Bytes a JPEG's header and EXIF take to read at most here: a few buffered reads.

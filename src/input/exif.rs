@@ -8,6 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::input::chunks::PNG_SIGNATURE;
+
 /// A camera body.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Camera {
@@ -300,13 +302,20 @@ const TIFF_STARTS: [[u8; 4]; 2] = [*b"II*\0", *b"MM\0*"];
 
 /// The EXIF of the file at `path`: from its first [`EXIF_PREFIX`] bytes when it is a TIFF-based
 /// file whose EXIF lies there, from its segments before its image for a JPEG
-/// ([`crate::input::jpeg::exif`]), else read as the EXIF reader reads files.
+/// ([`crate::input::jpeg::exif`]), from its chunk headers for PNG and WebP
+/// ([`crate::input::chunks::exif`]), else read as the EXIF reader reads files.
 fn read_exif(path: &Path) -> Option<exif::Exif> {
     let mut file = std::fs::File::open(path).ok()?;
     let reader = exif::Reader::new();
     let mut start = [0u8; 4];
     let read = file.read_exact(&mut start).is_ok();
     file.rewind().ok()?;
+    if read && (start == PNG_SIGNATURE[..4] || start == *b"RIFF") {
+        // The EXIF reader would read every chunk before the EXIF one.
+        return reader
+            .read_raw(crate::input::chunks::exif(path).ok()??)
+            .ok();
+    }
     if read && start.starts_with(&JPEG_START) {
         // The EXIF reader would read a JPEG without EXIF to its end looking for it.
         return reader.read_raw(crate::input::jpeg::exif(path).ok()??).ok();

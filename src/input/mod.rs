@@ -1,6 +1,7 @@
 //! Input: finding the image files a scan reads, probing their headers, and decoding them into
 //! frames — images (JPEG, PNG, TIFF, WebP) and, with the `raw` feature, camera RAW files.
 
+pub mod chunks;
 pub mod decode;
 pub mod discover;
 pub mod error;
