@@ -315,6 +315,13 @@ fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(dir.path().join("cut.dng"), &bytes[..bytes.len() / 3]).unwrap();
     std::fs::write(dir.path().join("noise.nef"), b"not a camera file at all").unwrap();
+    // A CR3's boxes (ISO base media) whose image data box runs past the end of the file.
+    let mut cr3 = 24u32.to_be_bytes().to_vec();
+    cr3.extend_from_slice(b"ftypcrx \0\0\0\x01crx isom");
+    cr3.extend_from_slice(&1_000_000u32.to_be_bytes());
+    cr3.extend_from_slice(b"mdat");
+    cr3.resize(4096, 0x5A);
+    std::fs::write(dir.path().join("cut.cr3"), &cr3).unwrap();
     let report = run(dir.path(), BackendChoice::Cpu, false);
     assert_eq!(report.frames_used, 4);
     let reasons: Vec<(String, String)> = report
@@ -327,11 +334,14 @@ fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
             )
         })
         .collect();
-    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
     for (name, reason) in &reasons {
         assert!(
             reason.contains("camera RAW") && !reason.contains('\n'),
             "{name}: {reason}"
         );
+        if name.starts_with("cut") {
+            assert!(reason.contains("cut short"), "{name}: {reason}");
+        }
     }
 }

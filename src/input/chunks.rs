@@ -1,6 +1,7 @@
-//! The EXIF of PNG and WebP files, found by seeking from chunk header to chunk header: the EXIF
-//! reader reads every chunk before the EXIF one (all of a file's image data where the EXIF
-//! follows it, as WebP's container puts it, or where there is none) at discovery, for every file.
+//! Containers walked by seeking from chunk header to chunk header, their data not read: the EXIF
+//! of PNG and WebP files (the EXIF reader reads every chunk before the EXIF one — all of a file's
+//! image data where the EXIF follows it, as WebP's container puts it, or where there is none — at
+//! discovery, for every file), and where an ISO base media file (Canon's CR3) ends.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -95,6 +96,50 @@ pub fn exif(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// The type of the first box of an ISO base media file.
+const FTYP: [u8; 4] = *b"ftyp";
+
+/// Where the top-level boxes of the ISO base media file at `path` (Canon's CR3) say it ends:
+/// past its length when it is cut short. `None` when it is not one (its first box is not
+/// `ftyp`) or a box's size is malformed (the decoder's to judge).
+pub fn bmff_end(path: &Path) -> std::io::Result<Option<u64>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut at = 0u64;
+    for box_index in 0..MAX_CHUNKS {
+        if at >= len {
+            return Ok(Some(at));
+        }
+        let mut header = [0u8; 8];
+        file.seek(SeekFrom::Start(at))?;
+        if file.read_exact(&mut header).is_err() {
+            // Cut within a box's header.
+            return Ok(Some(at + header.len() as u64));
+        }
+        if box_index == 0 && header[4..] != FTYP {
+            return Ok(None);
+        }
+        let size = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            // The last box, to the end of the file.
+            0 => return Ok(Some(len)),
+            // A 64-bit size follows the type.
+            1 => {
+                let mut large = [0u8; 8];
+                if file.read_exact(&mut large).is_err() {
+                    return Ok(Some(at + 16));
+                }
+                u64::from_be_bytes(large)
+            }
+            n => n as u64,
+        };
+        if size < header.len() as u64 {
+            return Ok(None);
+        }
+        at = at.saturating_add(size);
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +193,33 @@ mod tests {
         let path = dir.path().join("a.webp");
         std::fs::write(&path, &w).unwrap();
         assert_eq!(exif(&path).unwrap(), Some(exif_data));
+    }
+
+    #[test]
+    fn an_iso_media_file_ends_where_its_boxes_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.cr3");
+        let boxed = |kind: &[u8; 4], data: usize| {
+            let mut b = ((data + 8) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(kind);
+            b.resize(data + 8, 0);
+            b
+        };
+        let mut file = boxed(b"ftyp", 16);
+        file.extend(boxed(b"moov", 1000));
+        // A 64-bit size: the image data.
+        file.extend_from_slice(&1u32.to_be_bytes());
+        file.extend_from_slice(b"mdat");
+        file.extend_from_slice(&(16u64 + 50_000).to_be_bytes());
+        file.resize(file.len() + 50_000, 7);
+        std::fs::write(&path, &file).unwrap();
+        assert_eq!(bmff_end(&path).unwrap(), Some(file.len() as u64));
+        for cut in [file.len() - 1, 24 + 1008 + 10, 30] {
+            std::fs::write(&path, &file[..cut]).unwrap();
+            let end = bmff_end(&path).unwrap().unwrap();
+            assert!(end > cut as u64, "cut at {cut}: ends at {end}");
+        }
+        std::fs::write(&path, b"\0\0\0\x10moov and more").unwrap();
+        assert_eq!(bmff_end(&path).unwrap(), None);
     }
 }

@@ -205,7 +205,13 @@ pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
     let dng = dng_layout(&prefix);
     let data_end = match &dng {
         Some(layout) => Some(layout.data_end),
-        None => tiff_data_end(&prefix),
+        None => match tiff_data_end(&prefix) {
+            Some(end) => Some(end),
+            None => super::chunks::bmff_end(path).map_err(|e| DecodeError::Io {
+                path: path.to_path_buf(),
+                reason: one_line(e),
+            })?,
+        },
     };
     if let Some(data_end) = data_end {
         let size = std::fs::metadata(path)
