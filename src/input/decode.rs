@@ -1,5 +1,6 @@
 //! Decoding one file into a [`Frame`], and reading a file's header to learn its shape: images
-//! through `image`, camera RAW files (by extension) through [`super::raw`].
+//! through `image`, camera RAW files (by extension) through [`super::raw`], FITS files through
+//! [`super::fits`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use image::{ColorType, ImageDecoder, ImageFormat, ImageReader};
 
 use super::error::{one_line, DecodeError};
-use super::formats::is_raw_file;
+use super::formats::{is_fits_file, is_raw_file};
 use super::{Frame, FramePool, RawInfo, Samples, Shape};
 
 /// What a header says about a file, before any pixel is decoded.
@@ -142,6 +143,14 @@ fn raw_not_built(path: &Path) -> DecodeError {
 
 /// Reads only the header of `path` and returns the shape its frame would have.
 pub fn probe(path: &Path) -> Result<Header, DecodeError> {
+    if is_fits_file(path) {
+        let header = super::fits::read_header(path)?;
+        return Ok(Header {
+            shape: header.shape,
+            has_alpha: false,
+            raw: Some(header.info),
+        });
+    }
     if is_raw_file(path) {
         #[cfg(feature = "raw")]
         return super::raw::probe(path).map(|(shape, info)| Header {
@@ -204,6 +213,9 @@ pub fn decode_file_pooled(
     expected: Shape,
     pool: &Arc<FramePool>,
 ) -> Result<Frame, DecodeError> {
+    if is_fits_file(path) {
+        return super::fits::decode_pooled(path, expected, pool);
+    }
     if is_raw_file(path) {
         #[cfg(feature = "raw")]
         return super::raw::decode_pooled(path, expected, pool);

@@ -337,9 +337,12 @@ fn read_exif(path: &Path) -> Option<exif::Exif> {
         .ok()
 }
 
-/// The camera and capture time of the file at `path`, from its EXIF (read without decoding the
-/// image); empty when the file has no readable EXIF.
+/// The camera, capture time and exposure of the file at `path`, from its EXIF (read without
+/// decoding the image) or a FITS file's header; empty when the file has neither.
 pub fn read_identity(path: &Path) -> Identity {
+    if crate::input::formats::is_fits_file(path) {
+        return crate::input::fits::identity(path);
+    }
     let Some(exif) = read_exif(path) else {
         return Identity::default();
     };

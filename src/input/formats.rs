@@ -1,5 +1,5 @@
-//! Which files are which, by name: the extensions of the images and camera RAW files a scan
-//! reads, compared without case.
+//! Which files are which, by name: the extensions of the images, camera RAW files and FITS files
+//! a scan reads, compared without case.
 
 use std::path::Path;
 
@@ -32,12 +32,20 @@ pub fn is_jpeg_file(path: &Path) -> bool {
     extension_in(path, JPEG_EXTENSIONS)
 }
 
-/// True when `path` has one of [`IMAGE_EXTENSIONS`] or [`RAW_EXTENSIONS`], compared
-/// case-insensitively: the files a directory walk picks up.
+/// True when `path` has one of [`FITS_EXTENSIONS`](super::fits::FITS_EXTENSIONS), compared
+/// case-insensitively.
+pub fn is_fits_file(path: &Path) -> bool {
+    extension_in(path, super::fits::FITS_EXTENSIONS)
+}
+
+/// True when `path` has one of [`IMAGE_EXTENSIONS`], [`RAW_EXTENSIONS`] or the FITS extensions,
+/// compared case-insensitively: the files a directory walk picks up.
 pub fn has_image_extension(path: &Path) -> bool {
-    extension_in(path, IMAGE_EXTENSIONS) || is_raw_file(path)
+    extension_in(path, IMAGE_EXTENSIONS) || is_raw_file(path) || is_fits_file(path)
 }
 
 /// One extension per decoder a scan chooses by a file's name: what the fuzz target and the
 /// crafted-file tests name their inputs with.
-pub const PROBE_EXTENSIONS: [&str; 8] = ["png", "jpg", "tif", "webp", "dng", "cr2", "nef", "arw"];
+pub const PROBE_EXTENSIONS: [&str; 9] = [
+    "png", "jpg", "tif", "webp", "dng", "cr2", "nef", "arw", "fits",
+];

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod discover;
 pub mod error;
 pub mod exif;
+pub mod fits;
 pub mod formats;
 pub mod jpeg;
 pub mod levels;

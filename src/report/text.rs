@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::input::formats::is_fits_file;
 use crate::model::ScanReport;
 
 /// The text exporter: the human table.
@@ -65,10 +66,12 @@ pub fn render(report: &ScanReport) -> String {
         );
     }
     if let Some(e) = &r.exposure {
+        let fits = !r.files.is_empty() && r.files.iter().all(|f| is_fits_file(f));
         let _ = writeln!(
             s,
-            "exposure: {} (from the EXIF of {} frames)",
+            "exposure: {} (from the {} of {} frames)",
             e.describe(),
+            if fits { "FITS headers" } else { "EXIF" },
             e.frames
         );
     }

@@ -3,6 +3,7 @@
 
 pub mod dng;
 pub mod eval;
+pub mod fits;
 pub mod scene;
 pub mod sensor;
 pub mod set;
