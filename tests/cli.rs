@@ -1039,33 +1039,9 @@ fn repaired_copies_scan_clean() {
     assert_eq!(fs::read(set.join("frame_0001.jpg")).unwrap(), first);
 }
 
-/// A standard CRC-32 (IEEE), as PNG chunks carry.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// A PNG whose header claims `width`×`height` RGB pixels, followed by a few bytes of data.
 fn png_bomb(width: u32, height: u32) -> Vec<u8> {
-    let chunk = |kind: &[u8], data: &[u8]| -> Vec<u8> {
-        let body = [kind, data].concat();
-        [
-            &(data.len() as u32).to_be_bytes()[..],
-            &body,
-            &crc32(&body).to_be_bytes(),
-        ]
-        .concat()
-    };
+    let chunk = common::png_chunk;
     let ihdr = [
         &width.to_be_bytes()[..],
         &height.to_be_bytes(),

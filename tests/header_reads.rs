@@ -7,6 +7,8 @@
 //! cut short, is still told apart. One test in its own process: it counts the bytes this process
 //! reads.
 
+mod common;
+
 use std::path::Path;
 
 use hotpixels::input::discover;
@@ -237,7 +239,7 @@ fn discovery_reads_headers_not_whole_files() {
     let iend = bytes.len() - 12;
     bytes.splice(
         iend..iend,
-        png_chunk(b"eXIf", &exif_block(None, None, exposure)),
+        common::png_chunk(b"eXIf", &exif_block(None, None, exposure)),
     );
     std::fs::write(&png, &bytes).unwrap();
     let (id, read) = read_counting(&png);
@@ -248,26 +250,6 @@ fn discovery_reads_headers_not_whole_files() {
         bytes.len()
     );
     assert!(bytes.len() as u64 > 4 * JPEG_HEADER_READ);
-}
-
-/// A PNG chunk: length, type, data and CRC.
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut crc = !0u32;
-    for &b in kind.iter().chain(data) {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
-    chunk.extend_from_slice(kind);
-    chunk.extend_from_slice(data);
-    chunk.extend_from_slice(&(!crc).to_be_bytes());
-    chunk
 }
 
 /// Bytes a JPEG's header and EXIF take to read at most here: a few buffered reads.

@@ -436,3 +436,25 @@ pub fn run_within(
         stderr: read(&err),
     }
 }
+
+/// A PNG chunk: its data's length, its type, the data and the CRC-32 (IEEE) of type and data.
+pub fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut crc = !0u32;
+    for &b in kind.iter().chain(data) {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    [
+        &(data.len() as u32).to_be_bytes()[..],
+        kind,
+        data,
+        &(!crc).to_be_bytes(),
+    ]
+    .concat()
+}
