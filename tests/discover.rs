@@ -438,3 +438,56 @@ fn jpegs_cut_short_are_refused_and_data_after_the_image_is_not() {
         assert!(k.reason.contains("cut short"), "{}", k.reason);
     }
 }
+
+/// Photos in formats not read (HEIF from a phone, AVIF, JPEG XL) in a folder are listed as
+/// skipped with why, not passed over in silence; other files (clips, sidecars) are not listed; a
+/// folder holding only such photos is an error that says so.
+#[test]
+fn photos_in_formats_not_read_are_listed_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = Shape::new(32, 24, 3, 8).unwrap();
+    write_set(dir.path(), shape, 3, 5, "f");
+    for name in [
+        "IMG_0001.HEIC",
+        "IMG_0002.heif",
+        "x.avif",
+        "y.JXL",
+        "clip.MOV",
+        "f000.xmp",
+    ] {
+        fs::write(dir.path().join(name), b"not decoded here").unwrap();
+    }
+    let found = discover(&[s(dir.path())]).unwrap();
+    assert_eq!(found.files.len(), 3);
+    let mut listed: Vec<(String, String)> = found
+        .skipped
+        .iter()
+        .map(|k| {
+            (
+                k.path.file_name().unwrap().to_string_lossy().into(),
+                k.reason.clone(),
+            )
+        })
+        .collect();
+    listed.sort();
+    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["IMG_0001.HEIC", "IMG_0002.heif", "x.avif", "y.JXL"]);
+    for (name, reason) in &listed {
+        let format = if name.ends_with("avif") {
+            "AVIF"
+        } else if name.ends_with("JXL") {
+            "JPEG XL"
+        } else {
+            "HEIF"
+        };
+        assert!(
+            reason.contains(&format!("a {format} image, a format not read")),
+            "{name}: {reason}"
+        );
+    }
+
+    let only = tempfile::tempdir().unwrap();
+    fs::write(only.path().join("IMG_0001.HEIC"), b"not decoded here").unwrap();
+    let err = discover(&[s(only.path())]).unwrap_err().to_string();
+    assert!(err.contains("HEIF image, a format not read"), "{err}");
+}

@@ -49,7 +49,9 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, D
     if reader.format().is_none() {
         return Err(DecodeError::Format {
             path: path.to_path_buf(),
-            reason: "not an image in a supported format (JPEG, PNG, TIFF, WebP)".into(),
+            reason: super::formats::unread_reason(path).unwrap_or_else(|| {
+                "not an image in a supported format (JPEG, PNG, TIFF, WebP)".into()
+            }),
         });
     }
     Ok(reader)

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::decode::{probe, within_limit};
 use super::error::DecodeError;
 use super::exif::{read_identity, Camera, CaptureTime, Exposure, Identity};
-use super::formats::{has_image_extension, is_raw_file};
+use super::formats::{has_image_extension, is_raw_file, unread_reason};
 use super::{RawInfo, Shape};
 
 impl Discovery {
@@ -118,6 +118,9 @@ enum Take {
     This,
     /// A folder whose image files are all taken.
     AllImages,
+    /// A photo in a format not read, listed as skipped with why
+    /// ([`unread_reason`](super::formats::unread_reason)).
+    Unread,
 }
 
 /// A recursive walk that follows folder links but enters each folder (compared as a canonical
@@ -187,6 +190,11 @@ impl Walker<'_> {
                 Take::This if depth > 0 => self.walk(&path, depth - 1, take),
                 Take::This => {}
                 Take::AllImages => self.walk(&path, usize::MAX, &all_images),
+                Take::Unread => {
+                    if let Some(reason) = unread_reason(&path) {
+                        self.skipped.push(Skipped { path, reason });
+                    }
+                }
             }
         }
     }
@@ -196,6 +204,8 @@ impl Walker<'_> {
 fn all_images(path: &Path, is_dir: bool) -> Take {
     if is_dir || has_image_extension(path) {
         Take::This
+    } else if unread_reason(path).is_some() {
+        Take::Unread
     } else {
         Take::Nothing
     }
@@ -394,13 +404,20 @@ fn probe_inputs(
     } = expand_inputs(inputs)?;
     let (files, twins_left_out) = drop_twins(files, options.prefer);
     if files.is_empty() {
-        return Err(InputError::NothingMatched(
-            inputs
-                .iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
+        let named = inputs
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(InputError::NothingMatched(match skipped.first() {
+            Some(first) => format!(
+                "{named} ({} skipped: {}{})",
+                skipped.len(),
+                first.reason,
+                if skipped.len() > 1 { ", …" } else { "" }
+            ),
+            None => named,
+        }));
     }
     let probed = files
         .into_par_iter()

@@ -44,6 +44,26 @@ pub fn has_image_extension(path: &Path) -> bool {
     extension_in(path, IMAGE_EXTENSIONS) || is_raw_file(path) || is_fits_file(path)
 }
 
+/// Extensions (lower case) of photo formats a scan does not read, with the format's name: phones
+/// and some cameras save HEIF; a folder walk lists such files as skipped, saying why, instead of
+/// passing them over in silence.
+pub const UNREAD_PHOTO_EXTENSIONS: &[(&str, &str)] = &[
+    ("heic", "HEIF"),
+    ("heif", "HEIF"),
+    ("hif", "HEIF"),
+    ("avif", "AVIF"),
+    ("jxl", "JPEG XL"),
+];
+
+/// Why a file with one of [`UNREAD_PHOTO_EXTENSIONS`] is not read; `None` for other files.
+pub fn unread_reason(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let (_, name) = UNREAD_PHOTO_EXTENSIONS.iter().find(|(e, _)| *e == ext)?;
+    Some(format!(
+        "a {name} image, a format not read: export the photos as JPEG or TIFF, or scan the camera's RAW files"
+    ))
+}
+
 /// One extension per decoder a scan chooses by a file's name: what the fuzz target and the
 /// crafted-file tests name their inputs with.
 pub const PROBE_EXTENSIONS: [&str; 9] = [
