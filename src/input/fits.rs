@@ -2,15 +2,15 @@
 //! libraries above all. The primary image is read: 8- or 16-bit integers (`BITPIX` 8, or 16 with
 //! `BZERO` 32768 for unsigned samples, as cameras write them, or 0), one plane. It is a Bayer
 //! mosaic when `BAYERPAT` names one — read from the first stored sample, shifted by
-//! `XBAYROFF`/`YBAYROFF` — else grey. Samples are linear light: black 0 (`PEDESTAL` when given),
-//! white the largest value (`DATAMAX` when given). Rows and columns are as stored (`y` counts
+//! `XBAYROFF`/`YBAYROFF` (or `BAYOFFX`/`BAYOFFY`) — else grey. Samples are linear light: black 0
+//! (`PEDESTAL` when given), white the largest value (`DATAMAX` when given). Rows and columns are as stored (`y` counts
 //! stored rows, whatever `ROWORDER` says). The header gives the exposure (`EXPTIME` or
 //! `EXPOSURE` seconds, at the ISO `ISOSPEED` or `ISO` gives, else at ISO 100: an astronomy
 //! camera's `GAIN` is not converted, so a set at one gain, as a dark library is, is modelled by
 //! its exposure times), the camera (`INSTRUME`) and the capture time (`DATE-OBS`).
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -245,11 +245,20 @@ pub fn read_header(path: &Path) -> Result<FitsHeader, DecodeError> {
     };
     let cfa = match text("BAYERPAT") {
         Some(pattern) => {
-            let offset = |key: &str| number(key).unwrap_or(0.0).rem_euclid(2.0) as u32;
+            // ASCOM's keywords, or MaxIm DL's.
+            let offset = |keys: [&str; 2]| {
+                keys.iter()
+                    .find_map(|k| number(k))
+                    .unwrap_or(0.0)
+                    .rem_euclid(2.0) as u32
+            };
             Some(
                 Cfa::parse(&pattern.to_uppercase())
                     .map_err(refuse)?
-                    .shifted(offset("XBAYROFF"), offset("YBAYROFF")),
+                    .shifted(
+                        offset(["XBAYROFF", "BAYOFFX"]),
+                        offset(["YBAYROFF", "BAYOFFY"]),
+                    ),
             )
         }
         None => None,
@@ -308,28 +317,32 @@ pub fn decode_pooled(
         path: path.to_path_buf(),
         reason: super::error::one_line(e),
     };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let start = header.data_offset as usize;
-    let data = bytes
-        .get(start..start + header.data_bytes() as usize)
-        .ok_or_else(|| DecodeError::Format {
-            path: path.to_path_buf(),
-            reason: "truncated file: the image data is cut short".into(),
-        })?;
+    let cut = |_| DecodeError::Format {
+        path: path.to_path_buf(),
+        reason: "truncated file: the image data is cut short".into(),
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(header.data_offset)).map_err(io)?;
     let n = expected.width as usize * expected.height as usize;
     let mut samples = pool.take(expected.bit_depth, n);
+    // The samples are read straight into the frame's buffer and turned in place.
     match (&mut samples, header.bits) {
-        (Samples::U8(out), 8) => out.copy_from_slice(data),
+        (Samples::U8(out), 8) => file.read_exact(out).map_err(cut)?,
         (Samples::U16(out), 16) => {
-            for (o, b) in out.iter_mut().zip(data.chunks_exact(2)) {
-                let stored = i16::from_be_bytes([b[0], b[1]]) as i32;
-                *o = (stored + header.zero).clamp(0, u16::MAX as i32) as u16;
+            file.read_exact(bytemuck::cast_slice_mut(out.as_mut_slice()))
+                .map_err(cut)?;
+            if header.zero == UNSIGNED_16_ZERO as i32 {
+                // Adding 32768 to a signed 16-bit sample flips its top bit.
+                out.iter_mut().for_each(|v| *v = u16::from_be(*v) ^ 0x8000);
+            } else {
+                out.iter_mut()
+                    .for_each(|v| *v = (u16::from_be(*v) as i16).max(0) as u16);
             }
         }
         (Samples::U16(out), 8) => {
-            for (o, &b) in out.iter_mut().zip(data) {
-                *o = b as u16;
-            }
+            let mut bytes = vec![0u8; n];
+            file.read_exact(&mut bytes).map_err(cut)?;
+            out.iter_mut().zip(&bytes).for_each(|(o, &b)| *o = b as u16);
         }
         _ => unreachable!("a FITS frame's buffer has its shape's depth"),
     }
@@ -343,6 +356,67 @@ pub fn decode_pooled(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 2×2 FITS file of BITPIX 16 with `zero` as BZERO, `stored` as its samples and the
+    /// `extra` cards.
+    fn two_by_two(zero: &str, stored: [i16; 4], extra: &[(&str, &str)]) -> Vec<u8> {
+        let mut text = String::new();
+        for &(k, v) in [
+            ("SIMPLE", "T"),
+            ("BITPIX", "16"),
+            ("NAXIS", "2"),
+            ("NAXIS1", "2"),
+            ("NAXIS2", "2"),
+            ("BZERO", zero),
+        ]
+        .iter()
+        .chain(extra)
+        {
+            text += &format!("{:<80}", format!("{k:<8}= {v:>20}"));
+        }
+        text += &format!("{:<80}", "END");
+        let mut bytes = text.into_bytes();
+        bytes.resize(BLOCK, b' ');
+        stored
+            .iter()
+            .for_each(|v| bytes.extend_from_slice(&v.to_be_bytes()));
+        bytes.resize(2 * BLOCK, 0);
+        bytes
+    }
+
+    #[test]
+    fn samples_are_stored_values_plus_bzero_and_negative_ones_read_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.fits");
+        let shape = Shape::new(2, 2, 1, 16).unwrap();
+        let pool = FramePool::new(0);
+        for (zero, stored, values) in [
+            ("32768", [-32768, 0, 1, 32767], [0u16, 32768, 32769, 65535]),
+            ("0", [-5, 0, 7, 300], [0, 0, 7, 300]),
+        ] {
+            std::fs::write(&path, two_by_two(zero, stored, &[])).unwrap();
+            let frame = decode_pooled(&path, shape, &pool).unwrap();
+            assert_eq!(frame.as_u16().unwrap(), values, "BZERO {zero}");
+        }
+    }
+
+    #[test]
+    fn the_bayer_pattern_is_shifted_by_its_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.fits");
+        for (extra, pattern) in [
+            (&[][..], "RGGB"),
+            (&[("XBAYROFF", "1")][..], "GRBG"),
+            (&[("BAYOFFY", "1")][..], "GBRG"),
+            (&[("XBAYROFF", "1"), ("YBAYROFF", "3")][..], "BGGR"),
+        ] {
+            let mut cards = vec![("BAYERPAT", "'RGGB'")];
+            cards.extend_from_slice(extra);
+            std::fs::write(&path, two_by_two("32768", [0; 4], &cards)).unwrap();
+            let header = read_header(&path).unwrap();
+            assert_eq!(header.shape.cfa.unwrap().name(), pattern, "{extra:?}");
+        }
+    }
 
     #[test]
     fn card_values_are_read_as_fits_writes_them() {
