@@ -1,8 +1,9 @@
 //! FITS input: the simulated camera's photosites written as an astronomy camera writes them
 //! (16-bit, `BZERO` 32768, `BAYERPAT`, `EXPTIME`, `ISOSPEED`, `INSTRUME`, `DATE-OBS`, and the
 //! levels as `PEDESTAL` and `DATAMAX`) give the defects the same frames give as DNG files, with the
-//! dark-current model from their exposures, on both backends; a grey FITS frame; and the FITS
-//! files that are refused, each with its reason.
+//! dark-current model from their exposures, on both backends; repaired copies that keep their
+//! headers and show no defect; a grey FITS frame; and the FITS files that are refused, each with
+//! its reason.
 
 mod common;
 
@@ -12,6 +13,8 @@ use hotpixels::detect::Kind;
 use hotpixels::input::exif::read_identity;
 use hotpixels::input::{decode_file, discover, Encoding};
 use hotpixels::model::Model;
+use hotpixels::repair::{repair_file, repair_region, RepairOptions};
+use hotpixels::report::list::DefectList;
 use hotpixels::scan::{scan, BackendChoice, ScanOptions, ScanReport, Silent};
 use hotpixels::synth::fits::write_fits;
 use hotpixels::synth::sensor::{RAW_BLACK, RAW_WHITE};
@@ -206,4 +209,38 @@ fn fits_files_not_read_here_are_refused_with_their_reason() {
     for s in &found.skipped {
         assert!(!s.reason.contains('\n'), "{}", s.reason);
     }
+}
+
+#[test]
+fn repaired_fits_copies_keep_their_header_and_show_no_defect() {
+    let (dng, fits) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    dng_and_fits(dng.path(), fits.path(), true);
+    let report = run(fits.path(), BackendChoice::Cpu);
+    assert!(report.detection.defects.len() >= 10);
+    let map = DefectList::of(&report);
+    let out = tempfile::tempdir().unwrap();
+    let bad = repair_region(&map);
+    for file in &report.files {
+        let copy = repair_file(file, &map, out.path(), &RepairOptions::default()).unwrap();
+        let (before, after) = (std::fs::read(file).unwrap(), std::fs::read(&copy).unwrap());
+        assert_eq!(before.len(), after.len());
+        // The header's blocks are the original's.
+        assert_eq!(before[..2880], after[..2880]);
+        let (a, b) = (
+            decode_file(file, report.shape).unwrap(),
+            decode_file(&copy, report.shape).unwrap(),
+        );
+        let (a, b) = (a.as_u16().unwrap(), b.as_u16().unwrap());
+        for (i, (x, y)) in (0..report.shape.height)
+            .flat_map(|y| (0..report.shape.width).map(move |x| (x, y)))
+            .enumerate()
+        {
+            if !bad.contains(&(x, y)) {
+                assert_eq!(a[i], b[i], "({x}, {y}) changed outside the repair region");
+            }
+        }
+    }
+    let repaired = run(out.path(), BackendChoice::Cpu);
+    assert_eq!(repaired.frames_used, 48);
+    assert_eq!(key(&repaired), [], "defects left in the repaired copies");
 }

@@ -353,6 +353,40 @@ pub fn decode_pooled(
     Ok(frame.recycle_into(pool))
 }
 
+/// The bytes of the FITS file at `path` with its image's samples replaced by `frame`'s, stored
+/// as the file stores them (`BITPIX`, `BZERO`); its header and whatever follows the image (padding,
+/// extensions) are kept byte for byte. What a repaired copy is.
+pub fn rewrite(path: &Path, frame: &Frame) -> Result<Vec<u8>, DecodeError> {
+    let header = read_header(path)?;
+    DecodeError::expect_shape(path, header.shape, frame.shape())?;
+    let mut bytes = std::fs::read(path).map_err(|e| DecodeError::Io {
+        path: path.to_path_buf(),
+        reason: super::error::one_line(e),
+    })?;
+    let start = header.data_offset as usize;
+    let data = bytes
+        .get_mut(start..start + header.data_bytes() as usize)
+        .ok_or_else(|| DecodeError::Format {
+            path: path.to_path_buf(),
+            reason: "truncated file: the image data is cut short".into(),
+        })?;
+    match (frame.samples(), header.bits) {
+        (Samples::U8(v), 8) => data.copy_from_slice(v),
+        (Samples::U16(v), 8) => data
+            .iter_mut()
+            .zip(v)
+            .for_each(|(d, &s)| *d = s.min(u8::MAX as u16) as u8),
+        (Samples::U16(v), 16) => {
+            for (d, &s) in data.chunks_exact_mut(2).zip(v) {
+                let stored = (s as i32 - header.zero).clamp(i16::MIN as i32, i16::MAX as i32);
+                d.copy_from_slice(&(stored as i16).to_be_bytes());
+            }
+        }
+        _ => unreachable!("a FITS frame's buffer has its shape's depth"),
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

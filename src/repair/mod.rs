@@ -11,7 +11,7 @@ pub use maps::RepairMaps;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::input::formats::is_raw_file;
+use crate::input::formats::{is_fits_file, is_raw_file};
 use crate::input::{decode_file, DecodeError, Frame, Samples};
 use crate::report::list::DefectList;
 use crate::report::{self, OutputError};
@@ -58,7 +58,7 @@ pub enum RepairError {
     #[error("{0}: camera RAW files other than DNG are not rewritten; apply an export (dcraw, rawtherapee, siril) in the raw converter")]
     Raw(PathBuf),
     /// A format repair does not write.
-    #[error("{0}: repaired copies are written as PNG, TIFF or JPEG only")]
+    #[error("{0}: repaired copies are written as PNG, TIFF, JPEG or FITS only")]
     Format(PathBuf),
     /// The copy would replace the input.
     #[error("{0}: the output folder holds the input; choose another --out")]
@@ -238,7 +238,8 @@ fn output_error(target: &Path, e: OutputError) -> RepairError {
 /// the map's shape, [`repair_frame`] runs on the map's [`repair_region`], and the frame is encoded
 /// in the input's format (PNG and TIFF losslessly at their depth; JPEG at `options.quality` with
 /// the input's EXIF and ICC profile); a DNG keeps its raw data and gains a bad-pixel opcode
-/// ([`dng`]). The copy is written atomically ([`report::write_file`]), so a failed write leaves
+/// ([`dng`]); a FITS file keeps its header and gets the repaired samples
+/// ([`crate::input::fits::rewrite`]). The copy is written atomically ([`report::write_file`]), so a failed write leaves
 /// nothing behind. Returns the copy's path.
 pub fn repair_file(
     input: &Path,
@@ -268,7 +269,12 @@ pub fn repair_file(
         return Err(RepairError::IsInput(input.to_path_buf()));
     }
     report::check_writable(&target, options.overwrite).map_err(|e| output_error(&target, e))?;
-    let bytes = if is_dng {
+    let bytes = if is_fits_file(input) {
+        // The header and what follows the image stay; the samples are the repaired ones.
+        let mut frame = decode_file(input, map.shape)?;
+        repair_frame(&mut frame, &repair_region(map));
+        crate::input::fits::rewrite(input, &frame)?
+    } else if is_dng {
         // The raw data stays as it is: the copy gets an opcode that fixes the pixels on opening.
         let header = crate::input::decode::probe(input)?;
         DecodeError::expect_shape(input, header.shape, map.shape)?;
