@@ -19,6 +19,65 @@ pub const SATELLITE_RATIO: f32 = 2.0;
 /// close are reported as one, with the pixels of both.)
 pub const ECHO_DISTANCE: u32 = 4;
 
+/// A pixel's position, `(x, y)`.
+type Pixel = (u32, u32);
+
+/// A touching group of candidate pixels: each pixel's strength and position, strongest first.
+type Blob = Vec<(f32, Pixel)>;
+
+/// How far from a defect, in pixels, a `blob` joins it ([`SATELLITE_DISTANCE`], [`ECHO_DISTANCE`]):
+/// `host` and `blob` are given by their strongest pixel's strength.
+fn reach(host: f32, blob: f32) -> u32 {
+    if host >= SATELLITE_RATIO * blob {
+        SATELLITE_DISTANCE.max(ECHO_DISTANCE)
+    } else {
+        ECHO_DISTANCE
+    }
+}
+
+/// Echoes and satellites: a blob whose pixels come within [`reach`] of a stronger defect's joins
+/// the first such defect (`blobs` come strongest first), else it is a defect of its own.
+///
+/// The defects' pixels are kept in a grid of cells as wide as the longest reach, so a blob looks
+/// only at the pixels of the cells around its own: a scan of a few frames, where tens of
+/// thousands of blobs stand out, joins them in linear time, not in the square of their number.
+fn join_echoes(blobs: Vec<Blob>) -> Vec<Blob> {
+    let cell_size = SATELLITE_DISTANCE.max(ECHO_DISTANCE);
+    let cell = |(x, y): Pixel| (x / cell_size, y / cell_size);
+    // Per cell, the pixels of defects in it, with their defect's index.
+    let mut grid: HashMap<(u32, u32), Vec<(usize, Pixel)>> = HashMap::new();
+    let mut merged: Vec<Blob> = Vec::new();
+    for blob in blobs {
+        let strength = blob[0].0;
+        let mut host: Option<usize> = None;
+        for &(_, q) in &blob {
+            let (cx, cy) = cell(q);
+            for gy in cy.saturating_sub(1)..=cy + 1 {
+                for gx in cx.saturating_sub(1)..=cx + 1 {
+                    for &(h, p) in grid.get(&(gx, gy)).into_iter().flatten() {
+                        if host.is_some_and(|best| h >= best) {
+                            continue;
+                        }
+                        let distance = p.0.abs_diff(q.0).max(p.1.abs_diff(q.1));
+                        if distance <= reach(merged[h][0].0, strength) {
+                            host = Some(h);
+                        }
+                    }
+                }
+            }
+        }
+        let h = host.unwrap_or_else(|| {
+            merged.push(Vec::new());
+            merged.len() - 1
+        });
+        for &(_, p) in &blob {
+            grid.entry(cell(p)).or_default().push((h, p));
+        }
+        merged[h].extend(blob);
+    }
+    merged
+}
+
 fn find(parent: &mut [usize], mut a: usize) -> usize {
     while parent[a] != a {
         parent[a] = parent[parent[a]];
@@ -70,10 +129,10 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
         groups.entry(root).or_default().push(k);
     }
     // Each group: its pixels by strength, strongest first.
-    let mut blobs: Vec<Vec<(f32, (u32, u32))>> = groups
+    let mut blobs: Vec<Blob> = groups
         .into_values()
         .map(|g| {
-            let mut v: Vec<(f32, (u32, u32))> = g
+            let mut v: Blob = g
                 .into_iter()
                 .map(|k| (pixels[&keys[k]].0, keys[k]))
                 .collect();
@@ -89,26 +148,7 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
             .total_cmp(&a[0].0)
             .then((a[0].1 .1, a[0].1 .0).cmp(&(b[0].1 .1, b[0].1 .0)))
     });
-    // Echoes and satellites: a blob whose pixels come within ECHO_DISTANCE of a stronger one, or
-    // within SATELLITE_DISTANCE of a much stronger one, joins it (blobs come strongest first).
-    let mut merged: Vec<Vec<(f32, (u32, u32))>> = Vec::new();
-    for blob in blobs {
-        let host = merged.iter().position(|h| {
-            let reach = if h[0].0 >= SATELLITE_RATIO * blob[0].0 {
-                SATELLITE_DISTANCE.max(ECHO_DISTANCE)
-            } else {
-                ECHO_DISTANCE
-            };
-            h.iter().any(|(_, p)| {
-                blob.iter()
-                    .any(|(_, q)| p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)) <= reach)
-            })
-        });
-        match host {
-            Some(h) => merged[h].extend(blob),
-            None => merged.push(blob),
-        }
-    }
+    let merged = join_echoes(blobs);
     merged
         .into_iter()
         .map(|blob| {
@@ -132,4 +172,75 @@ pub fn cluster(m: &Moments, scores: &Scores) -> Vec<Defect> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every defect compared with every blob: what [`join_echoes`] must give.
+    fn join_echoes_pairwise(blobs: Vec<Blob>) -> Vec<Blob> {
+        let mut merged: Vec<Blob> = Vec::new();
+        for blob in blobs {
+            let host = merged.iter().position(|h| {
+                let reach = reach(h[0].0, blob[0].0);
+                h.iter().any(|(_, p)| {
+                    blob.iter()
+                        .any(|(_, q)| p.0.abs_diff(q.0).max(p.1.abs_diff(q.1)) <= reach)
+                })
+            });
+            match host {
+                Some(h) => merged[h].extend(blob),
+                None => merged.push(blob),
+            }
+        }
+        merged
+    }
+
+    /// Blobs of 1 to 4 pixels scattered over a `side`-pixel square, strongest first, drawn from
+    /// `seed`.
+    fn random_blobs(count: usize, side: u32, seed: u64) -> Vec<Blob> {
+        let mut rng = crate::synth::Rng::new(seed);
+        let mut blobs: Vec<Blob> = (0..count)
+            .map(|_| {
+                let (x, y) = (rng.below(side as u64) as u32, rng.below(side as u64) as u32);
+                let strength = 5.0 + 50.0 * rng.unit() as f32;
+                let pixels = 1 + rng.below(4) as u32;
+                (0..pixels)
+                    .map(|k| (strength / (1 + k) as f32, (x + k % 2, y + k / 2)))
+                    .collect()
+            })
+            .collect();
+        blobs.sort_by(|a, b| b[0].0.total_cmp(&a[0].0));
+        blobs
+    }
+
+    #[test]
+    fn the_grid_joins_echoes_as_comparing_every_pair_does() {
+        // Sparse (most blobs alone), dense (chains of joins) and in between, across cell edges.
+        for (count, side, seed) in [(400, 600, 1), (3000, 300, 2), (800, 120, 3), (500, 40, 4)] {
+            let blobs = random_blobs(count, side, seed);
+            let joined = join_echoes(blobs.clone());
+            assert_eq!(
+                joined,
+                join_echoes_pairwise(blobs),
+                "{count} blobs in {side} px"
+            );
+            assert!(
+                joined.len() > 1 && joined.len() < count,
+                "{count} blobs in {side} px: some joined, not all ({})",
+                joined.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_satellite_joins_a_much_stronger_defect_from_further_than_an_echo() {
+        let strong = vec![(40.0, (100, 100))];
+        // 7 pixels away: beyond an echo's reach, within a satellite's.
+        let faint = vec![(10.0, (107, 100))];
+        let near_peer = vec![(30.0, (107, 100))];
+        assert_eq!(join_echoes(vec![strong.clone(), faint]).len(), 1);
+        assert_eq!(join_echoes(vec![strong, near_peer]).len(), 2);
+    }
 }
