@@ -762,6 +762,63 @@ fn gpu_backend_without_a_matching_adapter_exits_2() {
 }
 
 #[test]
+fn bench_skips_what_does_not_fit_in_its_memory() {
+    let stages_of = |doc: &serde_json::Value| -> Vec<(String, String)> {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["stage"].to_string(), r["shape"].to_string()))
+            .collect()
+    };
+    let common = ["bench", "--frames", "4", "--repeat", "1", "--gpu", "none"];
+    // 200 MP statistics take 16 GB: that size is skipped, saying why; 1 MP is measured.
+    let args: Vec<&str> = common
+        .iter()
+        .copied()
+        .chain(["--sizes", "1,200", "--accumulate-frames", "2"])
+        .chain(["--max-memory", "1G", "--json", "-"])
+        .collect();
+    let (doc, stderr) = json_of(&args, None);
+    assert!(
+        stderr.contains("skipping 17312x11552 RGB 8-bit: the statistics")
+            && stderr.contains("need 15.9 GB of memory"),
+        "{stderr}"
+    );
+    let stages = stages_of(&doc);
+    assert!(
+        stages.iter().all(|(_, shape)| shape.contains("1232x816")),
+        "{stages:?}"
+    );
+    assert!(
+        stages.iter().any(|(stage, _)| stage == "\"accumulate\""),
+        "{stages:?}"
+    );
+    // 32 frames of 1 MP and a copy of them do not fit in 300 MB beside the statistics: the
+    // accumulate-only rows are left out, the scans are measured.
+    let args: Vec<&str> = common
+        .iter()
+        .copied()
+        .chain(["--sizes", "1", "--accumulate-frames", "32"])
+        .chain(["--max-memory", "300M", "--json", "-"])
+        .collect();
+    let (doc, stderr) = json_of(&args, None);
+    assert!(
+        stderr.contains("skipping the accumulate-only rows of 1232x816 RGB 8-bit: they need"),
+        "{stderr}"
+    );
+    let stages = stages_of(&doc);
+    assert!(
+        stages.iter().any(|(stage, _)| stage == "\"scan\""),
+        "{stages:?}"
+    );
+    assert!(
+        !stages.iter().any(|(stage, _)| stage == "\"accumulate\""),
+        "{stages:?}"
+    );
+}
+
+#[test]
 fn bench_measures_every_stage_and_writes_json() {
     let (doc, stderr) = json_of(
         &[

@@ -146,7 +146,7 @@ pub fn plan_frames(
 
 /// The memory a scan may take: what the machine has `available`, or `max_memory` when that is
 /// less (either may be unknown).
-fn allowed_memory(available: Option<u64>, max_memory: Option<u64>) -> Option<u64> {
+pub fn allowed_memory(available: Option<u64>, max_memory: Option<u64>) -> Option<u64> {
     match (available, max_memory) {
         (Some(a), Some(m)) => Some(a.min(m)),
         (a, m) => a.or(m),

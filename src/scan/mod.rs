@@ -31,7 +31,8 @@ pub use checkpoint::{
     interrupt, interrupted, StateOptions, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_FRAMES,
 };
 pub use checks::{
-    memory_of, plan_frames, prepare, prepare_discovered, FramePlan, Prepared, PROGRAM_BYTES,
+    allowed_memory, memory_of, plan_frames, prepare, prepare_discovered, FramePlan, Prepared,
+    PROGRAM_BYTES,
 };
 pub use groups::{discover_library, in_shard};
 pub use window::{accumulate_files, accumulate_with, Accumulated, DecodeFn};

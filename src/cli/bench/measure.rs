@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use hotpixels::input::exif::{Exposure, REFERENCE_ISO};
 use hotpixels::input::{discover, Frame, Levels, Shape};
+use hotpixels::mem::describe_bytes;
 use hotpixels::model::ScanReport;
 use hotpixels::scan::{
-    accumulate_files, exposure, scan, BackendChoice, ScanError, ScanOptions, Silent, Timing,
+    accumulate_files, allowed_memory, exposure, memory_of, plan_frames, scan, BackendChoice,
+    FramePlan, ScanError, ScanOptions, Silent, Timing,
 };
 use hotpixels::stats::{
     gpu, Accumulator, BackendInfo, BackendKind, CpuAccumulator, GpuContext, GpuOptions, Moments,
@@ -40,6 +42,8 @@ pub struct BenchOptions {
     pub gpu: GpuChoice,
     /// Runs of each decode and scan measurement; the median is reported.
     pub repeat: usize,
+    /// The most memory the bench may take (`None`: what the machine has available).
+    pub max_memory: Option<u64>,
 }
 
 /// Which GPU adapters the bench measures.
@@ -64,6 +68,7 @@ impl Default for BenchOptions {
             jobs: hotpixels::scan::default_jobs(),
             gpu: GpuChoice::Hardware,
             repeat: 3,
+            max_memory: None,
         }
     }
 }
@@ -310,6 +315,7 @@ fn measure_files(
         &ScanOptions {
             backend: BackendChoice::Cpu,
             jobs: options.jobs,
+            max_memory: options.max_memory,
             ..Default::default()
         },
         &mut Silent,
@@ -368,6 +374,7 @@ fn measure_files(
             let scan_options = ScanOptions {
                 backend: *choice,
                 jobs: options.jobs,
+                max_memory: options.max_memory,
                 ..Default::default()
             };
             for (k, inputs) in set_inputs[set].iter().enumerate() {
@@ -433,22 +440,23 @@ fn measure_accumulate(
 ) -> Result<(), BenchError> {
     let count = options.accumulate_frames.max(2);
     let frames: Vec<Frame> = (0..count).map(|i| scene_frame(shape, i, 7)).collect();
-    // The same frames exposed as a photo library's are: the dark-current statistics' rows.
-    let exposed: Vec<Frame> = frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            f.clone()
-                .with_exposure(Some(LIBRARY_EXPOSURES[i % LIBRARY_EXPOSURES.len()]))
-        })
-        .collect();
     let dark = Some(exposure::setup(
         &LIBRARY_EXPOSURES,
         &Levels::encoded(shape.bit_depth),
     ));
-    let mut run = |name: &str, frames: &[Frame], mut acc: Box<dyn Accumulator>| {
-        // The frames are cloned before the clock starts; add() takes ownership.
-        let copies: Vec<Frame> = frames.to_vec();
+    // `exposed`: the same frames exposed as a photo library's are, for the dark-current
+    // statistics' rows.
+    let mut run = |name: &str, exposed: bool, mut acc: Box<dyn Accumulator>| {
+        // The frames are copied before the clock starts (add() takes ownership): the frames
+        // and one copy of them are alive, not a copy per row.
+        let copies: Vec<Frame> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let exposure = LIBRARY_EXPOSURES[i % LIBRARY_EXPOSURES.len()];
+                f.clone().with_exposure(exposed.then_some(exposure))
+            })
+            .collect();
         let started = Instant::now();
         for f in copies {
             acc.add(f)?;
@@ -463,23 +471,58 @@ fn measure_accumulate(
         ));
         Ok::<(), BenchError>(())
     };
-    run("cpu", &frames, Box::new(CpuAccumulator::new(shape)))?;
+    run("cpu", false, Box::new(CpuAccumulator::new(shape)))?;
     run(
         "cpu dark",
-        &exposed,
+        true,
         Box::new(CpuAccumulator::with_dark(shape, dark)),
     )?;
     if let Some(ctx) = gpu_ctx {
         let acc = ctx
             .accumulator(shape, GpuOptions::default())
             .map_err(StatsError::from)?;
-        run("gpu", &frames, Box::new(acc))?;
+        run("gpu", false, Box::new(acc))?;
         let acc = ctx
             .accumulator_with_dark(shape, GpuOptions::default(), dark)
             .map_err(StatsError::from)?;
-        run("gpu dark", &exposed, Box::new(acc))?;
+        run("gpu dark", true, Box::new(acc))?;
     }
     Ok(())
+}
+
+/// The memory the accumulate-only rows of `shape` take at most: the statistics with the
+/// dark-current sums, the frames and a copy of them ([`measure_accumulate`]), and the program.
+fn accumulate_memory(shape: Shape, options: &BenchOptions) -> u64 {
+    let frames = FramePlan {
+        batch: 2 * options.accumulate_frames.max(2),
+        jobs: 1,
+    };
+    memory_of(shape, frames, false, true)
+}
+
+/// [`measure_accumulate`] when its frames and statistics fit in the `available` memory (unknown:
+/// not checked); otherwise `progress` is told that its rows are left out, and why.
+fn measure_accumulate_if_it_fits(
+    shape: Shape,
+    options: &BenchOptions,
+    available: Option<u64>,
+    gpu_ctx: Option<&GpuContext>,
+    rows: &mut Vec<BenchRow>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
+    let needed = accumulate_memory(shape, options);
+    match available {
+        Some(available) if needed > available => {
+            progress(&format!(
+                "skipping the accumulate-only rows of {}: they need {} of memory, {} is available",
+                shape.describe(),
+                describe_bytes(needed),
+                describe_bytes(available)
+            ));
+            Ok(())
+        }
+        _ => measure_accumulate(shape, options, gpu_ctx, rows),
+    }
 }
 
 /// Runs every measurement; `progress` is told what is being measured.
@@ -494,10 +537,17 @@ pub fn run(
     };
     let mut rows = Vec::new();
     let mut synthetic = None;
+    let available = allowed_memory(hotpixels::mem::available_bytes(), options.max_memory);
     if options.inputs.is_empty() {
         synthetic = Some(format!("JPEG quality {}, 4:2:2", options.quality));
         for &mp in &options.sizes_mp {
             let shape = shape_for_megapixels(mp);
+            // A size whose statistics do not fit beside one frame is not measured (a scan of it
+            // would be refused): the bench goes on with the others.
+            if let Err(e) = plan_frames(shape, options.jobs, false, true, available) {
+                progress(&format!("skipping {}: {e}", shape.describe()));
+                continue;
+            }
             progress(&format!(
                 "writing {} synthetic {} JPEGs",
                 options.frames,
@@ -548,7 +598,14 @@ pub fn run(
                 },
             ];
             measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
-            measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
+            measure_accumulate_if_it_fits(
+                shape,
+                options,
+                available,
+                gpu_ctx.as_ref(),
+                &mut rows,
+                progress,
+            )?;
         }
     } else {
         let d = discover(&options.inputs).map_err(ScanError::from)?;
@@ -564,7 +621,14 @@ pub fn run(
         }];
         measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
         if shape.bit_depth == 8 {
-            measure_accumulate(shape, options, gpu_ctx.as_ref(), &mut rows)?;
+            measure_accumulate_if_it_fits(
+                shape,
+                options,
+                available,
+                gpu_ctx.as_ref(),
+                &mut rows,
+                progress,
+            )?;
         }
     }
     Ok(BenchReport {

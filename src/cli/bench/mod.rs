@@ -48,6 +48,11 @@ pub struct BenchArgs {
     /// Runs of each decode and scan measurement; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// The most memory the bench may take (e.g. 4G; default: what the machine has available).
+    /// Sizes whose statistics do not fit are skipped, and so are accumulate-only rows that do
+    /// not; scans hold fewer frames at once.
+    #[arg(long, value_name = "SIZE", value_parser = crate::cli::parse_bytes)]
+    max_memory: Option<u64>,
     /// Write the measurements as JSON to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
@@ -82,6 +87,7 @@ pub fn run(a: BenchArgs) -> u8 {
             GpuArg::None => measure::GpuChoice::None,
         },
         repeat: a.repeat.max(1),
+        max_memory: a.max_memory,
     };
     let mut say = |what: &str| {
         let _ = writeln!(std::io::stderr(), "bench: {what}");
