@@ -128,16 +128,16 @@ fn dcraw_repairs_exactly_the_listed_photosites() {
     std::fs::write(&list_path, Dcraw.render_list(&list)).unwrap();
     let frame = set.join("frame_0007.dng");
     let develop = |extra: &[&std::ffi::OsStr], out: &str| {
-        let out = dir.path().join(out);
-        let status = Command::new("dcraw")
-            .args(extra)
-            .args(["-D", "-4", "-T", "-c"])
-            .arg(&frame)
-            .stdout(std::fs::File::create(&out).unwrap())
-            .status()
-            .expect("dcraw runs (Debian package dcraw; .ci/run installs it)");
-        assert!(status.success());
-        read_tiff16(&out)
+        let run = dir.path().join(out);
+        std::fs::create_dir(&run).unwrap();
+        let args: Vec<&std::ffi::OsStr> = extra
+            .iter()
+            .copied()
+            .chain(["-D", "-4", "-T", "-c"].map(std::ffi::OsStr::new))
+            .chain([frame.as_os_str()])
+            .collect();
+        common::dcraw(&args, &run);
+        read_tiff16(&run.join("stdout"))
     };
     let (w, h, plain) = develop(&[], "plain.tiff");
     assert_eq!((w, h), (report.shape.width, report.shape.height));
@@ -497,8 +497,8 @@ fn rawtherapee_names_the_camera_from_exif() {
     // A real camera RAW file: the name dcraw prints for it.
     let cr2 = Path::new("/usr/share/doc/rawtran/IMG_5952.CR2");
     let camera = read_camera(cr2).expect("the CR2's EXIF");
-    let dcraw = Command::new("dcraw").arg("-i").arg(cr2).output().unwrap();
-    let printed = String::from_utf8(dcraw.stdout).unwrap();
+    let run = tempfile::tempdir().unwrap();
+    let printed = common::dcraw(&["-i".as_ref(), cr2.as_os_str()], run.path()).stdout;
     assert!(
         printed.contains(&format!("is a {} image", camera.name())),
         "dcraw: {printed}, ours: {camera:?}"

@@ -288,13 +288,12 @@ fn odd_margins_give_the_visible_areas_pattern_as_dcraw_reads_it() {
         let header = probe(&path).unwrap();
         assert_eq!(header.raw.unwrap().visible_origin, origin);
         let ours = header.shape.cfa.unwrap().name();
-        let out = std::process::Command::new("dcraw")
-            .arg("-i")
-            .arg("-v")
-            .arg(&path)
-            .output()
-            .expect("dcraw runs (Debian package dcraw; .ci/run installs it)");
-        let text = String::from_utf8_lossy(&out.stdout);
+        let run = tempfile::tempdir().unwrap();
+        let text = common::dcraw(
+            &["-i".as_ref(), "-v".as_ref(), path.as_os_str()],
+            run.path(),
+        )
+        .stdout;
         let theirs: String = text
             .lines()
             .find_map(|l| l.strip_prefix("Filter pattern: "))

@@ -400,6 +400,25 @@ pub struct Ran {
     pub stderr: String,
 }
 
+/// How long dcraw may take for one file before a test fails: it reads a RAW file in well under a
+/// second.
+pub const DCRAW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs dcraw with `args` within [`DCRAW_TIMEOUT`], its output in files in `dir` (its standard
+/// output in `dir/stdout`); the test fails if it does not end or does not succeed.
+pub fn dcraw(args: &[&std::ffi::OsStr], dir: &std::path::Path) -> Ran {
+    let mut cmd = std::process::Command::new("dcraw");
+    cmd.args(args);
+    let ran = run_within(
+        &mut cmd,
+        DCRAW_TIMEOUT,
+        dir,
+        "dcraw (Debian package dcraw; .ci/run installs it)",
+    );
+    assert!(ran.status.success(), "dcraw {args:?}: {}", ran.stderr);
+    ran
+}
+
 /// Runs `cmd` to its end, killed (and the test failed, naming `what`) after `limit`: a program
 /// another project ships must not hang the tests. Its output goes to files in `dir`, not pipes,
 /// which fill while nobody reads them.
