@@ -68,6 +68,27 @@ struct Design {
     /// Each frame's leverage weight `ω`, in the same order.
     weights: Vec<f64>,
     prefix: Vec<[f64; 6]>,
+    /// Per number `k` of frames kept (not clipped) at a position, what its fit needs of them
+    /// ([`Kept`]): the same for every position that kept `k`. `None` where no line is fitted.
+    kept: Vec<Option<Kept>>,
+}
+
+/// What the fit of a position that kept the first `k` frames needs of them, worked out once per
+/// `k` rather than once per position.
+#[derive(Clone, Copy, Debug)]
+struct Kept {
+    /// `Σω` of the `k` frames.
+    sw: f64,
+    /// `Σκ`, `Σκd`, `Σκd²` of the `k` frames.
+    misfit: [f64; 3],
+    /// Their weighted mean distance and spread ([`Design::line`]).
+    mean: f64,
+    spread: f64,
+    /// The spread over the spread of all the frames: the error's factor when the clipped frames
+    /// agree with the line.
+    agreeing: f64,
+    /// One frame carries the line ([`MAX_LEVERAGE`]).
+    carried: bool,
 }
 
 impl Design {
@@ -93,11 +114,32 @@ impl Design {
             }
             prefix.push(acc);
         }
-        Design {
+        let mut design = Design {
             distances: frames.iter().map(|&(e, _)| e - reference).collect(),
             weights: frames.iter().map(|&(e, _)| leverage_weight(e)).collect(),
             prefix,
+            kept: Vec::new(),
+        };
+        design.kept = (0..=frames.len()).map(|k| design.kept_of(k)).collect();
+        design
+    }
+
+    /// [`Kept`] of the first `k` frames; `None` when fewer than [`MIN_FIT_FRAMES`] or when they
+    /// do not spread.
+    fn kept_of(&self, k: usize) -> Option<Kept> {
+        if k < MIN_FIT_FRAMES {
+            return None;
         }
+        let [sw, _, _, sk, skd, skdd] = self.prefix[k];
+        let (mean, spread) = self.line(k);
+        (spread > 0.0).then(|| Kept {
+            sw,
+            misfit: [sk, skd, skdd],
+            mean,
+            spread,
+            agreeing: spread / self.line(self.frames()).1,
+            carried: self.max_leverage(k) > MAX_LEVERAGE,
+        })
     }
 
     fn frames(&self) -> usize {
@@ -131,14 +173,14 @@ fn fit_at(dark: &DarkMoments, design: &Design, p: usize) -> Option<DarkFit> {
     let frames = design.frames();
     let clipped = (dark.clipped[p] as usize).min(frames);
     let kept = frames - clipped;
-    if kept < MIN_FIT_FRAMES {
-        return None;
-    }
-    let [sw, _, _, sk, skd, skdd] = design.prefix[kept];
-    let (mean, spread) = design.line(kept);
-    if spread <= 0.0 {
-        return None;
-    }
+    let Kept {
+        sw,
+        misfit: [sk, skd, skdd],
+        mean,
+        spread,
+        agreeing,
+        carried,
+    } = design.kept[kept]?;
     let at = |k: usize| dark.sums[k][p] as f64;
     let rate = (at(sum::WEIGHTED) - at(sum::SUM) * mean) / spread;
     // The line's value at the reference (d = 0).
@@ -154,8 +196,8 @@ fn fit_at(dark: &DarkMoments, design: &Design, p: usize) -> Option<DarkFit> {
     let mut error = misfits.sqrt() / spread;
     if clipped > 0 && level + rate * design.distances[kept] >= dark.setup.headroom() {
         // The clipped frames agree with the line: their leverage is the line's too.
-        error *= spread / design.line(frames).1;
-    } else if design.max_leverage(kept) > MAX_LEVERAGE {
+        error *= agreeing;
+    } else if carried {
         // One frame carries the line (a single long exposure): its misfit cannot show, and a
         // bright detail of the scene in it would pass for a dark current.
         return None;
@@ -412,5 +454,46 @@ impl AtExposure {
             format!("{}", (self.seconds * 1000.0).round() / 1000.0)
         };
         format!("{time} s at ISO {}", self.iso)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Encoding, Frame, Shape};
+    use crate::stats::{Accumulator, CpuAccumulator, DarkSetup};
+
+    /// Side of the frames of [`moments`].
+    const SIDE: u32 = 8;
+    /// The photosite that rises, at (`RISING`, `RISING`).
+    const RISING: usize = 4;
+
+    /// The statistics of flat 16-bit frames exposed `exposures` (seconds at ISO 100), in which
+    /// one photosite reads `rate × e` above its neighbours.
+    fn moments(exposures: &[f64], rate: f64) -> Moments {
+        let shape = Shape::new(SIDE, SIDE, 1, 16).unwrap();
+        let setup = DarkSetup::new(exposures, 0, 4095, Encoding::Linear);
+        let mut acc = Box::new(CpuAccumulator::with_dark(shape, Some(setup)));
+        for &e in exposures {
+            let mut samples = vec![1000u16; shape.subpixels()];
+            samples[RISING * SIDE as usize + RISING] += (rate * e).round() as u16;
+            let frame = Frame::from_u16(shape, samples).unwrap();
+            acc.add(frame.with_exposure(Some(e))).unwrap();
+        }
+        acc.finish().unwrap()
+    }
+
+    /// A rise that a single long exposure carries (its leverage beyond [`MAX_LEVERAGE`]) fits no
+    /// line: its misfit cannot show. With a second long exposure the same rise fits, at its rate.
+    #[test]
+    fn a_rise_one_long_exposure_carries_fits_no_line() {
+        let p = RISING * SIDE as usize + RISING;
+        let short = [0.01; 10];
+        let one: Vec<f64> = short.iter().copied().chain([30.0]).collect();
+        let two: Vec<f64> = short.iter().copied().chain([30.0, 25.0]).collect();
+        assert_eq!(fit(&moments(&one, 40.0), p), None);
+        let line = fit(&moments(&two, 40.0), p).expect("two long exposures fit a line");
+        assert!((line.rate - 40.0).abs() < 0.5, "{line:?}");
+        assert!(line.significance() > 100.0, "{line:?}");
     }
 }
