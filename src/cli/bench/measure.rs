@@ -538,6 +538,25 @@ pub fn run(
     let mut rows = Vec::new();
     let mut synthetic = None;
     let available = allowed_memory(hotpixels::mem::available_bytes(), options.max_memory);
+    // The scan rows of `sets`, and the accumulate-only rows of `shape` when `accumulate`.
+    let measure = |sets: &[FileSet],
+                   shape: Shape,
+                   accumulate: bool,
+                   rows: &mut Vec<BenchRow>,
+                   progress: &mut dyn FnMut(&str)| {
+        measure_files(sets, shape, options, gpu_ctx.as_ref(), rows)?;
+        if accumulate {
+            measure_accumulate_if_it_fits(
+                shape,
+                options,
+                available,
+                gpu_ctx.as_ref(),
+                rows,
+                progress,
+            )?;
+        }
+        Ok::<(), BenchError>(())
+    };
     if options.inputs.is_empty() {
         synthetic = Some(format!("JPEG quality {}, 4:2:2", options.quality));
         for &mp in &options.sizes_mp {
@@ -597,15 +616,7 @@ pub fn run(
                     inputs: vec![exposed_dir.path().display().to_string()],
                 },
             ];
-            measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
-            measure_accumulate_if_it_fits(
-                shape,
-                options,
-                available,
-                gpu_ctx.as_ref(),
-                &mut rows,
-                progress,
-            )?;
+            measure(&sets, shape, true, &mut rows, progress)?;
         }
     } else {
         let d = discover(&options.inputs).map_err(ScanError::from)?;
@@ -619,17 +630,7 @@ pub fn run(
             files: &d.files,
             inputs: options.inputs.clone(),
         }];
-        measure_files(&sets, shape, options, gpu_ctx.as_ref(), &mut rows)?;
-        if shape.bit_depth == 8 {
-            measure_accumulate_if_it_fits(
-                shape,
-                options,
-                available,
-                gpu_ctx.as_ref(),
-                &mut rows,
-                progress,
-            )?;
-        }
+        measure(&sets, shape, shape.bit_depth == 8, &mut rows, progress)?;
     }
     Ok(BenchReport {
         tool: hotpixels::tool_name(),
