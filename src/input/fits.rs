@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::exif::{Camera, CaptureTime, Exposure, Identity};
+use super::identity::{Camera, CaptureTime, Exposure, Identity};
 use super::{Cfa, DecodeError, Encoding, Frame, FramePool, Levels, RawInfo, Samples, Shape};
 
 /// Extensions (lower case) of FITS files.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod exif;
 pub mod fits;
 pub mod formats;
+pub mod identity;
 pub mod jpeg;
 pub mod levels;
 #[cfg(feature = "raw")]
