@@ -29,30 +29,22 @@ pub const MAX_DECODE_BYTES: u64 = 1200 << 20;
 pub const JPEG_CUT_SHORT: &str =
     "truncated file: the JPEG data ends before its end-of-image marker (cut short)";
 
-/// The error for a file that could not be read.
-fn io_error(path: &Path, e: std::io::Error) -> DecodeError {
-    DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: one_line(e),
-    }
-}
-
 fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, DecodeError> {
-    let reader = ImageReader::open(path).map_err(|e| io_error(path, e))?;
+    let reader = ImageReader::open(path).map_err(|e| DecodeError::io(path, e))?;
     let mut reader = reader
         .with_guessed_format()
-        .map_err(|e| io_error(path, e))?;
+        .map_err(|e| DecodeError::io(path, e))?;
     // The default 512 MB decoding limit is below a 100 MP 16-bit RGB frame (600 MB).
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     if reader.format().is_none() {
-        return Err(DecodeError::Format {
-            path: path.to_path_buf(),
-            reason: super::formats::unread_reason(path).unwrap_or_else(|| {
+        return Err(DecodeError::format(
+            path,
+            super::formats::unread_reason(path).unwrap_or_else(|| {
                 "not an image in a supported format (JPEG, PNG, TIFF, WebP)".into()
             }),
-        });
+        ));
     }
     Ok(reader)
 }
@@ -65,18 +57,12 @@ fn format_error(path: &Path, e: image::ImageError) -> DecodeError {
         image::ImageError::Unsupported(_) => format!("unsupported image: {}", one_line(&e)),
         _ => format!("not a valid image: {}", one_line(&e)),
     };
-    DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    }
+    DecodeError::format(path, reason)
 }
 
 /// The error for a JPEG file cut short ([`super::jpeg`]).
 fn cut_short(path: &Path) -> DecodeError {
-    DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: JPEG_CUT_SHORT.into(),
-    }
+    DecodeError::format(path, JPEG_CUT_SHORT)
 }
 
 /// The error for `e`, met reading `path` (a JPEG when `jpeg`): that a JPEG is cut short when it is,
@@ -120,10 +106,7 @@ fn layout(color: ColorType) -> Result<(u32, u32, bool), String> {
 
 /// What an opened decoder's header says: the frame shape (alpha dropped) and whether alpha is there.
 fn header_of(path: &Path, decoder: &impl ImageDecoder) -> Result<Header, DecodeError> {
-    let format = |reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let format = |reason| DecodeError::format(path, reason);
     let (w, h) = decoder.dimensions();
     let (channels, depth, has_alpha) = layout(decoder.color_type()).map_err(format)?;
     let shape = Shape::new(w, h, channels, depth).map_err(format)?;
@@ -137,10 +120,10 @@ fn header_of(path: &Path, decoder: &impl ImageDecoder) -> Result<Header, DecodeE
 /// The error for a camera RAW file when RAW support is not built in.
 #[cfg(not(feature = "raw"))]
 fn raw_not_built(path: &Path) -> DecodeError {
-    DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: "camera RAW support is not built in (cargo feature `raw`)".into(),
-    }
+    DecodeError::format(
+        path,
+        "camera RAW support is not built in (cargo feature `raw`)",
+    )
 }
 
 /// Reads only the header of `path` and returns the shape its frame would have.
@@ -175,7 +158,7 @@ pub fn probe(path: &Path) -> Result<Header, DecodeError> {
 /// component, 8-bit RGB for three or four (CMYK is converted). `None` for other files and for
 /// what the decoder is left to judge.
 fn jpeg_header(path: &Path) -> Result<Option<Header>, DecodeError> {
-    let Some(frame) = super::jpeg::frame_header(path).map_err(|e| io_error(path, e))? else {
+    let Some(frame) = super::jpeg::frame_header(path).map_err(|e| DecodeError::io(path, e))? else {
         return Ok(None);
     };
     let channels = match (frame.precision, frame.components) {
@@ -183,12 +166,8 @@ fn jpeg_header(path: &Path) -> Result<Option<Header>, DecodeError> {
         (8, 3 | 4) => 3,
         _ => return Ok(None),
     };
-    let shape = Shape::new(frame.width, frame.height, channels, 8).map_err(|reason| {
-        DecodeError::Format {
-            path: path.to_path_buf(),
-            reason,
-        }
-    })?;
+    let shape = Shape::new(frame.width, frame.height, channels, 8)
+        .map_err(|reason| DecodeError::format(path, reason))?;
     Ok(Some(Header {
         shape,
         has_alpha: false,
@@ -229,7 +208,7 @@ pub fn decode_file_pooled(
         shape, has_alpha, ..
     } = header_of(path, &decoder)?;
     DecodeError::expect_shape(path, shape, expected)?;
-    if jpeg && super::jpeg::is_cut_short(path).map_err(|e| io_error(path, e))? {
+    if jpeg && super::jpeg::is_cut_short(path).map_err(|e| DecodeError::io(path, e))? {
         return Err(cut_short(path));
     }
     let stride = decoder.color_type().channel_count() as usize;
@@ -246,10 +225,8 @@ pub fn decode_file_pooled(
             Samples::U16(v) => compact_alpha(v, stride),
         }
     }
-    let frame = Frame::new(expected, samples).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let frame =
+        Frame::new(expected, samples).map_err(|reason| DecodeError::format(path, reason))?;
     Ok(frame.recycle_into(pool))
 }
 
@@ -290,10 +267,10 @@ pub fn guard_decoder<T>(
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
-        Err(DecodeError::Format {
-            path: path.to_path_buf(),
-            reason: format!("the decoder failed on this file ({})", one_line(what)),
-        })
+        Err(DecodeError::format(
+            path,
+            format!("the decoder failed on this file ({})", one_line(what)),
+        ))
     })
 }
 
@@ -307,13 +284,13 @@ pub(crate) fn within_limit(
     if megapixels <= max_megapixels {
         return Ok(());
     }
-    Err(DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: format!(
+    Err(DecodeError::format(
+        path,
+        format!(
             "the header claims {}x{} pixels ({megapixels:.0} MP), more than the limit of {max_megapixels} MP (--max-megapixels)",
             shape.width, shape.height
         ),
-    })
+    ))
 }
 
 /// Decodes `path` into a fresh buffer, checking that it has the `expected` shape.

@@ -36,6 +36,22 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// A [`DecodeError::Io`] about `path`: the operating system's reason `e`, on one line.
+    pub fn io(path: &Path, e: impl std::fmt::Display) -> Self {
+        DecodeError::Io {
+            path: path.to_path_buf(),
+            reason: one_line(e),
+        }
+    }
+
+    /// A [`DecodeError::Format`] about `path`: what is wrong with it.
+    pub fn format(path: &Path, reason: impl Into<String>) -> Self {
+        DecodeError::Format {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {

@@ -26,6 +26,8 @@ const BLOCK: usize = 2880;
 const CARD: usize = 80;
 /// Header blocks read at most before a file is refused (a header of 11,000 cards).
 const MAX_HEADER_BLOCKS: usize = 128;
+/// Why a file whose image data end before the header says they do is refused.
+const DATA_CUT_SHORT: &str = "truncated file: the image data is cut short";
 /// `BZERO` of unsigned 16-bit samples stored as signed ones.
 const UNSIGNED_16_ZERO: f64 = 32768.0;
 
@@ -186,14 +188,8 @@ pub const ASSUMED_ISO: u32 = 100;
 /// Refuses what is not read here (floating-point or 32-bit samples, a scale, colour planes, no
 /// image in the primary unit) and a file too short for the data its header announces.
 pub fn read_header(path: &Path) -> Result<FitsHeader, DecodeError> {
-    let refuse = |reason: String| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let io = |e: std::io::Error| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: super::error::one_line(e),
-    };
+    let refuse = |reason: String| DecodeError::format(path, reason);
+    let io = |e: std::io::Error| DecodeError::io(path, e);
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let (cards, data_offset) = read_cards(&mut std::io::BufReader::new(&mut file))
@@ -313,14 +309,8 @@ pub fn decode_pooled(
 ) -> Result<Frame, DecodeError> {
     let header = read_header(path)?;
     DecodeError::expect_shape(path, header.shape, expected)?;
-    let io = |e: std::io::Error| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: super::error::one_line(e),
-    };
-    let cut = |_| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: "truncated file: the image data is cut short".into(),
-    };
+    let io = |e: std::io::Error| DecodeError::io(path, e);
+    let cut = |_| DecodeError::format(path, DATA_CUT_SHORT);
     let mut file = std::fs::File::open(path).map_err(io)?;
     file.seek(SeekFrom::Start(header.data_offset)).map_err(io)?;
     let n = expected.width as usize * expected.height as usize;
@@ -346,10 +336,8 @@ pub fn decode_pooled(
         }
         _ => unreachable!("a FITS frame's buffer has its shape's depth"),
     }
-    let frame = Frame::new(expected, samples).map_err(|reason| DecodeError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let frame =
+        Frame::new(expected, samples).map_err(|reason| DecodeError::format(path, reason))?;
     Ok(frame.recycle_into(pool))
 }
 
@@ -359,17 +347,11 @@ pub fn decode_pooled(
 pub fn rewrite(path: &Path, frame: &Frame) -> Result<Vec<u8>, DecodeError> {
     let header = read_header(path)?;
     DecodeError::expect_shape(path, header.shape, frame.shape())?;
-    let mut bytes = std::fs::read(path).map_err(|e| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: super::error::one_line(e),
-    })?;
+    let mut bytes = std::fs::read(path).map_err(|e| DecodeError::io(path, e))?;
     let start = header.data_offset as usize;
     let data = bytes
         .get_mut(start..start + header.data_bytes() as usize)
-        .ok_or_else(|| DecodeError::Format {
-            path: path.to_path_buf(),
-            reason: "truncated file: the image data is cut short".into(),
-        })?;
+        .ok_or_else(|| DecodeError::format(path, DATA_CUT_SHORT))?;
     match (frame.samples(), header.bits) {
         (Samples::U8(v), 8) => data.copy_from_slice(v),
         (Samples::U16(v), 8) => data

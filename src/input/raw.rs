@@ -29,13 +29,6 @@ struct Layout {
     info: RawInfo,
 }
 
-fn format_error(path: &Path, reason: impl Into<String>) -> DecodeError {
-    DecodeError::Format {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
 /// How much of a RAW file a header probe reads first: the metadata of most formats sits near the
 /// start, so a scan of thousands of files does not read each one twice. A probe that needs more
 /// reads the whole file.
@@ -44,10 +37,7 @@ const PROBE_PREFIX: u64 = 1 << 20;
 /// Reads up to `limit` bytes of `path` (all of it for `None`). The file is read into memory rather
 /// than mapped, so a file truncated or replaced while it is read is an error, not a crash.
 fn read_raw(path: &Path, limit: Option<u64>) -> Result<Vec<u8>, DecodeError> {
-    let io = |e: std::io::Error| DecodeError::Io {
-        path: path.to_path_buf(),
-        reason: one_line(e),
-    };
+    let io = |e: std::io::Error| DecodeError::io(path, e);
     match limit {
         None => std::fs::read(path).map_err(io),
         Some(n) => {
@@ -82,13 +72,13 @@ fn endless_ifd_chain(bytes: &[u8]) -> bool {
 /// Decodes `bytes` (only the metadata when `dummy`).
 fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, DecodeError> {
     if bytes.starts_with(&JPEG_WITH_EXIF) {
-        return Err(format_error(
+        return Err(DecodeError::format(
             path,
             "a JPEG file, not a camera RAW file (give it a .jpg name to scan it as a JPEG)",
         ));
     }
     if endless_ifd_chain(&bytes) {
-        return Err(format_error(
+        return Err(DecodeError::format(
             path,
             format!("not a readable camera RAW file: its chain of TIFF image directories runs beyond {MAX_IFD_CHAIN} (it loops)"),
         ));
@@ -101,7 +91,7 @@ fn decode_bytes(path: &Path, bytes: Vec<u8>, dummy: bool) -> Result<RawImage, De
         rawler::decode(&source, &params)
     };
     image.map_err(|e| {
-        format_error(
+        DecodeError::format(
             path,
             format!("not a readable camera RAW file: {}", one_line(e)),
         )
@@ -122,7 +112,7 @@ fn probe_raw(path: &Path, prefix: Vec<u8>) -> Result<RawImage, DecodeError> {
 /// The shape, camera, levels and visible area of a decoded (or header-only) RAW image; a
 /// sensor this tool cannot read photosite by photosite is refused with the reason.
 fn layout(path: &Path, image: &RawImage) -> Result<Layout, DecodeError> {
-    let refuse = |reason: String| format_error(path, reason);
+    let refuse = |reason: String| DecodeError::format(path, reason);
     let config = match &image.photometric {
         RawPhotometricInterpretation::Cfa(config) if image.cpp == 1 => config,
         _ => {
@@ -207,21 +197,15 @@ pub fn probe(path: &Path) -> Result<(Shape, RawInfo), DecodeError> {
         Some(layout) => Some(layout.data_end),
         None => match tiff_data_end(&prefix) {
             Some(end) => Some(end),
-            None => super::chunks::bmff_end(path).map_err(|e| DecodeError::Io {
-                path: path.to_path_buf(),
-                reason: one_line(e),
-            })?,
+            None => super::chunks::bmff_end(path).map_err(|e| DecodeError::io(path, e))?,
         },
     };
     if let Some(data_end) = data_end {
         let size = std::fs::metadata(path)
-            .map_err(|e| DecodeError::Io {
-                path: path.to_path_buf(),
-                reason: one_line(e),
-            })?
+            .map_err(|e| DecodeError::io(path, e))?
             .len();
         if data_end > size {
-            return Err(format_error(
+            return Err(DecodeError::format(
                 path,
                 format!("not a readable camera RAW file: its image data runs to byte {data_end}, past the end of the file ({size} bytes): it is cut short"),
             ));
@@ -414,7 +398,7 @@ pub fn decode_pooled(
     let Layout { shape, info } = layout(path, &image)?;
     DecodeError::expect_shape(path, shape, expected)?;
     let RawImageData::Integer(data) = &image.data else {
-        return Err(format_error(
+        return Err(DecodeError::format(
             path,
             "floating-point RAW samples are not supported",
         ));
@@ -423,7 +407,7 @@ pub fn decode_pooled(
     let (w, h) = (shape.width as usize, shape.height as usize);
     let stride = image.width;
     if data.len() < stride * image.height {
-        return Err(format_error(
+        return Err(DecodeError::format(
             path,
             "the decoder returned fewer samples than its size",
         ));
@@ -436,7 +420,7 @@ pub fn decode_pooled(
         let from = (top + y) * stride + left;
         row.copy_from_slice(&data[from..from + w]);
     }
-    let frame = Frame::new(expected, samples).map_err(|r| format_error(path, r))?;
+    let frame = Frame::new(expected, samples).map_err(|r| DecodeError::format(path, r))?;
     Ok(frame.recycle_into(pool))
 }
 

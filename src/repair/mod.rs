@@ -278,14 +278,9 @@ pub fn repair_file(
         // The raw data stays as it is: the copy gets an opcode that fixes the pixels on opening.
         let header = crate::input::decode::probe(input)?;
         DecodeError::expect_shape(input, header.shape, map.shape)?;
-        let original = std::fs::read(input).map_err(|e| DecodeError::Io {
-            path: input.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        dng::with_bad_pixel_opcode(&original, map).map_err(|reason| DecodeError::Format {
-            path: input.to_path_buf(),
-            reason,
-        })?
+        let original = std::fs::read(input).map_err(|e| DecodeError::io(input, e))?;
+        dng::with_bad_pixel_opcode(&original, map)
+            .map_err(|reason| DecodeError::format(input, reason))?
     } else {
         let format = image::ImageFormat::from_path(input)
             .ok()
