@@ -69,9 +69,6 @@ fn read_exposure(exif: &exif::Exif) -> Exposure {
 /// only when every part of the EXIF was in it, and then it gives what the whole file gives.
 pub const EXIF_PREFIX: u64 = 1 << 20;
 
-/// How a JPEG file starts: its start-of-image marker.
-const JPEG_START: [u8; 2] = [0xFF, 0xD8];
-
 /// How a TIFF file starts: byte order, then 42.
 const TIFF_STARTS: [[u8; 4]; 2] = [*b"II*\0", *b"MM\0*"];
 
@@ -91,7 +88,7 @@ fn read_exif(path: &Path) -> Option<exif::Exif> {
             .read_raw(crate::input::chunks::exif(path).ok()??)
             .ok();
     }
-    if read && start.starts_with(&JPEG_START) {
+    if read && start.starts_with(&crate::input::jpeg::SOI) {
         // The EXIF reader would read a JPEG without EXIF to its end looking for it.
         return reader.read_raw(crate::input::jpeg::exif(path).ok()??).ok();
     }

@@ -17,8 +17,8 @@ const TAIL_BYTES: u64 = 64 << 10;
 const EOI: u8 = 0xD9;
 /// The marker byte of the start of a scan (after `0xFF`): entropy-coded data follows its header.
 const SOS: u8 = 0xDA;
-/// The two bytes a JPEG file starts with.
-const SOI: [u8; 2] = [0xFF, 0xD8];
+/// The two bytes a JPEG file starts with (its start-of-image marker).
+pub const SOI: [u8; 2] = [0xFF, 0xD8];
 
 /// Start-of-frame markers (after `0xFF`) whose header [`frame_header`] reads: baseline,
 /// extended and progressive Huffman coding, what cameras and phones write. A file with another is
