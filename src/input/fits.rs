@@ -21,15 +21,15 @@ use super::{Cfa, DecodeError, Encoding, Frame, FramePool, Levels, RawInfo, Sampl
 pub const FITS_EXTENSIONS: &[&str] = &["fits", "fit", "fts"];
 
 /// FITS headers and data come in blocks of this many bytes.
-const BLOCK: usize = 2880;
+pub const BLOCK: usize = 2880;
 /// A header card: keyword, value and comment in this many characters.
-const CARD: usize = 80;
+pub const CARD: usize = 80;
 /// Header blocks read at most before a file is refused (a header of 11,000 cards).
 const MAX_HEADER_BLOCKS: usize = 128;
 /// Why a file whose image data end before the header says they do is refused.
 const DATA_CUT_SHORT: &str = "truncated file: the image data is cut short";
 /// `BZERO` of unsigned 16-bit samples stored as signed ones.
-const UNSIGNED_16_ZERO: f64 = 32768.0;
+pub const UNSIGNED_16_ZERO: f64 = 32768.0;
 
 /// A header value.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,6 +114,20 @@ fn read_cards(reader: &mut impl Read) -> Result<(HashMap<String, Value>, u64), S
     Err(format!(
         "no END card in the first {MAX_HEADER_BLOCKS} header blocks"
     ))
+}
+
+/// A header as a FITS file stores it: each of `cards` (keyword, value as FITS writes it: a string
+/// quoted, `'RGGB'`) on a card of its own, `KEYWORD = value` padded to [`CARD`] characters, then
+/// `END`, padded with spaces to a whole [`BLOCK`].
+pub fn header_bytes(cards: &[(&str, String)]) -> Vec<u8> {
+    let mut text = String::new();
+    for (keyword, value) in cards {
+        text += &format!("{:<CARD$}", format!("{keyword:<8}= {value:>20}"));
+    }
+    text += &format!("{:<CARD$}", "END");
+    let mut bytes = text.into_bytes();
+    bytes.resize(bytes.len().div_ceil(BLOCK) * BLOCK, b' ');
+    bytes
 }
 
 impl FitsHeader {
@@ -376,8 +390,7 @@ mod tests {
     /// A 2×2 FITS file of BITPIX 16 with `zero` as BZERO, `stored` as its samples and the
     /// `extra` cards.
     fn two_by_two(zero: &str, stored: [i16; 4], extra: &[(&str, &str)]) -> Vec<u8> {
-        let mut text = String::new();
-        for &(k, v) in [
+        let cards: Vec<(&str, String)> = [
             ("SIMPLE", "T"),
             ("BITPIX", "16"),
             ("NAXIS", "2"),
@@ -387,12 +400,9 @@ mod tests {
         ]
         .iter()
         .chain(extra)
-        {
-            text += &format!("{:<80}", format!("{k:<8}= {v:>20}"));
-        }
-        text += &format!("{:<80}", "END");
-        let mut bytes = text.into_bytes();
-        bytes.resize(BLOCK, b' ');
+        .map(|&(k, v)| (k, v.to_string()))
+        .collect();
+        let mut bytes = header_bytes(&cards);
         stored
             .iter()
             .for_each(|v| bytes.extend_from_slice(&v.to_be_bytes()));

@@ -4,22 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
-/// FITS headers and data come in blocks of this many bytes.
-const BLOCK: usize = 2880;
-
-/// One header card's text: `KEYWORD = value`, padded to 80 characters. `value` is written as
-/// given: quote a string (`'RGGB'`).
-fn card(keyword: &str, value: &str) -> String {
-    let text = if keyword == "END" {
-        "END".to_string()
-    } else {
-        format!("{keyword:<8}= {value:>20}")
-    };
-    format!("{text:<80}")
-}
+use crate::input::fits::{header_bytes, BLOCK, UNSIGNED_16_ZERO};
 
 /// Writes `samples` (`width` × `height`, row by row as stored) to a FITS file at `path`, with
-/// `cards` (keyword, value as FITS writes it) after the mandatory ones.
+/// `cards` (keyword, value as FITS writes it: quote a string, `'RGGB'`) after the mandatory ones.
 pub fn write_fits(
     path: &Path,
     width: u32,
@@ -27,26 +15,20 @@ pub fn write_fits(
     samples: &[u16],
     cards: &[(&str, String)],
 ) -> std::io::Result<()> {
-    let mut header = String::new();
-    for (k, v) in [
+    let zero = UNSIGNED_16_ZERO as i32;
+    let mandatory = [
         ("SIMPLE", "T".to_string()),
         ("BITPIX", "16".into()),
         ("NAXIS", "2".into()),
         ("NAXIS1", width.to_string()),
         ("NAXIS2", height.to_string()),
-        ("BZERO", "32768".into()),
+        ("BZERO", zero.to_string()),
         ("BSCALE", "1".into()),
-    ]
-    .iter()
-    .chain(cards)
-    {
-        header += &card(k, v);
-    }
-    header += &card("END", "");
-    let mut bytes = header.into_bytes();
-    bytes.resize(bytes.len().div_ceil(BLOCK) * BLOCK, b' ');
+    ];
+    let all: Vec<(&str, String)> = mandatory.iter().chain(cards).cloned().collect();
+    let mut bytes = header_bytes(&all);
     for &s in samples {
-        bytes.extend_from_slice(&((s as i32 - 32768) as i16).to_be_bytes());
+        bytes.extend_from_slice(&((s as i32 - zero) as i16).to_be_bytes());
     }
     bytes.resize(bytes.len().div_ceil(BLOCK) * BLOCK, 0);
     std::fs::File::create(path)?.write_all(&bytes)
