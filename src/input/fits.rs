@@ -130,19 +130,30 @@ pub fn header_bytes(cards: &[(&str, String)]) -> Vec<u8> {
     bytes
 }
 
+/// The number card `key` holds, if it holds one.
+fn number_in(cards: &HashMap<String, Value>, key: &str) -> Option<f64> {
+    match cards.get(key) {
+        Some(Value::Number(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+/// The string card `key` holds (its trailing blanks already dropped), if it holds one.
+fn text_in<'a>(cards: &'a HashMap<String, Value>, key: &str) -> Option<&'a str> {
+    match cards.get(key) {
+        Some(Value::Text(v)) => Some(v),
+        _ => None,
+    }
+}
+
 impl FitsHeader {
     fn number(&self, key: &str) -> Option<f64> {
-        match self.cards.get(key) {
-            Some(Value::Number(v)) => Some(*v),
-            _ => None,
-        }
+        number_in(&self.cards, key)
     }
 
+    /// The string card `key` holds, when it holds a non-empty one.
     fn text(&self, key: &str) -> Option<&str> {
-        match self.cards.get(key) {
-            Some(Value::Text(v)) if !v.is_empty() => Some(v),
-            _ => None,
-        }
+        text_in(&self.cards, key).filter(|v| !v.is_empty())
     }
 
     /// Bytes of image data the header announces.
@@ -208,10 +219,7 @@ pub fn read_header(path: &Path) -> Result<FitsHeader, DecodeError> {
     let len = file.metadata().map_err(io)?.len();
     let (cards, data_offset) = read_cards(&mut std::io::BufReader::new(&mut file))
         .map_err(|why| refuse(format!("not a readable FITS file: {why}")))?;
-    let number = |key: &str| match cards.get(key) {
-        Some(Value::Number(v)) => Some(*v),
-        _ => None,
-    };
+    let number = |key: &str| number_in(&cards, key);
     let axes = number("NAXIS").unwrap_or(0.0) as u32;
     let [width, height, planes] = ["NAXIS1", "NAXIS2", "NAXIS3"].map(|k| number(k).unwrap_or(1.0));
     if !(2..=3).contains(&axes) || (axes == 3 && planes != 1.0) {
@@ -249,10 +257,7 @@ pub fn read_header(path: &Path) -> Result<FitsHeader, DecodeError> {
             .ok_or_else(|| refuse(format!("a FITS image {width}x{height} is not readable")))
     };
     let (width, height) = (dim(width)?, dim(height)?);
-    let text = |key: &str| match cards.get(key) {
-        Some(Value::Text(v)) => Some(v.trim().to_string()),
-        _ => None,
-    };
+    let text = |key: &str| text_in(&cards, key).map(|v| v.trim().to_string());
     let cfa = match text("BAYERPAT") {
         Some(pattern) => {
             // ASCOM's keywords, or MaxIm DL's.
