@@ -160,15 +160,7 @@ fn mixed_shapes_truncated_and_fake_files_are_listed_with_reasons() {
     assert_eq!(report.shape, shape);
     assert_eq!(report.frames_used, 5);
     assert_eq!(report.failed, 1, "the truncated file fails while decoding");
-    let reason = |name: &str| -> String {
-        report
-            .skipped
-            .iter()
-            .find(|k| k.path.ends_with(name))
-            .unwrap_or_else(|| panic!("{name} not listed: {:?}", report.skipped))
-            .reason
-            .clone()
-    };
+    let reason = |name: &str| common::skipped_reason(&report.skipped, name);
     assert_eq!(
         reason("portrait.png"),
         "32x48 RGB 8-bit, expected 48x32 RGB 8-bit"
@@ -459,16 +451,7 @@ fn photos_in_formats_not_read_are_listed_with_why() {
     }
     let found = discover(&[s(dir.path())]).unwrap();
     assert_eq!(found.files.len(), 3);
-    let mut listed: Vec<(String, String)> = found
-        .skipped
-        .iter()
-        .map(|k| {
-            (
-                k.path.file_name().unwrap().to_string_lossy().into(),
-                k.reason.clone(),
-            )
-        })
-        .collect();
+    let mut listed = common::skipped_by_name(&found.skipped);
     listed.sort();
     let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["IMG_0001.HEIC", "IMG_0002.heif", "x.avif", "y.JXL"]);

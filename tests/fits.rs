@@ -11,6 +11,7 @@ use std::path::Path;
 
 use hotpixels::detect::Kind;
 use hotpixels::input::exif::read_identity;
+use hotpixels::input::fits::{header_bytes, BLOCK};
 use hotpixels::input::{decode_file, discover, Encoding};
 use hotpixels::model::Model;
 use hotpixels::repair::{repair_file, repair_region, RepairOptions};
@@ -151,61 +152,39 @@ fn fits_files_not_read_here_are_refused_with_their_reason() {
         write(&format!("good{i}.fits"), &[]);
     }
     // A later card does not override the mandatory ones: give each its own header.
-    let header_with = |bitpix: &str, extra: &str| {
-        let mut text = String::new();
-        for (k, v) in [
+    let header_with = |bitpix: &str, extra: &[(&str, String)]| {
+        let mut cards: Vec<(&str, String)> = [
             ("SIMPLE", "T"),
             ("BITPIX", bitpix),
             ("NAXIS", "2"),
             ("NAXIS1", "64"),
             ("NAXIS2", "48"),
-        ] {
-            text += &format!("{:<80}", format!("{k:<8}= {v:>20}"));
-        }
-        text += extra;
-        text += &format!("{:<80}", "END");
-        let mut bytes = text.into_bytes();
-        bytes.resize(2880, b' ');
-        bytes.resize(2880 + (w * h) as usize * 4, 0);
+        ]
+        .iter()
+        .map(|&(k, v)| (k, v.to_string()))
+        .collect();
+        cards.extend_from_slice(extra);
+        let mut bytes = header_bytes(&cards);
+        bytes.resize(BLOCK + (w * h) as usize * 4, 0);
         bytes
     };
-    std::fs::write(dir.path().join("float.fits"), header_with("-32", "")).unwrap();
-    let scaled = format!("{:<80}", format!("{:<8}= {:>20}", "BSCALE", "2"));
-    std::fs::write(dir.path().join("scaled.fit"), header_with("16", &scaled)).unwrap();
+    std::fs::write(dir.path().join("float.fits"), header_with("-32", &[])).unwrap();
+    let scaled = header_with("16", &[("BSCALE", "2".to_string())]);
+    std::fs::write(dir.path().join("scaled.fit"), scaled).unwrap();
     let good = std::fs::read(dir.path().join("good0.fits")).unwrap();
     std::fs::write(dir.path().join("cut.fits"), &good[..good.len() - 4000]).unwrap();
     std::fs::write(dir.path().join("text.fts"), "SIMPLE? no, a text file\n").unwrap();
     let found = discover(&[dir.path().display().to_string()]).unwrap();
     assert_eq!(found.files.len(), 3, "{:?}", found.skipped);
-    let reason = |name: &str| {
-        found
-            .skipped
-            .iter()
-            .find(|s| s.path.ends_with(name))
-            .unwrap_or_else(|| panic!("{name} not refused: {:?}", found.skipped))
-            .reason
-            .clone()
-    };
-    assert!(
-        reason("float.fits").contains("BITPIX -32"),
-        "{}",
-        reason("float.fits")
-    );
-    assert!(
-        reason("scaled.fit").contains("BSCALE 2"),
-        "{}",
-        reason("scaled.fit")
-    );
-    assert!(
-        reason("cut.fits").contains("cut short"),
-        "{}",
-        reason("cut.fits")
-    );
-    assert!(
-        reason("text.fts").contains("not a readable FITS file"),
-        "{}",
-        reason("text.fts")
-    );
+    for (name, says) in [
+        ("float.fits", "BITPIX -32"),
+        ("scaled.fit", "BSCALE 2"),
+        ("cut.fits", "cut short"),
+        ("text.fts", "not a readable FITS file"),
+    ] {
+        let reason = common::skipped_reason(&found.skipped, name);
+        assert!(reason.contains(says), "{name}: {reason}");
+    }
     for s in &found.skipped {
         assert!(!s.reason.contains('\n'), "{}", s.reason);
     }
@@ -225,7 +204,7 @@ fn repaired_fits_copies_keep_their_header_and_show_no_defect() {
         let (before, after) = (std::fs::read(file).unwrap(), std::fs::read(&copy).unwrap());
         assert_eq!(before.len(), after.len());
         // The header's blocks are the original's.
-        assert_eq!(before[..2880], after[..2880]);
+        assert_eq!(before[..BLOCK], after[..BLOCK]);
         let (a, b) = (
             decode_file(file, report.shape).unwrap(),
             decode_file(&copy, report.shape).unwrap(),

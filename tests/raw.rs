@@ -323,16 +323,7 @@ fn a_damaged_raw_file_is_one_files_error_and_the_scan_goes_on() {
     std::fs::write(dir.path().join("cut.cr3"), &cr3).unwrap();
     let report = run(dir.path(), BackendChoice::Cpu, false);
     assert_eq!(report.frames_used, 4);
-    let reasons: Vec<(String, String)> = report
-        .skipped
-        .iter()
-        .map(|s| {
-            (
-                s.path.file_name().unwrap().to_string_lossy().into_owned(),
-                s.reason.clone(),
-            )
-        })
-        .collect();
+    let reasons = common::skipped_by_name(&report.skipped);
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     for (name, reason) in &reasons {
         assert!(

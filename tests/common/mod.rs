@@ -477,3 +477,27 @@ pub fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
     ]
     .concat()
 }
+
+/// The reason `skipped` gives for the file whose path ends with `name`; the test fails, listing
+/// them, when it is not there.
+pub fn skipped_reason(skipped: &[hotpixels::input::Skipped], name: &str) -> String {
+    skipped
+        .iter()
+        .find(|k| k.path.ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not listed as skipped: {skipped:?}"))
+        .reason
+        .clone()
+}
+
+/// Each file of `skipped` by its name, with its reason, in their order.
+pub fn skipped_by_name(skipped: &[hotpixels::input::Skipped]) -> Vec<(String, String)> {
+    skipped
+        .iter()
+        .map(|k| {
+            (
+                k.path.file_name().unwrap().to_string_lossy().into_owned(),
+                k.reason.clone(),
+            )
+        })
+        .collect()
+}
